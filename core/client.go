@@ -1,0 +1,116 @@
+package bitmapist
+
+import (
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix is the key prefix of Python bitmapist, used unless
+// WithPrefix says otherwise.
+const DefaultPrefix = "trackist_"
+
+// Client marks events and builds sets on one Redis (standalone, miniredis or
+// Redis Cluster). It holds no state besides its configuration and is safe
+// for use by many goroutines at once.
+type Client struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	hourly  bool
+	unique  bool
+	loc     *time.Location
+	clock   func() time.Time
+	cluster bool
+	tmpTTL  time.Duration
+}
+
+// Option configures a Client in New.
+type Option func(*Client)
+
+// WithPrefix sets the key prefix (default DefaultPrefix, "trackist_", as in
+// Python bitmapist). Go and Python services share data only when their
+// prefixes are equal.
+func WithPrefix(prefix string) Option { return func(c *Client) { c.prefix = prefix } }
+
+// WithTrackHourly turns hourly bitmaps on or off for every mark (default
+// off, as in bitmapist's TRACK_HOURLY). Per call, TrackHourly overrides it.
+func WithTrackHourly(on bool) Option { return func(c *Client) { c.hourly = on } }
+
+// WithTrackUnique turns the period-less "unique" bitmap (<prefix><event>_u)
+// on or off for every mark (default off, as in bitmapist's TRACK_UNIQUE).
+// Per call, TrackUnique overrides it.
+func WithTrackUnique(on bool) Option { return func(c *Client) { c.unique = on } }
+
+// WithLocation sets the time zone that periods are cut in (default UTC, the
+// zone Python bitmapist assumes). Every time is converted to it before its
+// hour, day, week and month are chosen. A nil location means UTC.
+func WithLocation(loc *time.Location) Option {
+	return func(c *Client) {
+		if loc == nil {
+			loc = time.UTC
+		}
+		c.loc = loc
+	}
+}
+
+// WithClock sets the function that says what time it is now (default
+// time.Now). Marks without At, and cohort tables without a "now", use it;
+// tests and replays set it.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) {
+		if now != nil {
+			c.clock = now
+		}
+	}
+}
+
+// WithTempTTL sets how long a temporary BITOP result key may live if the
+// client dies before deleting it (default 60 seconds). Temporary keys are
+// deleted as soon as a result has been read; the TTL is only a safety net.
+func WithTempTTL(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.tmpTTL = d
+		}
+	}
+}
+
+// New returns a Client on rdb, which may be a *redis.Client, a
+// *redis.ClusterClient or any other redis.UniversalClient. On a cluster
+// client, multi-key work is split so that no CROSSSLOT error reaches the
+// caller.
+func New(rdb redis.UniversalClient, opts ...Option) *Client {
+	c := &Client{
+		rdb:    rdb,
+		prefix: DefaultPrefix,
+		loc:    time.UTC,
+		clock:  time.Now,
+		tmpTTL: time.Minute,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	_, c.cluster = rdb.(*redis.ClusterClient)
+	return c
+}
+
+// Redis returns the client that New was given.
+func (c *Client) Redis() redis.UniversalClient { return c.rdb }
+
+// Prefix returns the key prefix.
+func (c *Client) Prefix() string { return c.prefix }
+
+// Location returns the time zone that periods are cut in.
+func (c *Client) Location() *time.Location { return c.loc }
+
+// Now returns the clock's current time in the client's location.
+func (c *Client) Now() time.Time { return c.clock().In(c.loc) }
+
+// TrackHourly reports whether hourly bitmaps are written by default.
+func (c *Client) TrackHourly() bool { return c.hourly }
+
+// TrackUnique reports whether the unique bitmap is written by default.
+func (c *Client) TrackUnique() bool { return c.unique }
+
+// IsCluster reports whether the client talks to a Redis Cluster.
+func (c *Client) IsCluster() bool { return c.cluster }

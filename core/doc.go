@@ -1,0 +1,21 @@
+// Package bitmapist records who did what, when, as Redis bitmaps, and
+// answers questions about it with bit operations.
+//
+// It is a Go port of Doist's Python bitmapist library (and the marking side
+// of cuttlesoft's flask-bitmapist). Each event gets one bitmap per month, ISO
+// week, day and (optionally) hour; bit N of a bitmap is set when the user
+// with id N did the event in that period. Keys are byte-compatible with
+// Python bitmapist, so Go and Python services can share one Redis:
+//
+//	trackist_<event>_<Y>-<M>              month     trackist_active_2024-12
+//	trackist_<event>_W<isoYear>-<isoWeek> ISO week  trackist_active_W2025-1
+//	trackist_<event>_<Y>-<M>-<D>          day       trackist_active_2024-12-30
+//	trackist_<event>_<Y>-<M>-<D>-<H>      hour      trackist_active_2024-12-30-5
+//	trackist_<event>_u                    unique    trackist_active_u
+//
+// A [Client] marks events ([Client.MarkEvent]) and builds sets: a [Period]
+// (one event in one hour, day, week, month or year) or a combination of
+// sets ([And], [Or], [Xor], [Not], [AndNot]). Sets are evaluated when asked,
+// never cached, so a result never goes stale. The same code runs on a single
+// Redis, on miniredis and on a Redis Cluster.
+package bitmapist

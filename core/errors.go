@@ -1,0 +1,47 @@
+package bitmapist
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Test for them with errors.Is; every error this package
+// returns for bad input wraps one of them, and is returned before anything is
+// written to Redis.
+var (
+	// ErrInvalidUserID is returned for a user id above MaxUserID (Redis
+	// SETBIT accepts bit offsets 0 .. 2^32-1 only).
+	ErrInvalidUserID = errors.New("bitmapist: invalid user id")
+	// ErrInvalidEventName is returned for an event name that breaks the
+	// key format or key listing; see ValidateEventName for the rule.
+	ErrInvalidEventName = errors.New("bitmapist: invalid event name")
+	// ErrInvalidTimeGroup is returned by ParseTimeGroup and by functions
+	// given a TimeGroup value outside Hours..Years.
+	ErrInvalidTimeGroup = errors.New("bitmapist: invalid time group")
+	// ErrIDMapFull is returned when a string id map has handed out every
+	// offset it may (MaxUserID+1 by default) and is asked for a new one.
+	ErrIDMapFull = errors.New("bitmapist: id map is full")
+)
+
+// MaxUserID is the largest user id a bitmap can hold: Redis limits bit
+// offsets to 2^32-1. Such an id makes a 512 MiB bitmap.
+const MaxUserID = 1<<32 - 1
+
+// MarkError reports which entry of a batch given to MarkEvents was rejected.
+// It unwraps to the cause (ErrInvalidUserID or ErrInvalidEventName).
+type MarkError struct {
+	Index int   // index of the rejected Mark in the batch, from 0
+	Err   error // the cause
+}
+
+func (e *MarkError) Error() string { return fmt.Sprintf("mark %d: %v", e.Index, e.Err) }
+
+// Unwrap returns the cause.
+func (e *MarkError) Unwrap() error { return e.Err }
+
+func checkUserID(id uint64) error {
+	if id > MaxUserID {
+		return fmt.Errorf("%w: %d is above %d", ErrInvalidUserID, id, uint64(MaxUserID))
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package bitmapist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// IDMap assigns each string user id (a UUID, an e-mail, a hash) a dense
+// integer offset 0, 1, 2, ... so string-keyed users can be marked, listed
+// and counted in bitmaps like integer ids. The map lives in the same Redis,
+// in two hashes (string → offset and offset → string) under one cluster
+// hash tag, and is changed only by a Lua script, so the same string gets
+// the same offset from any number of processes at once. Dense offsets keep
+// bitmaps small: n users cost n/8 bytes per bitmap.
+//
+// Keys: bitmapist_idmap:{<prefix><name>}:fwd and …:rev. They do not start
+// with the client's prefix, so event listing and DeleteAll leave them alone;
+// delete them with (*IDMap).Delete.
+type IDMap struct {
+	rdb      redis.UniversalClient
+	fwd, rev string
+	limit    uint64 // how many offsets may be handed out
+}
+
+// DefaultIDMap is the name of the id map that Client.Users returns.
+const DefaultIDMap = "users"
+
+// IDMap returns the string id map called name (for example "users",
+// "devices"), able to hand out offsets 0 .. MaxUserID.
+func (c *Client) IDMap(name string) *IDMap {
+	tag := "bitmapist_idmap:{" + c.prefix + name + "}"
+	return &IDMap{rdb: c.rdb, fwd: tag + ":fwd", rev: tag + ":rev", limit: MaxUserID + 1}
+}
+
+// Users returns the id map called DefaultIDMap ("users"), the one that
+// MarkEventString uses.
+func (c *Client) Users() *IDMap { return c.IDMap(DefaultIDMap) }
+
+// WithLimit returns a copy of m that hands out at most n offsets (0 ..
+// n-1); asking it for more returns ErrIDMapFull. n is capped at
+// MaxUserID+1.
+func (m *IDMap) WithLimit(n uint64) *IDMap {
+	cp := *m
+	cp.limit = min(n, MaxUserID+1)
+	return &cp
+}
+
+// assignScript maps each ARGV[2:] string to its offset, assigning the next
+// offset (the hash's length) to new ones. It returns the offsets, with -1
+// for strings that did not fit: ARGV[1] is how many offsets may exist.
+var assignScript = redis.NewScript(`
+local out = {}
+local limit = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v then
+    out[#out+1] = tonumber(v)
+  else
+    local n = redis.call('HLEN', KEYS[1])
+    if n >= limit then
+      out[#out+1] = -1
+    else
+      redis.call('HSET', KEYS[1], ARGV[i], n)
+      redis.call('HSET', KEYS[2], n, ARGV[i])
+      out[#out+1] = n
+    end
+  end
+end
+return out
+`)
+
+// ID returns the offset of s, assigning the next free one if s is new. It
+// returns an error wrapping ErrInvalidUserID for the empty string,
+// ErrIDMapFull when the map has no offset left, or the Redis error wrapped.
+func (m *IDMap) ID(ctx context.Context, s string) (uint64, error) {
+	ids, err := m.IDs(ctx, []string{s})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+// IDs is ID for many strings in one round trip (one script call); ids[i] is
+// the offset of strs[i]. When the map fills up part-way, the strings that
+// fitted keep their offsets and the error wraps ErrIDMapFull.
+func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
+	for _, s := range strs {
+		if s == "" {
+			return nil, fmt.Errorf("%w: empty string id", ErrInvalidUserID)
+		}
+	}
+	if len(strs) == 0 {
+		return []uint64{}, nil
+	}
+	args := make([]any, 0, len(strs)+1)
+	args = append(args, m.limit)
+	for _, s := range strs {
+		args = append(args, s)
+	}
+	vals, err := assignScript.Run(ctx, m.rdb, []string{m.fwd, m.rev}, args...).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("bitmapist: id map: %w", err)
+	}
+	ids := make([]uint64, len(vals))
+	for i, v := range vals {
+		if v < 0 {
+			return nil, fmt.Errorf("%w: %q does not fit (limit %d ids)", ErrIDMapFull, strs[i], m.limit)
+		}
+		ids[i] = uint64(v)
+	}
+	return ids, nil
+}
+
+// Lookup returns the offset of s without assigning one; ok is false when s
+// has none.
+func (m *IDMap) Lookup(ctx context.Context, s string) (id uint64, ok bool, err error) {
+	v, err := m.rdb.HGet(ctx, m.fwd, s).Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("bitmapist: id map lookup: %w", err)
+	}
+	return v, true, nil
+}
+
+// Strings maps offsets back to their strings in one round trip; out[i] is
+// the string of ids[i], or "" for an offset that was never assigned.
+func (m *IDMap) Strings(ctx context.Context, ids []uint64) ([]string, error) {
+	out := make([]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	fields := make([]string, len(ids))
+	for i, id := range ids {
+		fields[i] = strconv.FormatUint(id, 10)
+	}
+	vals, err := m.rdb.HMGet(ctx, m.rev, fields...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("bitmapist: id map strings: %w", err)
+	}
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = s
+		}
+	}
+	return out, nil
+}
+
+// Len returns how many strings have an offset.
+func (m *IDMap) Len(ctx context.Context) (int64, error) {
+	n, err := m.rdb.HLen(ctx, m.fwd).Result()
+	if err != nil {
+		return 0, fmt.Errorf("bitmapist: id map length: %w", err)
+	}
+	return n, nil
+}
+
+// Delete removes the whole map. Bitmaps marked through it keep their bits,
+// which then belong to no string.
+func (m *IDMap) Delete(ctx context.Context) error {
+	if err := m.rdb.Del(ctx, m.fwd, m.rev).Err(); err != nil {
+		return fmt.Errorf("bitmapist: id map delete: %w", err)
+	}
+	return nil
+}
+
+// MarkEventString marks event for the string user id through the Users
+// id map (assigning an offset on first sight), in two round trips. Errors
+// are those of IDMap.ID and MarkEvent; if the id map fails nothing is
+// marked.
+func (c *Client) MarkEventString(ctx context.Context, event, userID string, opts ...MarkOption) error {
+	if err := ValidateEventName(event); err != nil {
+		return err
+	}
+	id, err := c.Users().ID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return c.MarkEvent(ctx, event, id, opts...)
+}

@@ -1,0 +1,113 @@
+package bitmapist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Snapshot holds bitmaps read from Redis at one moment, for computing many
+// results in memory from one read: cohort tables use it to fetch each
+// distinct bitmap once instead of running a BITOP per cell. A Snapshot is
+// read-only after Fetch and safe for concurrent use.
+type Snapshot struct {
+	bitmaps map[string]Bitmap
+}
+
+// Fetch reads every key that sets read, each distinct key once, in one
+// pipelined round trip (split per node on a Redis Cluster, so keys in
+// different slots are fine), and returns them as a Snapshot. Missing keys
+// are held as empty bitmaps. Memory is the sum of the bitmaps' sizes (one
+// bitmap is max id / 8 bytes). Redis errors are returned wrapped.
+func (c *Client) Fetch(ctx context.Context, sets ...Set) (*Snapshot, error) {
+	seen := map[string]bool{}
+	var keys []string
+	for _, s := range sets {
+		if s == nil {
+			continue
+		}
+		if err := s.expr().firstErr(); err != nil {
+			return nil, err
+		}
+		keys = s.expr().keys(seen, keys)
+	}
+	return c.fetchKeys(ctx, keys)
+}
+
+func (c *Client) fetchKeys(ctx context.Context, keys []string) (*Snapshot, error) {
+	snap := &Snapshot{bitmaps: make(map[string]Bitmap, len(keys))}
+	if len(keys) == 0 {
+		return snap, nil
+	}
+	p := c.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = p.Get(ctx, k)
+	}
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("bitmapist: fetch %d bitmaps: %w", len(keys), err)
+	}
+	for i, k := range keys {
+		b, err := cmds[i].Bytes()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("bitmapist: fetch %q: %w", k, err)
+		}
+		snap.bitmaps[k] = b
+	}
+	return snap, nil
+}
+
+// Bitmap returns set s computed in memory from the snapshot, with the same
+// result Redis BITOP would give. Keys of s that the snapshot did not fetch
+// read as empty. The result may share memory with the snapshot: treat it as
+// read-only, or Clone it.
+func (s *Snapshot) Bitmap(set Set) Bitmap {
+	if set == nil {
+		return nil
+	}
+	return s.eval(set.expr())
+}
+
+// Len returns the number of bitmaps held.
+func (s *Snapshot) Len() int { return len(s.bitmaps) }
+
+// Bytes returns the total size of the bitmaps held, in bytes.
+func (s *Snapshot) Bytes() int64 {
+	var n int64
+	for _, b := range s.bitmaps {
+		n += int64(len(b))
+	}
+	return n
+}
+
+func (s *Snapshot) eval(e *expr) Bitmap {
+	switch e.op {
+	case opKey:
+		return s.bitmaps[e.key]
+	case opEmpty:
+		return nil
+	case opNot:
+		return s.eval(e.args[0]).Not()
+	case opAndNot:
+		return s.eval(e.args[0]).AndNot(s.eval(e.args[1]))
+	}
+	r := s.eval(e.args[0])
+	for i, a := range e.args[1:] {
+		v := s.eval(a)
+		switch e.op {
+		case opAnd:
+			r = r.And(v)
+		case opOr:
+			if i == 0 {
+				r = r.Or(v) // copy: never write into the snapshot's bitmaps
+			} else {
+				r = r.OrWith(v)
+			}
+		case opXor:
+			r = r.Xor(v)
+		}
+	}
+	return r
+}
