@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// Environment variables read for flag defaults. BITMAPIST_REDIS_URL is the
+// name flask-bitmapist gives its Redis setting.
+const (
+	envRedisURL = "BITMAPIST_REDIS_URL"
+	envPrefix   = "BITMAPIST_PREFIX"
+)
+
+// defaultRedisURL is used when neither --redis nor BITMAPIST_REDIS_URL is
+// given.
+const defaultRedisURL = "redis://127.0.0.1:6379/0"
+
+// Exit codes of run.
+const (
+	exitOK    = 0 // success
+	exitError = 1 // the command failed (Redis down, bad data, ...)
+	exitUsage = 2 // bad flags or arguments
+)
+
+// usageError is an error in the command line itself (unknown flag, missing
+// argument, a value that does not parse); run exits with exitUsage for it.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a *usageError with a formatted message.
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// app holds what every subcommand shares: the streams and the global flags.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	redisURL string // --redis
+	cluster  bool   // --cluster
+	prefix   string // --prefix
+	tz       string // --tz
+}
+
+// run is the whole command: it parses args (without the program name),
+// runs the subcommand with ctx and returns the process exit code (exitOK,
+// exitError or exitUsage). Errors are printed to stderr as one line
+// starting with "bitmapist: ".
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+	fmt.Fprintf(stderr, "bitmapist: %s\n", msg)
+	var ue *usageError
+	if errors.As(err, &ue) || isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsageError recognises the errors cobra itself returns for a bad
+// command line (it has no error types for them).
+func isCobraUsageError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.HasPrefix(s, p) || strings.Contains(s, " "+p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	redisDefault := defaultRedisURL
+	if v := os.Getenv(envRedisURL); v != "" {
+		redisDefault = v
+	}
+	prefixDefault := bitmapist.DefaultPrefix
+	if v := os.Getenv(envPrefix); v != "" {
+		prefixDefault = v
+	}
+	root := &cobra.Command{
+		Use:   "bitmapist",
+		Short: "Who did what, when, as Redis bitmaps: demo, import, cohorts, dashboard",
+		Long: `bitmapist records who did what, when, as Redis bitmaps (byte-compatible with
+Python bitmapist), and answers retention questions with cohort tables.
+
+Start with "bitmapist demo": it needs nothing installed.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.redisURL, "redis", redisDefault,
+		"Redis address: redis://host:port/db, rediss:// for TLS, or a comma-separated list of nodes for a Redis Cluster (env "+envRedisURL+")")
+	pf.BoolVar(&a.cluster, "cluster", false, "treat a single --redis address as a Redis Cluster seed node")
+	pf.StringVar(&a.prefix, "prefix", prefixDefault, "key prefix, as in Python bitmapist (env "+envPrefix+")")
+	pf.StringVar(&a.tz, "tz", "UTC", "time zone that hours, days, weeks and months are cut in (IANA name, e.g. Europe/Paris)")
+	root.AddCommand(
+		a.eventsCommand(),
+		a.countCommand(),
+		a.idsCommand(),
+		a.markCommand(),
+		a.importCommand(),
+	)
+	return root
+}
+
+// location returns the --tz location.
+func (a *app) location() (*time.Location, error) {
+	loc, err := time.LoadLocation(a.tz)
+	if err != nil {
+		return nil, usagef("--tz %q: %v", a.tz, err)
+	}
+	return loc, nil
+}
+
+// open connects to --redis and returns a bitmapist client on it with
+// --prefix and --tz, plus extra options. It pings first, so an unreachable
+// server is one clear error. Call the returned close function when done.
+func (a *app) open(ctx context.Context, extra ...bitmapist.Option) (*bitmapist.Client, func(), error) {
+	loc, err := a.location()
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb, err := parseRedis(a.redisURL, a.cluster)
+	if err != nil {
+		return nil, nil, &usageError{err: err}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, nil, fmt.Errorf("cannot reach Redis at %s: %w", redactURL(a.redisURL), err)
+	}
+	opts := append([]bitmapist.Option{bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc)}, extra...)
+	return bitmapist.New(rdb, opts...), func() { _ = rdb.Close() }, nil
+}

@@ -1,0 +1,390 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// importConfig says how importCSV reads an event log.
+type importConfig struct {
+	UserCol    string // header name of the user id column (required)
+	TimeCol    string // header name of the time column (required)
+	EventCol   string // header name of the event column; or
+	Event      string // the one event name of every row (when EventCol is "")
+	TimeFormat string // Go layout, or "rfc3339", "unix" (seconds), "unixms"; default "2006-01-02"
+	StringIDs  bool   // user ids are strings, mapped through the id map IDMap
+	IDMap      string // id map name (default bitmapist.DefaultIDMap)
+	Batch      int    // rows per MarkEvents call (default 10000)
+	Comma      rune   // field delimiter (default ',')
+	Hourly     bool   // also write hour bitmaps
+	Unique     bool   // also write unique bitmaps
+}
+
+// Reasons a row is rejected, as reported in importSummary.Rejected.
+const (
+	reasonColumns    = "wrong column count"
+	reasonCSV        = "bad CSV"
+	reasonMissingID  = "missing id"
+	reasonBadID      = "bad id"
+	reasonIDRange    = "id out of range"
+	reasonMissingT   = "missing time"
+	reasonBadTime    = "bad time"
+	reasonMissingEv  = "missing event"
+	reasonBadEvent   = "bad event name"
+	reasonIDMapFull  = "id map full"
+	reasonNotWritten = "not written"
+)
+
+// rejectedRow is one row that import did not mark, and why.
+type rejectedRow struct {
+	Line   int    // line number in the file, counting the header as line 1
+	Reason string // one of the reason* constants
+	Detail string // what exactly was wrong, e.g. `"2011-13-01" does not match 2006-01-02`
+}
+
+func (r rejectedRow) String() string {
+	return fmt.Sprintf("line %d: %s: %s", r.Line, r.Reason, r.Detail)
+}
+
+// importSummary is what importCSV did.
+type importSummary struct {
+	Rows     int            // data rows read (the header is not a row)
+	Marked   int            // rows marked
+	Rejected []rejectedRow  // rows not marked, in file order
+	Users    int            // distinct user ids among marked rows
+	Events   map[string]int // marked rows per event name
+	First    time.Time      // earliest time marked (zero if none)
+	Last     time.Time      // latest time marked (zero if none)
+}
+
+// errImportHeader is wrapped when the header lacks a named column.
+var errImportHeader = errors.New("CSV header")
+
+// importCSV marks every valid row of the CSV event log r through c, in
+// batches of cfg.Batch rows, each sent with MarkEvents (pipelined). Each
+// row is checked first; a bad row is recorded in the summary's Rejected
+// with its line number and reason, and the other rows go on. progress, if
+// not nil, is called after each batch with the number of rows read so far.
+//
+// It returns an error (and the summary so far) only when the input cannot
+// be read as a whole (no header, a named column missing) or Redis fails.
+func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg importConfig, progress func(rows int)) (*importSummary, error) {
+	if cfg.TimeFormat == "" {
+		cfg.TimeFormat = "2006-01-02"
+	}
+	if cfg.IDMap == "" {
+		cfg.IDMap = bitmapist.DefaultIDMap
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 10000
+	}
+	if (cfg.EventCol == "") == (cfg.Event == "") {
+		return nil, usagef("give exactly one of an event column (--event-col) and a fixed event (--event)")
+	}
+	if cfg.Event != "" {
+		if err := bitmapist.ValidateEventName(cfg.Event); err != nil {
+			return nil, &usageError{err: err}
+		}
+	}
+	parseT, err := timeParser(cfg.TimeFormat, c.Location())
+	if err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	if cfg.Comma != 0 {
+		cr.Comma = cfg.Comma
+	}
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%w: the file is empty", errImportHeader)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errImportHeader, err)
+	}
+	header = slices.Clone(header)
+	col := func(name, flag string) (int, error) {
+		for i, h := range header {
+			if strings.TrimSpace(h) == name {
+				return i, nil
+			}
+		}
+		for i, h := range header {
+			if strings.EqualFold(strings.TrimSpace(h), name) {
+				return i, nil
+			}
+		}
+		return 0, fmt.Errorf("%w: no column %q (%s); the columns are %s", errImportHeader, name, flag, strings.Join(header, ", "))
+	}
+	if cfg.UserCol == "" || cfg.TimeCol == "" {
+		return nil, usagef("--user-col and --time-col are required")
+	}
+	ui, err := col(cfg.UserCol, "--user-col")
+	if err != nil {
+		return nil, err
+	}
+	ti, err := col(cfg.TimeCol, "--time-col")
+	if err != nil {
+		return nil, err
+	}
+	ei := -1
+	if cfg.EventCol != "" {
+		if ei, err = col(cfg.EventCol, "--event-col"); err != nil {
+			return nil, err
+		}
+	}
+
+	sum := &importSummary{Events: map[string]int{}}
+	users := map[uint64]struct{}{}
+	imp := &batchImporter{c: c, cfg: cfg, sum: sum, users: users}
+	for {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return sum, fmt.Errorf("reading CSV: %w", err)
+			}
+			sum.Rows++
+			imp.reject(pe.StartLine, reasonCSV, pe.Err.Error())
+			continue
+		}
+		sum.Rows++
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			imp.reject(line, reasonColumns, fmt.Sprintf("%d fields, the header has %d", len(rec), len(header)))
+			continue
+		}
+		row := pendingRow{line: line, user: strings.TrimSpace(rec[ui]), event: cfg.Event}
+		if ei >= 0 {
+			row.event = strings.TrimSpace(rec[ei])
+			if row.event == "" {
+				imp.reject(line, reasonMissingEv, fmt.Sprintf("column %s is empty", header[ei]))
+				continue
+			}
+			if err := bitmapist.ValidateEventName(row.event); err != nil {
+				imp.reject(line, reasonBadEvent, strings.TrimPrefix(err.Error(), bitmapist.ErrInvalidEventName.Error()+": "))
+				continue
+			}
+		}
+		if row.user == "" {
+			imp.reject(line, reasonMissingID, fmt.Sprintf("column %s is empty", header[ui]))
+			continue
+		}
+		if !cfg.StringIDs {
+			if reason, detail, ok := parseUserID(row.user, &row.id); !ok {
+				imp.reject(line, reason, detail)
+				continue
+			}
+		}
+		ts := strings.TrimSpace(rec[ti])
+		if ts == "" {
+			imp.reject(line, reasonMissingT, fmt.Sprintf("column %s is empty", header[ti]))
+			continue
+		}
+		if row.at, err = parseT(ts); err != nil {
+			imp.reject(line, reasonBadTime, err.Error())
+			continue
+		}
+		imp.rows = append(imp.rows, row)
+		if len(imp.rows) >= cfg.Batch {
+			if err := imp.flush(ctx); err != nil {
+				return sum, err
+			}
+			if progress != nil {
+				progress(sum.Rows)
+			}
+		}
+	}
+	if err := imp.flush(ctx); err != nil {
+		return sum, err
+	}
+	if progress != nil {
+		progress(sum.Rows)
+	}
+	slices.SortStableFunc(sum.Rejected, func(a, b rejectedRow) int { return a.Line - b.Line })
+	sum.Users = len(users)
+	return sum, nil
+}
+
+// parseUserID parses an integer user id into *id, or says why it cannot.
+func parseUserID(s string, id *uint64) (reason, detail string, ok bool) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err == nil && v <= bitmapist.MaxUserID {
+		*id = v
+		return "", "", true
+	}
+	if n, ierr := strconv.ParseInt(s, 10, 64); ierr == nil && n < 0 {
+		return reasonIDRange, fmt.Sprintf("%s is negative (ids are 0..%d)", s, uint64(bitmapist.MaxUserID)), false
+	}
+	var ne *strconv.NumError
+	if err == nil || (errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange)) {
+		return reasonIDRange, fmt.Sprintf("%s is above %d", s, uint64(bitmapist.MaxUserID)), false
+	}
+	return reasonBadID, fmt.Sprintf("%q is not an integer (use --string-ids for string ids)", s), false
+}
+
+// timeParser returns a function that parses the time column in format,
+// reading zone-less times in loc.
+func timeParser(format string, loc *time.Location) (func(string) (time.Time, error), error) {
+	switch strings.ToLower(format) {
+	case "rfc3339":
+		return func(s string) (time.Time, error) {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return t, fmt.Errorf("%q is not an RFC 3339 time", s)
+			}
+			return t, nil
+		}, nil
+	case "unix", "unixms":
+		ms := strings.EqualFold(format, "unixms")
+		return func(s string) (time.Time, error) {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("%q is not a Unix time (%s)", s, format)
+			}
+			if ms {
+				return time.UnixMilli(n).In(loc), nil
+			}
+			return time.Unix(n, 0).In(loc), nil
+		}, nil
+	}
+	probe := time.Date(2024, 12, 30, 5, 10, 0, 0, time.UTC).Format(format)
+	if _, err := time.Parse(format, probe); err != nil || probe == format {
+		return nil, usagef("--time-format %q is not a Go time layout (like 2006-01-02 or 2006-01-02 15:04:05) nor rfc3339, unix, unixms", format)
+	}
+	return func(s string) (time.Time, error) {
+		t, err := time.ParseInLocation(format, s, loc)
+		if err != nil {
+			return t, fmt.Errorf("%q does not match %s", s, format)
+		}
+		return t, nil
+	}, nil
+}
+
+// pendingRow is a checked row waiting in a batch.
+type pendingRow struct {
+	line  int
+	user  string // as written; mapped through the id map with StringIDs
+	id    uint64 // the integer id (set later with StringIDs)
+	event string
+	at    time.Time
+}
+
+// batchImporter collects checked rows and writes them a batch at a time.
+type batchImporter struct {
+	c     *bitmapist.Client
+	cfg   importConfig
+	sum   *importSummary
+	users map[uint64]struct{}
+	rows  []pendingRow
+	marks []bitmapist.Mark
+}
+
+func (b *batchImporter) reject(line int, reason, detail string) {
+	b.sum.Rejected = append(b.sum.Rejected, rejectedRow{Line: line, Reason: reason, Detail: detail})
+}
+
+// flush maps the batch's string ids (one script call) and marks its rows
+// (one MarkEvents call).
+func (b *batchImporter) flush(ctx context.Context) error {
+	if len(b.rows) == 0 {
+		return nil
+	}
+	rows := b.rows
+	if b.cfg.StringIDs {
+		var err error
+		if rows, err = b.mapIDs(ctx, rows); err != nil {
+			return err
+		}
+	}
+	b.marks = b.marks[:0]
+	for _, r := range rows {
+		b.marks = append(b.marks, bitmapist.Mark{Event: r.event, UserID: r.id, Time: r.at})
+	}
+	opts := []bitmapist.MarkOption{bitmapist.TrackHourly(b.cfg.Hourly), bitmapist.TrackUnique(b.cfg.Unique)}
+	if err := b.c.MarkEvents(ctx, b.marks, opts...); err != nil {
+		for _, r := range rows {
+			b.reject(r.line, reasonNotWritten, "Redis failed before this row's batch was written")
+		}
+		b.rows = b.rows[:0]
+		return fmt.Errorf("marking rows %d..%d: %w", rows[0].line, rows[len(rows)-1].line, err)
+	}
+	for _, r := range rows {
+		b.sum.Marked++
+		b.sum.Events[r.event]++
+		b.users[r.id] = struct{}{}
+		if b.sum.First.IsZero() || r.at.Before(b.sum.First) {
+			b.sum.First = r.at
+		}
+		if r.at.After(b.sum.Last) {
+			b.sum.Last = r.at
+		}
+	}
+	b.rows = b.rows[:0]
+	return nil
+}
+
+// mapIDs sets the id of every row from the id map and returns the rows
+// that got one; rows whose string no longer fits are rejected.
+func (b *batchImporter) mapIDs(ctx context.Context, rows []pendingRow) ([]pendingRow, error) {
+	m := b.c.IDMap(b.cfg.IDMap)
+	index := map[string]int{}
+	var strs []string
+	for _, r := range rows {
+		if _, ok := index[r.user]; !ok {
+			index[r.user] = len(strs)
+			strs = append(strs, r.user)
+		}
+	}
+	ids, err := m.IDs(ctx, strs)
+	if errors.Is(err, bitmapist.ErrIDMapFull) {
+		// Some strings fitted before the map filled up: ask one by one to
+		// tell which rows to reject.
+		ids = make([]uint64, len(strs))
+		full := make([]bool, len(strs))
+		for i, s := range strs {
+			id, err := m.ID(ctx, s)
+			switch {
+			case errors.Is(err, bitmapist.ErrIDMapFull):
+				full[i] = true
+			case err != nil:
+				return nil, err
+			}
+			ids[i] = id
+		}
+		kept := rows[:0]
+		for _, r := range rows {
+			i := index[r.user]
+			if full[i] {
+				b.reject(r.line, reasonIDMapFull, fmt.Sprintf("no offset left in id map %q for %q", b.cfg.IDMap, r.user))
+				continue
+			}
+			r.id = ids[i]
+			kept = append(kept, r)
+		}
+		return kept, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		rows[i].id = ids[index[rows[i].user]]
+	}
+	return rows, nil
+}

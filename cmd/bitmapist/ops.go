@@ -1,0 +1,261 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// selection is the set named by the flags shared by count and ids: one or
+// more events in the period of --group containing --at, combined with --op.
+type selection struct {
+	group string // --group
+	at    string // --at
+	op    string // --op
+}
+
+func (s *selection) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&s.group, "group", "g", "days", "period length: hours, days, weeks, months or years")
+	f.StringVar(&s.at, "at", "now", "a time inside the period (2024-12-30, 2024-12, RFC 3339, now)")
+	f.StringVar(&s.op, "op", "and", "how several events combine: and, or, xor, andnot (first minus the others)")
+}
+
+// set builds the selection on c. Its label reads like
+// "customer:purchased months 2011-01".
+func (s *selection) set(c *bitmapist.Client, events []string) (bitmapist.Set, error) {
+	g, err := bitmapist.ParseTimeGroup(s.group)
+	if err != nil {
+		return nil, usagef("--group: %v", err)
+	}
+	at, err := parseTime(s.at, c.Location(), c.Now())
+	if err != nil {
+		return nil, usagef("--at: %v", err)
+	}
+	sets := make([]bitmapist.Set, len(events))
+	for i, ev := range events {
+		if err := bitmapist.ValidateEventName(ev); err != nil {
+			return nil, &usageError{err: err}
+		}
+		sets[i] = c.Events(ev, g, at)
+	}
+	switch strings.ToLower(s.op) {
+	case "and":
+		return bitmapist.And(sets...), nil
+	case "or":
+		return bitmapist.Or(sets...), nil
+	case "xor":
+		return bitmapist.Xor(sets...), nil
+	case "andnot":
+		if len(sets) == 1 {
+			return sets[0], nil
+		}
+		return bitmapist.AndNot(sets[0], bitmapist.Or(sets[1:]...)), nil
+	}
+	return nil, usagef("--op %q: want and, or, xor or andnot", s.op)
+}
+
+func (a *app) eventsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "events [PREFIX]",
+		Short: "List the event names that have data (optionally only those starting with PREFIX)",
+		Long: `List the event names that have data, sorted, one per line, as Python
+bitmapist's get_event_names does (SCAN, never KEYS, on every cluster master).`,
+		Example: "  bitmapist events\n  bitmapist events user:",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, done, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			prefix := ""
+			if len(args) == 1 {
+				prefix = args[0]
+			}
+			names, err := c.EventNames(ctx, prefix)
+			if err != nil {
+				return err
+			}
+			for _, n := range names {
+				fmt.Fprintln(a.stdout, n)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) countCommand() *cobra.Command {
+	var sel selection
+	cmd := &cobra.Command{
+		Use:   "count EVENT [EVENT...]",
+		Short: "Print how many users did EVENT in one hour, day, week, month or year",
+		Long: `Print how many users did EVENT in the period of --group that contains --at
+(Redis BITCOUNT). Several events are combined with --op (and by default).`,
+		Example: `  bitmapist count --group months --at 2011-01 customer:purchased
+  bitmapist count --group days --at 2016-05-01 --op and newPlayer gameStarted`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, done, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			s, err := sel.set(c, args)
+			if err != nil {
+				return err
+			}
+			n, err := s.Count(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, n)
+			return nil
+		},
+	}
+	sel.addFlags(cmd)
+	return cmd
+}
+
+func (a *app) idsCommand() *cobra.Command {
+	var (
+		sel     selection
+		strs    bool
+		idMap   string
+		limit   int
+		withNum bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ids EVENT [EVENT...]",
+		Short: "List the ids of the users who did EVENT in one period, one per line",
+		Long: `List the ids of the users who did EVENT in the period of --group that contains
+--at, ascending, one per line. With --strings, print the string ids that
+"import --string-ids" or MarkEventString mapped to them.`,
+		Example: `  bitmapist ids --group months --at 2011-01 customer:purchased
+  bitmapist ids --group days --at 2016-05-01 --strings newPlayer`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, done, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			s, err := sel.set(c, args)
+			if err != nil {
+				return err
+			}
+			ids, err := s.IDs(ctx)
+			if err != nil {
+				return err
+			}
+			if limit > 0 && len(ids) > limit {
+				ids = ids[:limit]
+			}
+			if !strs {
+				for _, id := range ids {
+					fmt.Fprintln(a.stdout, id)
+				}
+				return nil
+			}
+			names, err := c.IDMap(idMap).Strings(ctx, ids)
+			if err != nil {
+				return err
+			}
+			for i, n := range names {
+				if withNum {
+					fmt.Fprintf(a.stdout, "%d\t%s\n", ids[i], n)
+				} else {
+					fmt.Fprintln(a.stdout, n)
+				}
+			}
+			return nil
+		},
+	}
+	sel.addFlags(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&strs, "strings", false, "print the string ids of the id map instead of the integer ids")
+	f.StringVar(&idMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --strings)")
+	f.BoolVar(&withNum, "with-offsets", false, "with --strings, print \"<id>\\t<string>\"")
+	f.IntVar(&limit, "limit", 0, "print at most this many ids (0: all)")
+	return cmd
+}
+
+func (a *app) markCommand() *cobra.Command {
+	var (
+		at       string
+		unmark   bool
+		stringID bool
+		idMap    string
+		hourly   bool
+		unique   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "mark EVENT USER_ID",
+		Short: "Record that USER_ID did EVENT (now, or --at a given time)",
+		Long: `Record that USER_ID did EVENT: set its bit in the event's month, ISO week and
+day bitmaps (and hour and unique bitmaps with --hourly / --unique), like Python
+bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
+--string-id (mapped to a dense integer through the id map).`,
+		Example: `  bitmapist mark user:logged_in 42
+  bitmapist mark --at 2024-12-30T05:10:00Z song:played 42
+  bitmapist mark --string-id user:logged_in alice@example.com
+  bitmapist mark --unmark user:logged_in 42`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			event, user := args[0], args[1]
+			if err := bitmapist.ValidateEventName(event); err != nil {
+				return &usageError{err: err}
+			}
+			var id uint64
+			if !stringID {
+				v, err := strconv.ParseUint(user, 10, 64)
+				if err != nil || v > bitmapist.MaxUserID {
+					return usagef("user id %q: want an integer 0..%d (or --string-id)", user, uint64(bitmapist.MaxUserID))
+				}
+				id = v
+			}
+			c, done, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			t, err := parseTime(at, c.Location(), c.Now())
+			if err != nil {
+				return usagef("--at: %v", err)
+			}
+			if stringID {
+				if id, err = c.IDMap(idMap).ID(ctx, user); err != nil {
+					return err
+				}
+			}
+			opts := []bitmapist.MarkOption{bitmapist.At(t), bitmapist.TrackHourly(hourly), bitmapist.TrackUnique(unique)}
+			verb := "marked"
+			if unmark {
+				err, verb = c.UnmarkEvent(ctx, event, id, opts...), "unmarked"
+			} else {
+				err = c.MarkEvent(ctx, event, id, opts...)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s %s for user %d at %s\n", verb, event, id, t.Format("2006-01-02 15:04:05 MST"))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&at, "at", "now", "when it happened (RFC 3339, 2024-12-30 05:10, 2024-12-30, now)")
+	f.BoolVar(&unmark, "unmark", false, "clear the bits instead of setting them (unmark_event)")
+	f.BoolVar(&stringID, "string-id", false, "USER_ID is a string, mapped through the id map")
+	f.StringVar(&idMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --string-id)")
+	f.BoolVar(&hourly, "hourly", false, "also write the hour bitmap (TRACK_HOURLY)")
+	f.BoolVar(&unique, "unique", false, "also write the unique bitmap <prefix><event>_u (TRACK_UNIQUE)")
+	return cmd
+}

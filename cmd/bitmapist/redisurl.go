@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// errRedisURL is wrapped by every error of parseRedis.
+var errRedisURL = errors.New("bad Redis address")
+
+// parseRedis turns a Redis address into a client that has not yet
+// connected. addr is one of:
+//
+//	redis://[user:pass@]host:port[/db][?options]   one Redis (go-redis ParseURL)
+//	rediss://...                                  the same over TLS
+//	host:port                                     one Redis, database 0
+//	a,b,c                                         a Redis Cluster: a comma-separated
+//	                                              list of the above, one per seed node
+//
+// With cluster true a single address is also taken as a cluster seed. The
+// user, password and TLS setting of a cluster come from its first address;
+// a cluster has only database 0, so a /db other than 0 is an error.
+func parseRedis(addr string, cluster bool) (redis.UniversalClient, error) {
+	var parts []string
+	for _, p := range strings.Split(addr, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%w: empty address", errRedisURL)
+	}
+	opts := make([]*redis.Options, len(parts))
+	for i, p := range parts {
+		if !strings.Contains(p, "://") {
+			p = "redis://" + p
+		}
+		o, err := redis.ParseURL(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w %q: %v", errRedisURL, redactURL(p), err)
+		}
+		opts[i] = o
+	}
+	if len(opts) == 1 && !cluster {
+		return redis.NewClient(opts[0]), nil
+	}
+	first := opts[0]
+	co := &redis.ClusterOptions{
+		Username:  first.Username,
+		Password:  first.Password,
+		TLSConfig: first.TLSConfig,
+	}
+	for i, o := range opts {
+		if o.DB != 0 {
+			return nil, fmt.Errorf("%w %q: a Redis Cluster has only database 0", errRedisURL, redactURL(parts[i]))
+		}
+		co.Addrs = append(co.Addrs, o.Addr)
+	}
+	return redis.NewClusterClient(co), nil
+}
+
+// redactURL replaces the password of a Redis URL with "xxxxx", so that an
+// address can be shown in an error message or a log line.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// timeLayouts are the layouts parseTime accepts, most precise first.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"2006-01",
+	"2006",
+}
+
+// parseTime parses a point in time given on the command line: "now", an
+// RFC 3339 time, or a date and time without zone ("2024-12-30",
+// "2024-12-30 05:10", "2024-12", "2024"), which is read in loc.
+func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "now") {
+		return now.In(loc), nil
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024", s)
+}
