@@ -1,0 +1,49 @@
+package cohort
+
+import (
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// Chain returns the set of users who did base combined with the events of
+// steps, every event taken in the period of group g containing t: the Go
+// form of flask-bitmapist's chain_events. An Or binds only to the event
+// just before it and runs of Or merge, so "base and B or C and D" is
+// base AND (B OR C) AND D and "base or B and C" is (base OR B) AND C.
+// steps is not modified (the reference deletes the Or steps from the
+// caller's list). The result is a description (bitmapist.Set); it reads
+// Redis only when asked (Count, IDs, or Client.Fetch).
+//
+// It returns an error wrapping ErrInvalidQuery for a bad event name, an
+// invalid operator or an invalid time group.
+func Chain(c *bitmapist.Client, base string, steps []Step, g bitmapist.TimeGroup, t time.Time) (bitmapist.Set, error) {
+	q := Query{Primary: base, Secondary: base, Additional: steps, TimeGroup: g, Rows: 1, Cols: 1}
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	return chainSet(func(event string) bitmapist.Set { return c.Events(event, g, t) }, base, steps), nil
+}
+
+// chainSet builds the chain expression with period(event) giving each
+// event's set: the AND of groups, each group the OR of an event and the Or
+// steps right after it.
+func chainSet(period func(event string) bitmapist.Set, base string, steps []Step) bitmapist.Set {
+	if len(steps) == 0 {
+		return period(base)
+	}
+	groups := [][]bitmapist.Set{{period(base)}}
+	for _, s := range steps {
+		if s.Op == Or {
+			last := len(groups) - 1
+			groups[last] = append(groups[last], period(s.Event))
+		} else { // And (validate rejects any other value first)
+			groups = append(groups, []bitmapist.Set{period(s.Event)})
+		}
+	}
+	ands := make([]bitmapist.Set, len(groups))
+	for i, grp := range groups {
+		ands[i] = bitmapist.Or(grp...)
+	}
+	return bitmapist.And(ands...)
+}

@@ -1,0 +1,223 @@
+package cohort
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// Defaults of ParseQuery for absent parameters, as flask-bitmapist's
+// get_cohort.
+const (
+	DefaultRows      = 10
+	DefaultCols      = 10
+	DefaultTimeGroup = bitmapist.Days
+)
+
+// ParseQuery builds a Query from form or URL query parameters; it is
+// ParseQueryIn with UTC for dates given without a zone. The parameters
+// (flask-bitmapist's names, with short aliases):
+//
+//	primary_event | primary        Primary (required)
+//	primary_and                    PrimaryAnd
+//	secondary_event | secondary    Secondary (required)
+//	additional                     additional events in order, each
+//	                               "and:<event>" or "or:<event>"
+//	additional_event + additional_op
+//	                               the same as two parallel lists (form
+//	                               rows): event i is joined by op i
+//	                               ("and" or "or"); not with additional
+//	time_group                     hours, days, weeks, months, years
+//	                               (default days)
+//	num_rows | rows                Rows (default 10)
+//	num_cols | cols                Cols (default 10)
+//	now                            Now: RFC 3339, "2006-01-02T15:04" or
+//	                               "2006-01-02" (default: the client's clock)
+//	start                          Start, same forms
+//	as_percent, with_replacement, first_time, on_or_after, blank_empty,
+//	include_future                 booleans: 1/0, true/false, on/off,
+//	                               yes/no; absent or empty means false
+//
+// Unknown parameters are ignored. A bad value returns a *QueryError
+// wrapping ErrInvalidQuery whose Field is the parameter name. The bounds
+// and event names are checked too, so a Query it returns passes Get's
+// validation.
+func ParseQuery(v url.Values) (Query, error) { return ParseQueryIn(v, time.UTC) }
+
+// ParseQueryIn is ParseQuery reading dates and times given without a zone
+// in loc (use the bitmapist client's Location, so that "2025-03-01" is the
+// 1st of March there). A nil loc means UTC.
+func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	q := Query{
+		Primary:    first(v, "primary_event", "primary"),
+		PrimaryAnd: v.Get("primary_and"),
+		Secondary:  first(v, "secondary_event", "secondary"),
+		TimeGroup:  DefaultTimeGroup,
+		Rows:       DefaultRows,
+		Cols:       DefaultCols,
+	}
+	fieldErr := func(field string, err error) error {
+		return &QueryError{Field: field, Msg: err.Error(), Err: err}
+	}
+	if q.Primary == "" {
+		return Query{}, queryErr("primary_event", "is required")
+	}
+	if q.Secondary == "" {
+		return Query{}, queryErr("secondary_event", "is required")
+	}
+
+	steps, err := parseSteps(v)
+	if err != nil {
+		return Query{}, err
+	}
+	q.Additional = steps
+
+	if s := v.Get("time_group"); s != "" {
+		g, err := bitmapist.ParseTimeGroup(s)
+		if err != nil {
+			return Query{}, fieldErr("time_group", err)
+		}
+		q.TimeGroup = g
+	}
+	for _, n := range []struct {
+		dst   *int
+		names []string
+		max   int
+	}{{&q.Rows, []string{"num_rows", "rows"}, MaxRows}, {&q.Cols, []string{"num_cols", "cols"}, MaxCols}} {
+		s := first(v, n.names...)
+		if s == "" {
+			continue
+		}
+		i, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || i < 1 || i > n.max {
+			return Query{}, queryErr(n.names[0], "%q is not a whole number in 1..%d", s, n.max)
+		}
+		*n.dst = i
+	}
+	for _, t := range []struct {
+		dst  *time.Time
+		name string
+	}{{&q.Now, "now"}, {&q.Start, "start"}} {
+		if s := v.Get(t.name); s != "" {
+			tm, err := parseTime(s, loc)
+			if err != nil {
+				return Query{}, queryErr(t.name, "%q is not RFC 3339, 2006-01-02T15:04 or 2006-01-02", s)
+			}
+			*t.dst = tm
+		}
+	}
+	for _, b := range []struct {
+		dst  *bool
+		name string
+	}{
+		{&q.AsPercent, "as_percent"}, {&q.WithReplacement, "with_replacement"},
+		{&q.FirstTime, "first_time"}, {&q.OnOrAfter, "on_or_after"},
+		{&q.BlankEmpty, "blank_empty"}, {&q.IncludeFuture, "include_future"},
+	} {
+		on, err := parseBool(v.Get(b.name))
+		if err != nil {
+			return Query{}, queryErr(b.name, "%q is not a boolean", v.Get(b.name))
+		}
+		*b.dst = on
+	}
+
+	if err := q.validate(); err != nil {
+		var qe *QueryError
+		if errors.As(err, &qe) {
+			qe.Field = paramName(qe.Field)
+		}
+		return Query{}, err
+	}
+	return q, nil
+}
+
+// parseSteps reads the additional events.
+func parseSteps(v url.Values) ([]Step, error) {
+	packed, events, ops := v["additional"], v["additional_event"], v["additional_op"]
+	switch {
+	case len(packed) > 0 && (len(events) > 0 || len(ops) > 0):
+		return nil, queryErr("additional", "give either additional or additional_event/additional_op, not both")
+	case len(events) != len(ops):
+		return nil, queryErr("additional_op", "%d ops for %d additional_event values", len(ops), len(events))
+	}
+	var steps []Step
+	for i, s := range packed {
+		opText, event, ok := strings.Cut(s, ":")
+		if !ok {
+			return nil, queryErr("additional", "%q is not and:<event> or or:<event>", s)
+		}
+		op, err := ParseOp(opText)
+		if err != nil {
+			return nil, queryErr("additional", "%q (value %d): op is not and or or", s, i)
+		}
+		steps = append(steps, Step{Event: event, Op: op})
+	}
+	for i, e := range events {
+		op, err := ParseOp(ops[i])
+		if err != nil {
+			return nil, queryErr("additional_op", "%q (value %d) is not and or or", ops[i], i)
+		}
+		steps = append(steps, Step{Event: e, Op: op})
+	}
+	return steps, nil
+}
+
+// paramName maps a Query field name to its request parameter.
+func paramName(f string) string {
+	switch {
+	case f == "Primary":
+		return "primary_event"
+	case f == "PrimaryAnd":
+		return "primary_and"
+	case f == "Secondary":
+		return "secondary_event"
+	case strings.HasPrefix(f, "Additional"):
+		return "additional" + strings.TrimPrefix(f, "Additional")
+	case f == "TimeGroup":
+		return "time_group"
+	case f == "Rows":
+		return "num_rows"
+	case f == "Cols":
+		return "num_cols"
+	}
+	return f
+}
+
+func first(v url.Values, names ...string) string {
+	for _, n := range names {
+		if s := strings.TrimSpace(v.Get(n)); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "0", "false", "f", "off", "no", "n":
+		return false, nil
+	case "1", "true", "t", "on", "yes", "y":
+		return true, nil
+	}
+	return false, strconv.ErrSyntax
+}
+
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, strconv.ErrSyntax
+}

@@ -1,0 +1,271 @@
+package cohort
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// Limits on the size of a table. A query outside them is rejected with
+// ErrInvalidQuery before any Redis work (the references have no bound).
+const (
+	// MaxRows is the largest number of rows (cohort periods) of a table.
+	MaxRows = 400
+	// MaxCols is the largest number of columns (offsets) of a table.
+	MaxCols = 400
+)
+
+// ErrInvalidQuery is wrapped by every error about a bad query or bad query
+// parameters: an unknown operator, a bad event name, an invalid time
+// group, rows or columns out of bounds. Such errors are *QueryError values,
+// returned before any Redis work.
+var ErrInvalidQuery = errors.New("cohort: invalid query")
+
+// QueryError reports which field of a Query (Go field name, e.g. "Rows") or
+// which request parameter (e.g. "num_rows", from ParseQuery) is wrong. It
+// matches ErrInvalidQuery with errors.Is, and also its cause (for example
+// bitmapist.ErrInvalidEventName) when it has one.
+type QueryError struct {
+	Field string // the Query field or request parameter
+	Msg   string // what is wrong with it
+	Err   error  // the underlying error, or nil
+}
+
+// Error returns "cohort: invalid query: <Field>: <Msg>".
+func (e *QueryError) Error() string {
+	return ErrInvalidQuery.Error() + ": " + e.Field + ": " + e.Msg
+}
+
+// Unwrap returns ErrInvalidQuery and the cause, if any.
+func (e *QueryError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidQuery}
+	}
+	return []error{ErrInvalidQuery, e.Err}
+}
+
+func queryErr(field, format string, args ...any) error {
+	return &QueryError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Op joins an additional event to the events before it: And or Or.
+type Op int
+
+// The operators of additional events, with flask-bitmapist's text forms
+// "and" and "or".
+const (
+	// And keeps the users who also did the event.
+	And Op = iota
+	// Or adds the users who did the event instead. It binds to the event
+	// just before it only (see Query.Additional).
+	Or
+)
+
+// String returns "and" or "or" ("Op(N)" for an invalid value).
+func (o Op) String() string {
+	switch o {
+	case And:
+		return "and"
+	case Or:
+		return "or"
+	}
+	return fmt.Sprintf("Op(%d)", int(o))
+}
+
+// Valid reports whether o is And or Or.
+func (o Op) Valid() bool { return o == And || o == Or }
+
+// ParseOp parses "and" or "or" in any case (also "&&", "&", "||", "|").
+// Anything else returns an error wrapping ErrInvalidQuery.
+func ParseOp(s string) (Op, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "and", "&&", "&":
+		return And, nil
+	case "or", "||", "|":
+		return Or, nil
+	}
+	return 0, queryErr("op", "%q is not and or or", s)
+}
+
+// MarshalText returns "and" or "or", so an Op encodes in JSON as a string.
+func (o Op) MarshalText() ([]byte, error) {
+	if !o.Valid() {
+		return nil, queryErr("op", "%d is not And or Or", int(o))
+	}
+	return []byte(o.String()), nil
+}
+
+// UnmarshalText parses text with ParseOp.
+func (o *Op) UnmarshalText(text []byte) error {
+	v, err := ParseOp(string(text))
+	if err != nil {
+		return err
+	}
+	*o = v
+	return nil
+}
+
+// Step is one additional event of a query and the operator joining it to
+// the events before it. In JSON it is flask-bitmapist's
+// {"name": "<event>", "op": "and"|"or"}.
+type Step struct {
+	Event string `json:"name"` // event name
+	Op    Op     `json:"op"`   // And or Or
+}
+
+// Query describes a cohort table. The zero values of Now and Start mean
+// "not given"; Rows, Cols, Primary, Secondary and TimeGroup must be set
+// (TimeGroup's zero value is bitmapist.Hours). Get never modifies the Query
+// it is given. The JSON names are ParseQuery's parameter names; Primary,
+// Secondary, Additional, TimeGroup, Rows, Cols and AsPercent carry the
+// names of flask-bitmapist's cohort request.
+type Query struct {
+	// Primary is the event that defines the cohorts: row i's cohort is the
+	// users who did Primary in row i's period (get_cohort's
+	// primary_event_name, get_dates_data's select1).
+	Primary string `json:"primary_event"`
+	// PrimaryAnd, if not empty, narrows each cohort to the users who also
+	// did this event in the row's period (get_dates_data's select1b).
+	PrimaryAnd string `json:"primary_and,omitempty"`
+	// Secondary is the return event: cell (i, j) counts the cohort's users
+	// who did it in period i+j (get_cohort's secondary_event_name,
+	// get_dates_data's select2).
+	Secondary string `json:"secondary_event"`
+	// Additional events are combined with Secondary, each in the cell's
+	// period, in order: And intersects, Or unites. As in flask-bitmapist's
+	// chain_events, an Or binds only to the event just before it and runs
+	// of Or merge: "S and B or C and D" is S AND (B OR C) AND D, and
+	// "S or B and C" is (S OR B) AND C. get_dates_data's select2b is one
+	// And step. Unlike the reference, the list is never modified, so every
+	// cell keeps its Or events.
+	Additional []Step `json:"additional_events,omitempty"`
+	// TimeGroup is the length of a period: bitmapist.Hours, Days, Weeks
+	// (ISO weeks: Monday to Sunday, labelled with the ISO year, so
+	// 2024-12-30 is in 2025-W01), Months (calendar months) or Years.
+	TimeGroup bitmapist.TimeGroup `json:"time_group"`
+	// Rows is the number of cohort periods (rows), 1..MaxRows
+	// (get_cohort's num_rows, get_dates_data's num_results).
+	Rows int `json:"num_rows"`
+	// Cols is the number of columns, 1..MaxCols: column j is the period j
+	// after the row's, column 0 the row's own period (get_cohort's
+	// num_cols; get_dates_data's num_of_rows+1).
+	Cols int `json:"num_cols"`
+	// Now is the time the table is computed for; zero means the client's
+	// clock (bitmapist.Client.Now). It is read in the client's location.
+	// Without Start, the last row is the period containing Now, and the
+	// rows before it go back one period each (months and years move on
+	// the calendar, so a Now on the 31st is fine). Cells of periods that
+	// start after Now have no value unless IncludeFuture is set.
+	Now time.Time `json:"now,omitzero"`
+	// Start, if not zero, makes row 0 the period containing Start (in the
+	// client's location) instead of counting back from Now
+	// (get_dates_data's start_date).
+	Start time.Time `json:"start,omitzero"`
+	// WithReplacement counts a returning user in every column they return
+	// in. Without it (the default, as in flask-bitmapist) a user counts
+	// only in the first column they return in, and is taken out of the
+	// row's cohort for the columns after it. Fractions are of the full
+	// cohort either way.
+	WithReplacement bool `json:"with_replacement,omitempty"`
+	// FirstTime makes row i's cohort the users whose first ever Primary
+	// event fell in row i's period (Mixpanel's "first time" retention;
+	// neither reference has it): Primary in row i's period minus every
+	// user who did Primary at any earlier time. The history before row 0
+	// is read from every stored month of Primary before it (listed with a
+	// SCAN of the primary event's keys), plus its days (and, for hours,
+	// its hours) between the month's start and row 0. Hourly history
+	// needs hourly tracking to have been on.
+	FirstTime bool `json:"first_time,omitempty"`
+	// OnOrAfter makes cell (i, j) count the cohort's users who returned in
+	// period i+j or any later period of the table (up to the last column
+	// of the last row, and not after Now's period unless IncludeFuture):
+	// "on or after" (unbounded) retention. The return set of such a cell
+	// is the union of the return sets of those periods. Every user counts
+	// in each column they qualify for, so WithReplacement is implied (and
+	// set in Table.Query).
+	OnOrAfter bool `json:"on_or_after,omitempty"`
+	// AsPercent makes the JSON and CSV forms give each cell as a percentage
+	// of its row's cohort (0..100) instead of a count. Table.Cells always
+	// carry both.
+	AsPercent bool `json:"as_percent,omitempty"`
+	// BlankEmpty gives get_dates_data's "" versus 0: a cell whose return
+	// set (Secondary combined with the additional events) has no users at
+	// all in its period has no value (Cell.Valid false), while one whose
+	// return set has users but none from the cohort is 0. Without it, as
+	// in get_cohort, such a cell is 0.
+	BlankEmpty bool `json:"blank_empty,omitempty"`
+	// IncludeFuture computes periods that start after Now like any other,
+	// as get_dates_data does, instead of leaving them without value as
+	// get_cohort does.
+	IncludeFuture bool `json:"include_future,omitempty"`
+}
+
+// validate checks q without touching Redis and returns a *QueryError.
+func (q *Query) validate() error {
+	event := func(field, name string) error {
+		if err := bitmapist.ValidateEventName(name); err != nil {
+			return &QueryError{Field: field, Msg: err.Error(), Err: err}
+		}
+		return nil
+	}
+	if err := event("Primary", q.Primary); err != nil {
+		return err
+	}
+	if q.PrimaryAnd != "" {
+		if err := event("PrimaryAnd", q.PrimaryAnd); err != nil {
+			return err
+		}
+	}
+	if err := event("Secondary", q.Secondary); err != nil {
+		return err
+	}
+	for i, s := range q.Additional {
+		field := fmt.Sprintf("Additional[%d]", i)
+		if err := event(field, s.Event); err != nil {
+			return err
+		}
+		if !s.Op.Valid() {
+			return queryErr(field, "op %d is not And or Or", int(s.Op))
+		}
+	}
+	if !q.TimeGroup.Valid() {
+		return &QueryError{Field: "TimeGroup", Msg: fmt.Sprintf("%d is not a time group", int(q.TimeGroup)),
+			Err: bitmapist.ErrInvalidTimeGroup}
+	}
+	if q.Rows < 1 || q.Rows > MaxRows {
+		return queryErr("Rows", "%d is not in 1..%d", q.Rows, MaxRows)
+	}
+	if q.Cols < 1 || q.Cols > MaxCols {
+		return queryErr("Cols", "%d is not in 1..%d", q.Cols, MaxCols)
+	}
+	return nil
+}
+
+// normalized returns a copy of q with its defaults applied (Now, times in
+// loc, WithReplacement for OnOrAfter) and its own copy of Additional.
+func (q Query) normalized(c *bitmapist.Client) Query {
+	if q.Now.IsZero() {
+		q.Now = c.Now()
+	}
+	q.Now = q.Now.In(c.Location())
+	if !q.Start.IsZero() {
+		q.Start = q.Start.In(c.Location())
+	}
+	if q.OnOrAfter {
+		q.WithReplacement = true
+	}
+	q.Additional = slices.Clone(q.Additional)
+	return q
+}
+
+// firstRow returns the start of row 0's period.
+func (q *Query) firstRow() time.Time {
+	if !q.Start.IsZero() {
+		return q.TimeGroup.Start(q.Start)
+	}
+	return q.TimeGroup.Add(q.Now, -(q.Rows - 1))
+}
