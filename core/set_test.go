@@ -1,0 +1,408 @@
+package bitmapist_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+var day0 = time.Date(2024, 5, 14, 10, 0, 0, 0, time.UTC)
+
+func newClient(b testutil.Backend, opts ...bitmapist.Option) *bitmapist.Client {
+	return bitmapist.New(b.Client, append([]bitmapist.Option{bitmapist.WithPrefix(b.Prefix)}, opts...)...)
+}
+
+func mark(t *testing.T, c *bitmapist.Client, event string, at time.Time, ids ...uint64) {
+	t.Helper()
+	for _, id := range ids {
+		if err := c.MarkEvent(context.Background(), event, id, bitmapist.At(at)); err != nil {
+			t.Fatalf("mark %s %d: %v", event, id, err)
+		}
+	}
+}
+
+func wantIDs(t *testing.T, s bitmapist.Set, want ...uint64) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := s.IDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want == nil {
+		want = []uint64{}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("IDs = %v, want %v", got, want)
+	}
+	n, err := s.Count(ctx)
+	if err != nil || n != int64(len(want)) {
+		t.Errorf("Count = %d, %v; want %d", n, err, len(want))
+	}
+	has, err := s.HasEvents(ctx)
+	if err != nil || has != (len(want) > 0) {
+		t.Errorf("HasEvents = %v, %v; want %v", has, err, len(want) > 0)
+	}
+	// Has agrees with IDs for every id up to a bit past the last one.
+	top := uint64(40)
+	if len(want) > 0 {
+		top = want[len(want)-1] + 9
+	}
+	for id := uint64(0); id <= top; id++ {
+		in, err := s.Has(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in != slices.Contains(want, id) {
+			t.Errorf("Has(%d) = %v, want %v", id, in, !in)
+		}
+	}
+}
+
+// noTempKeys fails when a temporary operation key was left behind.
+func noTempKeys(t *testing.T, b testutil.Backend) {
+	t.Helper()
+	if keys := storedKeys(t, b.Client, b.Prefix+"bitop_"); len(keys) > 0 {
+		t.Errorf("temporary keys left behind: %q", keys)
+	}
+}
+
+func TestNotPitfalls(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		mark(t, c, "one", day0, 1)
+		// NOT flips whole bytes: NOT of {1} is {0,2,3,4,5,6,7}.
+		wantIDs(t, bitmapist.Not(c.Day("one", day0)), 0, 2, 3, 4, 5, 6, 7)
+		// NOT of a missing key is empty.
+		wantIDs(t, bitmapist.Not(c.Day("missing", day0)))
+		noTempKeys(t, b)
+	})
+}
+
+func TestAndNotIsTrueDifference(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		mark(t, c, "a", day0, 1, 20)
+		mark(t, c, "b", day0, 2)
+		a, bb := c.Day("a", day0), c.Day("b", day0)
+		// Redis's A AND NOT B loses 20, which lies beyond B's last byte...
+		wantIDs(t, bitmapist.And(a, bitmapist.Not(bb)), 1)
+		// ...AndNot does not.
+		wantIDs(t, bitmapist.AndNot(a, bb), 1, 20)
+		// B longer than A, overlapping.
+		mark(t, c, "c", day0, 1, 300)
+		wantIDs(t, bitmapist.AndNot(a, c.Day("c", day0)), 20)
+		wantIDs(t, bitmapist.AndNot(c.Day("c", day0), a), 300)
+		// Missing operands.
+		wantIDs(t, bitmapist.AndNot(a, c.Day("missing", day0)), 1, 20)
+		wantIDs(t, bitmapist.AndNot(c.Day("missing", day0), a))
+		noTempKeys(t, b)
+	})
+}
+
+func TestAndOrXorWithMissingKeys(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		mark(t, c, "a", day0, 1, 2, 3)
+		mark(t, c, "b", day0, 2, 3, 4, 100)
+		a, bb, miss := c.Day("a", day0), c.Day("b", day0), c.Day("nothing", day0)
+		wantIDs(t, bitmapist.And(a, bb), 2, 3)
+		wantIDs(t, bitmapist.Or(a, bb), 1, 2, 3, 4, 100)
+		wantIDs(t, bitmapist.Xor(a, bb), 1, 4, 100)
+		// A missing key is all zeros: AND with it is empty (and HasEvents
+		// says so although Redis would store an all-zero key)...
+		wantIDs(t, bitmapist.And(a, miss))
+		// ...and so is an AND of nothing but missing keys.
+		wantIDs(t, bitmapist.And(miss, c.Day("nothing2", day0)))
+		wantIDs(t, bitmapist.Or(a, miss), 1, 2, 3)
+		wantIDs(t, bitmapist.Xor(miss, bb), 2, 3, 4, 100)
+		// Nesting.
+		wantIDs(t, bitmapist.Or(bitmapist.And(a, bb), bitmapist.AndNot(bb, a)), 2, 3, 4, 100)
+		wantIDs(t, bitmapist.And(bitmapist.Or(a, miss), bitmapist.Xor(a, bb)), 1)
+		// Degenerate combinations.
+		wantIDs(t, bitmapist.And())
+		wantIDs(t, bitmapist.Or(a), 1, 2, 3)
+		noTempKeys(t, b)
+	})
+}
+
+func TestResultsAreNeverStale(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		ctx := context.Background()
+		mark(t, c, "a", day0, 1, 2)
+		mark(t, c, "b", day0, 2)
+		both := bitmapist.And(c.Day("a", day0), c.Day("b", day0))
+		if n, _ := both.Count(ctx); n != 1 {
+			t.Fatalf("count = %d, want 1", n)
+		}
+		mark(t, c, "b", day0, 1)
+		wantIDs(t, both, 1, 2)
+		if err := c.UnmarkEvent(ctx, "a", 2, bitmapist.At(day0)); err != nil {
+			t.Fatal(err)
+		}
+		wantIDs(t, both, 1)
+	})
+}
+
+func TestBitOrderIsMSBFirst(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		ctx := context.Background()
+		mark(t, c, "answer", day0, 2, 3, 5, 10, 11, 14)
+		got, err := b.Client.Get(ctx, c.Key("answer", bitmapist.Days, day0)).Result()
+		if err != nil || got != "42" {
+			t.Fatalf("bitmap = %q, %v; want \"42\"", got, err)
+		}
+		// And the other way: a key holding "42" lists those ids.
+		key := b.Prefix + "raw42"
+		if err := b.Client.Set(ctx, key, "42", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		wantIDs(t, c.KeySet(key), 2, 3, 5, 10, 11, 14)
+		// Trailing zero bytes mean nothing.
+		if err := b.Client.Set(ctx, key, "42\x00\x00\x00", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		wantIDs(t, c.KeySet(key), 2, 3, 5, 10, 11, 14)
+	})
+}
+
+func TestRepeatMarksCountOnce(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		mark(t, c, "login", day0, 5, 5, 5, 9)
+		mark(t, c, "login", day0.Add(time.Hour), 5)
+		wantIDs(t, c.Day("login", day0), 5, 9)
+		wantIDs(t, c.Week("login", day0), 5, 9)
+		wantIDs(t, c.Month("login", day0), 5, 9)
+		wantIDs(t, c.Year("login", day0), 5, 9)
+	})
+}
+
+func TestYearIsOrOfMonths(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		mark(t, c, "buy", time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+		mark(t, c, "buy", time.Date(2023, 7, 15, 0, 0, 0, 0, time.UTC), 2)
+		mark(t, c, "buy", time.Date(2023, 12, 31, 23, 59, 0, 0, time.UTC), 3)
+		mark(t, c, "buy", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 4)
+		y := c.Year("buy", time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC))
+		wantIDs(t, y, 1, 2, 3)
+		wantIDs(t, y.Next(), 4)
+		if len(y.Keys()) != 12 || y.Key() != "" {
+			t.Errorf("year keys = %q, key = %q", y.Keys(), y.Key())
+		}
+		noTempKeys(t, b)
+	})
+}
+
+func TestUniqueAndLoginHelpers(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		ctx := context.Background()
+		if err := c.MarkUnique(ctx, "beta", 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.MarkEvent(ctx, "beta", 4, bitmapist.At(day0), bitmapist.TrackUnique(true)); err != nil {
+			t.Fatal(err)
+		}
+		wantIDs(t, c.Unique("beta"), 3, 4)
+		wantIDs(t, c.Day("beta", day0), 4)
+		if err := c.UnmarkUnique(ctx, "beta", 3); err != nil {
+			t.Fatal(err)
+		}
+		wantIDs(t, c.Unique("beta"), 4)
+
+		if err := c.MarkLogin(ctx, 8, bitmapist.At(day0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.MarkLogout(ctx, 9, bitmapist.At(day0)); err != nil {
+			t.Fatal(err)
+		}
+		wantIDs(t, c.Day("user:logged_in", day0), 8)
+		wantIDs(t, c.Day(bitmapist.EventLoggedOut, day0), 9)
+	})
+}
+
+func TestHourlyTrackingPerCall(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		mark(t, c, "view", day0, 1)
+		if err := c.MarkEvent(context.Background(), "view", 2, bitmapist.At(day0), bitmapist.TrackHourly(true)); err != nil {
+			t.Fatal(err)
+		}
+		wantIDs(t, c.Hour("view", day0), 2)
+		wantIDs(t, c.Day("view", day0), 1, 2)
+	})
+}
+
+func TestBoundaryIDs(t *testing.T) {
+	// 2^32-1 makes a 512 MiB bitmap: miniredis only, to spare the shared servers.
+	b := testutil.Miniredis(t)
+	// A 512 MiB string takes miniredis a while: give this client time.
+	rdb := redis.NewClient(&redis.Options{Addr: b.Mini.Addr(), ReadTimeout: 5 * time.Minute, WriteTimeout: time.Minute})
+	defer rdb.Close()
+	c := bitmapist.New(rdb, bitmapist.WithPrefix(b.Prefix))
+	mark(t, c, "edge", day0, 0, bitmapist.MaxUserID)
+	ctx := context.Background()
+	d := c.Day("edge", day0)
+	ids, err := d.IDs(ctx)
+	if err != nil || !slices.Equal(ids, []uint64{0, bitmapist.MaxUserID}) {
+		t.Fatalf("IDs = %v, %v", ids, err)
+	}
+	for _, id := range []uint64{0, bitmapist.MaxUserID} {
+		if in, err := d.Has(ctx, id); err != nil || !in {
+			t.Errorf("Has(%d) = %v, %v", id, in, err)
+		}
+	}
+	if n, err := d.Count(ctx); err != nil || n != 2 {
+		t.Errorf("Count = %d, %v", n, err)
+	}
+}
+
+func TestSparseLargeBitmapIDs(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		const id = 739_480_532 // a 92,435,067-byte bitmap
+		mark(t, c, "sparse", day0, id)
+		n, err := b.Client.StrLen(context.Background(), c.Key("sparse", bitmapist.Days, day0)).Result()
+		if err != nil || n != 92_435_067 {
+			t.Fatalf("strlen = %d, %v", n, err)
+		}
+		ids, err := c.Day("sparse", day0).IDs(context.Background())
+		if err != nil || !slices.Equal(ids, []uint64{id}) {
+			t.Fatalf("IDs = %v, %v", ids, err)
+		}
+	})
+}
+
+func TestInvalidInputWritesNothing(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, bitmapist.WithTrackHourly(true), bitmapist.WithTrackUnique(true))
+		ctx := context.Background()
+		for _, id := range []uint64{bitmapist.MaxUserID + 1, 1 << 40, ^uint64(0)} {
+			if err := c.MarkEvent(ctx, "ok", id); !errors.Is(err, bitmapist.ErrInvalidUserID) {
+				t.Errorf("MarkEvent(id %d) = %v, want ErrInvalidUserID", id, err)
+			}
+			if err := c.UnmarkEvent(ctx, "ok", id); !errors.Is(err, bitmapist.ErrInvalidUserID) {
+				t.Errorf("UnmarkEvent(id %d) = %v", id, err)
+			}
+			if err := c.MarkUnique(ctx, "ok", id); !errors.Is(err, bitmapist.ErrInvalidUserID) {
+				t.Errorf("MarkUnique(id %d) = %v", id, err)
+			}
+			if _, err := c.Day("ok", day0).Has(ctx, id); !errors.Is(err, bitmapist.ErrInvalidUserID) {
+				t.Errorf("Has(%d) = %v", id, err)
+			}
+		}
+		for _, name := range []string{"", "a b", "x*", "new\nline"} {
+			if err := c.MarkEvent(ctx, name, 1); !errors.Is(err, bitmapist.ErrInvalidEventName) {
+				t.Errorf("MarkEvent(%q) = %v, want ErrInvalidEventName", name, err)
+			}
+			if err := c.MarkUnique(ctx, name, 1); !errors.Is(err, bitmapist.ErrInvalidEventName) {
+				t.Errorf("MarkUnique(%q) = %v", name, err)
+			}
+		}
+		// A batch with one bad entry writes none of them.
+		err := c.MarkEvents(ctx, []bitmapist.Mark{
+			{Event: "ok", UserID: 1, Time: day0},
+			{Event: "ok", UserID: 2, Time: day0},
+			{Event: "bad name", UserID: 3, Time: day0},
+		})
+		var me *bitmapist.MarkError
+		if !errors.As(err, &me) || me.Index != 2 || !errors.Is(err, bitmapist.ErrInvalidEventName) {
+			t.Errorf("MarkEvents = %v, want MarkError at 2 wrapping ErrInvalidEventName", err)
+		}
+		err = c.MarkEvents(ctx, []bitmapist.Mark{{Event: "ok", UserID: 1}, {Event: "ok", UserID: 1 << 33}})
+		if !errors.As(err, &me) || me.Index != 1 || !errors.Is(err, bitmapist.ErrInvalidUserID) {
+			t.Errorf("MarkEvents = %v, want MarkError at 1 wrapping ErrInvalidUserID", err)
+		}
+		if keys := storedKeys(t, b.Client, b.Prefix); len(keys) != 0 {
+			t.Errorf("invalid input wrote %q", keys)
+		}
+	})
+}
+
+func TestRedisErrorIsWrappedWithEventName(t *testing.T) {
+	// A Redis that is not there: a port that was just listening.
+	b := testutil.Miniredis(t)
+	dead := miniredis.RunT(t)
+	addr := dead.Addr()
+	dead.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer rdb.Close()
+	c := bitmapist.New(rdb, bitmapist.WithPrefix(b.Prefix))
+	err := c.MarkEvent(context.Background(), "signup", 1)
+	if err == nil || !containsAll(err.Error(), `"signup"`, "mark") {
+		t.Fatalf("err = %v, want the event name in it", err)
+	}
+	if _, err := c.Day("signup", day0).Count(context.Background()); err == nil {
+		t.Fatal("Count on a stopped Redis returned no error")
+	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestConcurrentMarkAndCount(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b)
+		ctx := context.Background()
+		const workers, each = 50, 20
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					id := uint64(w*each + i)
+					if err := c.MarkEvent(ctx, "busy", id, bitmapist.At(day0)); err != nil {
+						errs <- err
+						return
+					}
+					if id%2 == 0 {
+						if err := c.MarkEvent(ctx, "even", id, bitmapist.At(day0)); err != nil {
+							errs <- err
+							return
+						}
+					}
+					// Read while others write: any answer in range is fine here,
+					// an error is not.
+					n, err := bitmapist.And(c.Day("busy", day0), c.Day("even", day0)).Count(ctx)
+					if err != nil || n < 0 || n > workers*each/2 {
+						errs <- errors.Join(err, errors.New("count out of range"))
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if n, err := c.Day("busy", day0).Count(ctx); err != nil || n != workers*each {
+			t.Errorf("busy = %d, %v; want %d", n, err, workers*each)
+		}
+		if n, err := bitmapist.And(c.Day("busy", day0), c.Week("even", day0)).Count(ctx); err != nil || n != workers*each/2 {
+			t.Errorf("busy AND even = %d, %v; want %d", n, err, workers*each/2)
+		}
+		noTempKeys(t, b)
+	})
+}
