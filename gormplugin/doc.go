@@ -1,0 +1,86 @@
+// Package bitmapistplugin is a GORM plugin that records bitmapist events
+// for the rows the database really committed: the Go take on
+// flask-bitmapist's Bitmapistable SQLAlchemy mixin (reference §3), without
+// its defect of marking at flush time, so that a rolled-back transaction
+// still recorded its events.
+//
+// Set-up is one call:
+//
+//	db.Use(bitmapistplugin.New(rdb))
+//
+// and a model opts in by embedding bitmapist.Tracked:
+//
+//	type User struct {
+//		ID uint
+//		bitmapist.Tracked
+//	}
+//
+// # Events
+//
+// For a tracked model the plugin marks <prefix>:created, <prefix>:updated
+// and <prefix>:deleted, where <prefix> is the lower-cased Go type name
+// (User → user:created), as flask-bitmapist does; a model can choose its
+// own prefix with a BitmapistEventPrefix method (EventPrefixer). Each
+// written row is marked for one user id:
+//
+//  1. its owner, when the model names one (UserOwned's BitmapistUserID or
+//     UserKeyOwned's BitmapistUserKey): an Order of user 7 marks
+//     order:created for 7;
+//  2. else the user in the statement's context (WithUser, WithUserKey via
+//     db.WithContext);
+//  3. else its primary key: integers as they are (1 .. bitmapist.MaxUserID),
+//     strings, UUIDs and other fmt.Stringer keys through the bitmapist id
+//     map (WithIDMap, default "users").
+//
+// A zero id is not marked. The event time is the time the marks are sent
+// (just after the commit), or the time in the context (WithTime) for
+// imports and replays.
+//
+// # What is tracked
+//
+// Every way GORM writes through a model: Create of a row, a slice and
+// CreateInBatches; Save (an existing row is updated; a new one, which GORM
+// writes as an update of 0 rows followed by an insert, is created only);
+// Update, Updates, UpdateColumn and UpdateColumns; Delete of a row, by key
+// (Delete(&User{}, 6)) or by condition; soft delete (counted as deleted)
+// and Unscoped hard delete. For an update or delete whose rows the model
+// value does not name (by condition, Delete(&User{}, 6), an owned model),
+// the plugin reads the rows the WHERE clause selects in the statement's own
+// transaction just before the statement (with FOR UPDATE except on
+// SQLite), honouring soft delete and Unscoped, and marks exactly those.
+// Only statements that succeed and affect rows are marked.
+//
+// Not tracked: raw SQL (db.Exec, db.Raw), db.Table(...) writes with a map
+// and no model, Create from a map, and models that do not embed
+// bitmapist.Tracked. Such writes mark nothing and never fail because of the
+// plugin. On MySQL/MariaDB an update that matches rows but changes no value
+// reports 0 rows affected and is not marked; an update by condition that
+// changes only some of the rows it matches marks all the matched rows.
+// A Create with an ON CONFLICT clause marks every row it was given once the
+// statement affected any row.
+//
+// # Transactions
+//
+// The plugin wraps the gorm.DB's connection pool, so every transaction
+// GORM begins (its own per-statement transaction, db.Transaction,
+// db.Begin) keeps the marks of its statements until its Commit succeeds
+// and sends them then, in one bitmapist MarkEvents batch. Rollback drops
+// them, and a nested db.Transaction that rolls back to its savepoint drops
+// the marks made since the savepoint. Statements outside any transaction
+// (SkipDefaultTransaction) send their marks as soon as they succeed.
+// db.DB() still returns the *sql.DB. Plugins that swap the connection pool
+// per statement (e.g. dbresolver) bypass this wrapping: their marks are
+// sent when the statement ends, even inside a transaction.
+//
+// # Failures
+//
+// Redis never fails a database write. Each batch gets one attempt bounded
+// by WithTimeout (default 500 ms); marks that cannot be written are
+// reported to the error handler (WithErrorHandler, default log/slog) and
+// counted by FailedMarks. The marks of a committed write are sent with a
+// context that keeps the request's values but not its cancellation, so a
+// cancelled request does not lose them. With WithQueue, sending happens in
+// a background goroutine from a bounded queue: commits never wait for
+// Redis, a full queue drops (and reports) batches, Close flushes, and a
+// crash loses at most the queued batches.
+package bitmapistplugin

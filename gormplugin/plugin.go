@@ -1,0 +1,226 @@
+package bitmapistplugin
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+)
+
+// PluginName is the name under which the plugin registers with GORM, and
+// the prefix of its callback names ("bitmapist:created", ...).
+const PluginName = "bitmapist"
+
+// DefaultTimeout bounds one attempt to send a batch of marks to Redis
+// (the id map lookup for string keys plus the marks). WithTimeout changes it.
+const DefaultTimeout = 500 * time.Millisecond
+
+// Plugin is a gorm.Plugin that marks <model>:created, <model>:updated and
+// <model>:deleted bitmapist events for the rows of tracked models
+// (embedding bitmapist.Tracked) that the database really committed. Create
+// it with New and install it with db.Use. It is safe for concurrent use
+// and may be installed on several *gorm.DB at once.
+type Plugin struct {
+	rdb        redis.UniversalClient
+	clientOpts []bitmapist.Option
+	client     *bitmapist.Client
+	idMapName  string
+	idMap      *bitmapist.IDMap
+	onError    func(ctx context.Context, err error)
+	timeout    time.Duration
+	queueSize  int
+
+	models sync.Map // *schema.Schema → *modelInfo
+	failed atomic.Int64
+
+	// Background sender (WithQueue only).
+	qmu    sync.RWMutex
+	queue  chan batch
+	closed bool
+	worker sync.WaitGroup
+}
+
+// batch is one unit of work for the background sender: marks to send, or
+// (when flushed is non-nil) a request to signal once everything before it
+// was sent.
+type batch struct {
+	ctx     context.Context
+	marks   []pendingMark
+	flushed chan struct{}
+}
+
+// Option configures a Plugin in New.
+type Option func(*Plugin)
+
+// WithClient makes the plugin mark through c (its prefix, clock, location,
+// hourly and unique settings) instead of a client built on New's rdb,
+// which may then be nil.
+func WithClient(c *bitmapist.Client) Option { return func(p *Plugin) { p.client = c } }
+
+// WithClientOptions passes opts (bitmapist.WithPrefix, WithTrackHourly,
+// ...) to the client New builds on rdb. Ignored with WithClient.
+func WithClientOptions(opts ...bitmapist.Option) Option {
+	return func(p *Plugin) { p.clientOpts = append(p.clientOpts, opts...) }
+}
+
+// WithErrorHandler sets the function told about every mark that could not
+// be recorded (a *SendError, or an error wrapping ErrQueueFull,
+// ErrUnsupportedKey, ErrNoPrimaryKey or ErrInvalidPrefix), and about a
+// failed lookup of the rows an update or delete by condition touches. The
+// database write is never failed by the plugin. It may be called from the
+// goroutine of the committing statement or from the background sender;
+// ctx carries the statement's values but never its cancellation. Default:
+// log with log/slog's default logger at level Error. nil keeps the default.
+func WithErrorHandler(fn func(ctx context.Context, err error)) Option {
+	return func(p *Plugin) {
+		if fn != nil {
+			p.onError = fn
+		}
+	}
+}
+
+// WithTimeout bounds each attempt to send one batch of marks to Redis
+// (default DefaultTimeout, 500 ms). A batch that fails or times out is not
+// retried: it is reported to the error handler and counted in FailedMarks.
+// Without WithQueue this is the most a Redis outage adds to a committing
+// statement. d <= 0 keeps the default.
+func WithTimeout(d time.Duration) Option {
+	return func(p *Plugin) {
+		if d > 0 {
+			p.timeout = d
+		}
+	}
+}
+
+// WithIDMap names the bitmapist id map (bitmapist.Client.IDMap) through
+// which string and UUID primary keys and WithUserKey/UserKeyOwned ids are
+// turned into integer user ids (default bitmapist.DefaultIDMap, "users",
+// the map MarkEventString uses).
+func WithIDMap(name string) Option {
+	return func(p *Plugin) {
+		if name != "" {
+			p.idMapName = name
+		}
+	}
+}
+
+// WithQueue makes the plugin send marks from a background goroutine
+// instead of in the committing statement: a commit only queues its marks
+// (one batch per commit) in a queue of at most size batches. When the
+// queue is full the batch is dropped, reported with ErrQueueFull and
+// counted, so a slow or dead Redis never slows the database. Close sends
+// what is queued; Flush waits for it. A crash of the process loses the
+// batches still queued: at most size commits' worth of marks, typically
+// the last few milliseconds. size <= 0 means synchronous sending (the
+// default).
+func WithQueue(size int) Option { return func(p *Plugin) { p.queueSize = size } }
+
+// New returns a plugin marking through a bitmapist client on rdb (a
+// *redis.Client, *redis.ClusterClient or any redis.UniversalClient), or
+// through the client given by WithClient. Install it with db.Use(p).
+func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
+	p := &Plugin{
+		rdb:       rdb,
+		idMapName: bitmapist.DefaultIDMap,
+		timeout:   DefaultTimeout,
+		onError: func(ctx context.Context, err error) {
+			slog.Default().ErrorContext(ctx, "bitmapist: marks not recorded", "err", err)
+		},
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.client == nil && rdb != nil {
+		p.client = bitmapist.New(rdb, p.clientOpts...)
+	}
+	if p.client != nil {
+		p.idMap = p.client.IDMap(p.idMapName)
+	}
+	if p.queueSize > 0 {
+		p.queue = make(chan batch, p.queueSize)
+		p.worker.Add(1)
+		go p.run()
+	}
+	return p
+}
+
+// Name returns PluginName; it is part of gorm.Plugin.
+func (p *Plugin) Name() string { return PluginName }
+
+// Client returns the bitmapist client the plugin marks through (nil when
+// New got neither a Redis client nor WithClient).
+func (p *Plugin) Client() *bitmapist.Client { return p.client }
+
+// FailedMarks returns how many marks of committed writes could not be
+// recorded since New (Redis errors and timeouts, a full queue, unsupported
+// keys), each also reported to the error handler.
+func (p *Plugin) FailedMarks() int64 { return p.failed.Load() }
+
+// Initialize registers the plugin's callbacks and wraps db's connection
+// pool so that marks wait for the commit of their transaction; it is part
+// of gorm.Plugin and is called by db.Use. It returns ErrNoClient when the
+// plugin has no Redis client, or GORM's error when a callback cannot be
+// registered.
+func (p *Plugin) Initialize(db *gorm.DB) error {
+	if p.client == nil {
+		return ErrNoClient
+	}
+	if err := p.register(db); err != nil {
+		return err
+	}
+	if _, ok := db.ConnPool.(*pool); !ok {
+		wrapped := &pool{inner: db.ConnPool, p: p}
+		db.ConnPool = wrapped
+		if db.Statement != nil {
+			db.Statement.ConnPool = wrapped
+		}
+	}
+	return nil
+}
+
+// Flush waits until every batch queued before the call has been sent (or
+// failed). Without WithQueue, and after Close, it returns nil at once. It
+// returns ctx's error if ctx ends first.
+func (p *Plugin) Flush(ctx context.Context) error {
+	p.qmu.RLock()
+	if p.queue == nil || p.closed {
+		p.qmu.RUnlock()
+		return nil
+	}
+	done := make(chan struct{})
+	select {
+	case p.queue <- batch{flushed: done}:
+		p.qmu.RUnlock()
+	case <-ctx.Done():
+		p.qmu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close sends the marks still queued (WithQueue) and stops the background
+// sender; marks of later commits are then sent synchronously. It does not
+// close the Redis client. It always returns nil and may be called more
+// than once.
+func (p *Plugin) Close() error {
+	p.qmu.Lock()
+	if p.queue == nil || p.closed {
+		p.qmu.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.queue)
+	p.qmu.Unlock()
+	p.worker.Wait()
+	return nil
+}
