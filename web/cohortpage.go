@@ -1,0 +1,351 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// Form parameter names: cohort.ParseQuery's, so that the dashboard, the
+// JSON and CSV endpoints and the CLI read the same URLs.
+type paramNames struct {
+	Primary, Secondary, TimeGroup, Rows, Cols string
+	Event, Op                                 string // one additional event row: event and its and/or
+	AsPercent, WithReplacement, FirstTime     string
+	OnOrAfter                                 string
+}
+
+var names = paramNames{
+	Primary: "primary_event", Secondary: "secondary_event", TimeGroup: "time_group",
+	Rows: "num_rows", Cols: "num_cols", Event: "additional_event", Op: "additional_op",
+	AsPercent: "as_percent", WithReplacement: "with_replacement", FirstTime: "first_time",
+	OnOrAfter: "on_or_after",
+}
+
+// blankSteps is how many empty additional-event rows the form offers below
+// the filled ones: enough to add events without JavaScript (each submit
+// adds more).
+const blankSteps = 2
+
+// parseCohortForm turns request parameters into a cohort query with
+// cohort.ParseQueryIn (times in the client's zone). Form rows whose
+// additional event was left blank ("—") are dropped first; the field of an
+// error about an additional event is mapped back to the form row
+// ("additional[3]" names the fourth row as shown).
+func parseCohortForm(v url.Values, loc *time.Location) (cohort.Query, error) {
+	v, rows := dropBlankSteps(v)
+	q, err := cohort.ParseQueryIn(v, loc)
+	var qe *cohort.QueryError
+	if err != nil && errors.As(err, &qe) {
+		var k int
+		if _, scanErr := fmt.Sscanf(qe.Field, "additional[%d]", &k); scanErr == nil && k >= 0 && k < len(rows) {
+			qe.Field = stepField(rows[k])
+		}
+	}
+	return q, err
+}
+
+// dropBlankSteps returns v without the additional_event/additional_op pairs
+// whose event is blank, and the form row index of each pair kept. When the
+// two lists differ in length v is returned as it is, for ParseQuery to
+// reject.
+func dropBlankSteps(v url.Values) (url.Values, []int) {
+	events, ops := v[names.Event], v[names.Op]
+	if len(events) != len(ops) {
+		return v, nil
+	}
+	var keptE, keptO []string
+	var rows []int
+	for i, e := range events {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		keptE, keptO = append(keptE, e), append(keptO, ops[i])
+		rows = append(rows, i)
+	}
+	if len(keptE) == len(events) {
+		return v, rows
+	}
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = vs
+	}
+	out[names.Event], out[names.Op] = keptE, keptO
+	if len(keptE) == 0 {
+		delete(out, names.Event)
+		delete(out, names.Op)
+	}
+	return out, rows
+}
+
+// stepField names additional event row i in errors: "additional[i]".
+func stepField(i int) string { return "additional[" + strconv.Itoa(i) + "]" }
+
+// stepView is one additional event row of the form.
+type stepView struct {
+	Op    string // "and" or "or"
+	Event string // "" for a blank row
+}
+
+// formView is the cohort form as submitted, so a bad value stays visible
+// and the field it is in can be marked.
+type formView struct {
+	Names                                            paramNames
+	Events                                           []string // recorded event names, sorted
+	Primary, Secondary, TimeGroup, Rows, Cols        string
+	Steps                                            []stepView
+	AsPercent, WithReplacement, FirstTime, OnOrAfter bool
+	TimeGroups                                       []string
+	MaxRows, MaxCols                                 int
+	Invalid                                          string // parameter named by the error, if any
+}
+
+// Choices returns the event names of a select: the recorded ones, with
+// current added first when it is not among them (an unknown event asked
+// for by URL).
+func (f formView) Choices(current string) []string {
+	if current == "" || slices.Contains(f.Events, current) {
+		return f.Events
+	}
+	return append([]string{current}, f.Events...)
+}
+
+// Bad reports whether the error is about the parameter named param.
+func (f formView) Bad(param string) bool { return f.Invalid != "" && f.Invalid == param }
+
+func newFormView(v url.Values, events []string) formView {
+	f := formView{
+		Names: names, Events: events,
+		Primary: v.Get(names.Primary), Secondary: v.Get(names.Secondary),
+		TimeGroup: v.Get(names.TimeGroup), Rows: v.Get(names.Rows), Cols: v.Get(names.Cols),
+		MaxRows: cohort.MaxRows, MaxCols: cohort.MaxCols,
+	}
+	for _, g := range bitmapist.TimeGroups() {
+		f.TimeGroups = append(f.TimeGroups, g.String())
+	}
+	if len(v) == 0 { // first visit: cohort.ParseQuery's defaults
+		if len(events) > 0 {
+			f.Primary, f.Secondary = events[0], events[0]
+		}
+		f.TimeGroup = cohort.DefaultTimeGroup.String()
+		f.Rows, f.Cols = strconv.Itoa(cohort.DefaultRows), strconv.Itoa(cohort.DefaultCols)
+		f.AsPercent = true
+	} else {
+		if g, err := bitmapist.ParseTimeGroup(f.TimeGroup); err == nil {
+			f.TimeGroup = g.String()
+		} else if f.TimeGroup == "" {
+			f.TimeGroup = cohort.DefaultTimeGroup.String()
+		}
+		if f.Rows == "" {
+			f.Rows = strconv.Itoa(cohort.DefaultRows)
+		}
+		if f.Cols == "" {
+			f.Cols = strconv.Itoa(cohort.DefaultCols)
+		}
+		on := func(name string) bool {
+			switch strings.ToLower(v.Get(name)) {
+			case "1", "true", "t", "on", "yes", "y":
+				return true
+			}
+			return false
+		}
+		f.AsPercent, f.WithReplacement = on(names.AsPercent), on(names.WithReplacement)
+		f.FirstTime, f.OnOrAfter = on(names.FirstTime), on(names.OnOrAfter)
+	}
+	events2, ops := v[names.Event], v[names.Op]
+	for i, e := range events2 {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		op := "and"
+		if i < len(ops) && strings.EqualFold(strings.TrimSpace(ops[i]), "or") {
+			op = "or"
+		}
+		f.Steps = append(f.Steps, stepView{Op: op, Event: e})
+	}
+	for range blankSteps {
+		f.Steps = append(f.Steps, stepView{Op: "and"})
+	}
+	return f
+}
+
+// cohortData is what cohort.html reads.
+type cohortData struct {
+	base
+	Form    formView
+	Error   string   // message of a bad input, naming the field
+	Caption string   // what the table shows, in words
+	Heatmap *heatmap // nil until a query is submitted
+	Curve   *curve   // nil when no column has a value
+	JSONURL string   // the same query as JSON
+	CSVURL  string   // the same query as CSV
+}
+
+// queryError returns the parameter and message of a bad-input error, or
+// ok false for any other error.
+func queryError(err error) (field, msg string, ok bool) {
+	var qe *cohort.QueryError
+	if errors.As(err, &qe) {
+		return qe.Field, qe.Field + ": " + qe.Msg, true
+	}
+	if errors.Is(err, cohort.ErrInvalidQuery) {
+		return "", err.Error(), true
+	}
+	return "", "", false
+}
+
+func caption(q cohort.Query) string {
+	var b strings.Builder
+	if q.FirstTime {
+		b.WriteString("First-time ")
+	} else {
+		b.WriteString("Recurring ")
+	}
+	fmt.Fprintf(&b, "%s cohorts of %s returning to %s", q.TimeGroup.Unit()+"ly", q.Primary, q.Secondary)
+	for _, s := range q.Additional {
+		fmt.Fprintf(&b, " %s %s", strings.ToUpper(s.Op.String()), s.Event)
+	}
+	if q.OnOrAfter {
+		b.WriteString(", on or after")
+	}
+	if q.WithReplacement && !q.OnOrAfter {
+		b.WriteString(", with replacement")
+	}
+	return b.String()
+}
+
+func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	submitted := len(v) > 0 // a bare /cohort shows the form only
+	var (
+		q      cohort.Query
+		badErr error // a *cohort.QueryError: answered with 400
+		events []string
+		table  *cohort.Table
+	)
+	if submitted {
+		q, badErr = parseCohortForm(v, h.c.Location())
+	}
+	if err := h.run(r, func(ctx context.Context) error {
+		var err error
+		if events, err = h.c.EventNames(ctx, ""); err != nil {
+			return err
+		}
+		if submitted && badErr == nil {
+			table, err = cohort.Get(ctx, h.c, q)
+		}
+		return err
+	}); err != nil {
+		if _, _, ok := queryError(err); !ok {
+			h.failRedis(w, r, err, false)
+			return
+		}
+		badErr = err
+	}
+	d := cohortData{base: h.base("cohort"), Form: newFormView(v, events)}
+	if badErr != nil {
+		d.Form.Invalid, d.Error, _ = queryError(badErr)
+		h.render(w, r, http.StatusBadRequest, "cohort", d)
+		return
+	}
+	if table != nil {
+		d.Caption = caption(table.Query)
+		d.Heatmap = newHeatmap(table)
+		d.Curve = newCurve(table)
+		d.JSONURL = "cohort.json?" + r.URL.RawQuery
+		d.CSVURL = "cohort.csv?" + r.URL.RawQuery
+	}
+	h.render(w, r, http.StatusOK, "cohort", d)
+}
+
+// table parses the request's parameters and computes the table for the
+// JSON and CSV endpoints; on failure it has answered the request (400 with
+// a JSON or text message naming the field, 502 or 504) and returns nil.
+func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *cohort.Table {
+	fail := func(err error) {
+		field, msg, ok := queryError(err)
+		if !ok {
+			h.failRedis(w, r, err, true)
+			return
+		}
+		if asJSON {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg, "field": field})
+			return
+		}
+		http.Error(w, msg, http.StatusBadRequest)
+	}
+	q, err := parseCohortForm(r.URL.Query(), h.c.Location())
+	if err != nil {
+		fail(err)
+		return nil
+	}
+	var t *cohort.Table
+	if err := h.run(r, func(ctx context.Context) error {
+		var err error
+		t, err = cohort.Get(ctx, h.c, q)
+		return err
+	}); err != nil {
+		fail(err)
+		return nil
+	}
+	return t
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "cannot encode JSON", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func (h *handler) cohortJSON(w http.ResponseWriter, r *http.Request) {
+	if t := h.table(w, r, true); t != nil {
+		writeJSON(w, http.StatusOK, t)
+	}
+}
+
+func (h *handler) cohortCSV(w http.ResponseWriter, r *http.Request) {
+	t := h.table(w, r, false)
+	if t == nil {
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.WriteCSV(&buf); err != nil {
+		h.cfg.onError(r, err)
+		http.Error(w, "cannot write CSV", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+csvName(t.Query)+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = buf.WriteTo(w)
+}
+
+// csvName returns the download name of a table, "cohort-<primary>-<group>.csv",
+// with every byte outside [A-Za-z0-9._-] replaced by "_".
+func csvName(q cohort.Query) string {
+	s := "cohort-" + q.Primary + "-" + q.TimeGroup.String() + ".csv"
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+}

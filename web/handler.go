@@ -1,0 +1,197 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one parsed template set per page: the layout plus the page.
+// They are parsed once from the embedded files and never change.
+var pages = map[string]*template.Template{
+	"overview": parsePage("overview.html"),
+	"cohort":   parsePage("cohort.html"),
+	"error":    parsePage("error.html"),
+}
+
+func parsePage(name string) *template.Template {
+	return template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+}
+
+// handler is the dashboard.
+type handler struct {
+	c      *bitmapist.Client
+	cfg    config
+	mux    *http.ServeMux
+	static http.Handler
+}
+
+// Handler returns the dashboard of the events recorded through c: the port
+// of flask-bitmapist's blueprint. Its routes are relative to where it is
+// mounted:
+//
+//	/             overview: every event with its users today, this week, this month
+//	/cohort       cohort form and heatmap (HTML)
+//	/cohort.json  the same cohort table as JSON (cohort.Table's shape)
+//	/cohort.csv   the same cohort table as a CSV download
+//	/static/...   embedded stylesheet
+//
+// All links in its pages are relative, so it works under any prefix; strip
+// the prefix before the handler sees the request:
+//
+//	mux.Handle("/bitmapist/", http.StripPrefix("/bitmapist", web.Handler(c)))
+//
+// (with chi: r.Mount("/bitmapist", http.StripPrefix("/bitmapist", web.Handler(c)))).
+// Templates and the stylesheet are embedded: no CDN, and every page works
+// without JavaScript.
+//
+// Without WithAuthorize the dashboard serves everyone, as the original
+// does. It shows analytics about users: mount it behind the host
+// application's authentication, or pass WithAuthorize.
+//
+// Only GET and HEAD are served (405 otherwise). Bad form input answers 400
+// with a message naming the field; Redis failures 502; a Redis slower than
+// WithTimeout 504. A nil c answers 500 on every page.
+func Handler(c *bitmapist.Client, opts ...Option) http.Handler {
+	h := &handler{c: c, cfg: newConfig(opts), mux: http.NewServeMux()}
+	sub, _ := fs.Sub(staticFS, "static") // cannot fail: "static" is embedded
+	h.static = http.StripPrefix("/static", http.FileServerFS(sub))
+	h.mux.HandleFunc("GET /{$}", h.overview)
+	h.mux.HandleFunc("GET /cohort", h.cohortHTML)
+	h.mux.HandleFunc("GET /cohort.json", h.cohortJSON)
+	h.mux.HandleFunc("GET /cohort.csv", h.cohortCSV)
+	h.mux.Handle("GET /static/", h.static)
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
+	if r.URL.Path == "" {
+		// Mounted with StripPrefix("/x") and asked for "/x": relative links
+		// need the trailing slash.
+		u, err := url.ParseRequestURI(r.RequestURI)
+		if err != nil || u.Path == "" {
+			http.Error(w, "bad request path", http.StatusBadRequest)
+			return
+		}
+		u.Path += "/"
+		http.Redirect(w, r, u.Path+querySuffix(u.RawQuery), http.StatusMovedPermanently)
+		return
+	}
+	if h.cfg.authorize != nil && !h.cfg.authorize(r) {
+		h.renderError(w, r, http.StatusForbidden, "You are not allowed to see this dashboard.")
+		return
+	}
+	if h.c == nil {
+		h.renderError(w, r, http.StatusInternalServerError, "The dashboard has no bitmapist client.")
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func querySuffix(q string) string {
+	if q == "" {
+		return ""
+	}
+	return "?" + q
+}
+
+// run calls fn with the request's context bounded by the timeout option, in
+// its own goroutine, and returns as soon as fn does or the context ends,
+// whichever is first: a Redis client that ignores contexts cannot hold the
+// page past the timeout. fn must only write to its own results.
+func (h *handler) run(r *http.Request, fn func(ctx context.Context) error) error {
+	ctx := r.Context()
+	if h.cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.cfg.timeout)
+		defer cancel()
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// failRedis answers a failed run: 504 for a timeout, nothing for a client
+// that went away, 502 for a Redis error. The detail goes to the error
+// handler, not into the page.
+func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, asText bool) {
+	status, msg := http.StatusBadGateway, "Redis failed to answer; the error was logged."
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		status = http.StatusGatewayTimeout
+		msg = fmt.Sprintf("Redis did not answer within %s.", h.cfg.timeout)
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		return // the client is gone; nobody reads an answer
+	}
+	h.cfg.onError(r, err)
+	if asText {
+		http.Error(w, msg, status)
+		return
+	}
+	h.renderError(w, r, status, msg)
+}
+
+// base is what every page's template reads.
+type base struct {
+	Title   string // application title (WithTitle)
+	Nav     string // "overview" or "cohort": the highlighted tab
+	Prefix  string // Redis key prefix, shown in the footer
+	Now     string // the client's "now", shown in the footer
+	Message string // error message of the error page
+	Status  int    // HTTP status of the error page
+}
+
+func (h *handler) base(nav string) base {
+	b := base{Title: h.cfg.title, Nav: nav}
+	if h.c != nil {
+		b.Prefix = h.c.Prefix()
+		b.Now = h.c.Now().Format(time.RFC3339)
+	}
+	return b
+}
+
+// render executes page into a buffer first, so a template error never
+// leaves half a page behind.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := pages[page].ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		h.cfg.onError(r, fmt.Errorf("bitmapist/web: render %s: %w", page, err))
+		http.Error(w, "internal error while rendering the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+func (h *handler) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	b := h.base("")
+	b.Status, b.Message = status, msg
+	h.render(w, r, status, "error", b)
+}
