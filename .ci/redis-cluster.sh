@@ -5,6 +5,9 @@
 #   .ci/redis-cluster.sh start   stop any server on those ports, start fresh,
 #                                create the cluster, wait for cluster_state:ok
 #   .ci/redis-cluster.sh stop    stop the servers
+#   .ci/redis-cluster.sh healthy exit 0 if all three nodes report
+#                                cluster_state:ok (a running cluster is
+#                                shared: tests isolate themselves by prefix)
 #
 # Data, pid, log and nodes-*.conf files live in $REDIS_CLUSTER_DIR
 # (default .ci/tmp/redis-cluster, git-ignored); nothing is persisted.
@@ -118,11 +121,19 @@ start() {
 	log "cluster ok on ${addrs[*]} (dir $DIR)"
 }
 
+healthy() { # success if every node answers and reports cluster_state:ok
+	local port
+	for port in "${PORTS[@]}"; do
+		redis-cli -h "$HOST" -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+	done
+}
+
 case "${1:-}" in
 start) start ;;
+healthy) healthy ;;
 stop) stop ;;
 *)
-	echo "usage: $0 start|stop" >&2
+	echo "usage: $0 start|stop|healthy" >&2
 	exit 2
 	;;
 esac
