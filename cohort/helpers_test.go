@@ -1,0 +1,161 @@
+package cohort_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// none marks a cell without value in expected grids.
+const none = -1
+
+// newClient returns a bitmapist client on b whose clock reads now.
+func newClient(b testutil.Backend, now time.Time, opts ...bitmapist.Option) *bitmapist.Client {
+	opts = append([]bitmapist.Option{
+		bitmapist.WithPrefix(b.Prefix),
+		bitmapist.WithClock(func() time.Time { return now }),
+	}, opts...)
+	return bitmapist.New(b.Client, opts...)
+}
+
+// markIDs marks event for every id at time at, in one batch.
+func markIDs(t testing.TB, c *bitmapist.Client, event string, at time.Time, ids ...uint64) {
+	t.Helper()
+	marks := make([]bitmapist.Mark, len(ids))
+	for i, id := range ids {
+		marks[i] = bitmapist.Mark{Event: event, UserID: id, Time: at}
+	}
+	if err := c.MarkEvents(context.Background(), marks); err != nil {
+		t.Fatalf("mark %s at %v: %v", event, at, err)
+	}
+}
+
+// span returns the ids lo..hi.
+func span(lo, hi uint64) []uint64 {
+	var ids []uint64
+	for id := lo; id <= hi; id++ {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// grid returns the table's counts, none for cells without value.
+func grid(tb *cohort.Table) [][]int64 {
+	out := make([][]int64, len(tb.Cells))
+	for i, row := range tb.Cells {
+		out[i] = make([]int64, len(row))
+		for j, c := range row {
+			if c.Valid {
+				out[i][j] = c.Count
+			} else {
+				out[i][j] = none
+			}
+		}
+	}
+	return out
+}
+
+// recorder is a go-redis hook that records every round trip and command.
+type recorder struct {
+	mu         sync.Mutex
+	roundTrips int
+	cmds       []string
+}
+
+func (r *recorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *recorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.mu.Lock()
+		r.roundTrips++
+		r.cmds = append(r.cmds, strings.ToUpper(cmd.Name()))
+		r.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+
+func (r *recorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.mu.Lock()
+		r.roundTrips++
+		for _, c := range cmds {
+			r.cmds = append(r.cmds, strings.ToUpper(c.Name()))
+		}
+		r.mu.Unlock()
+		return next(ctx, cmds)
+	}
+}
+
+// reset clears the record and returns what it held.
+func (r *recorder) reset() (roundTrips int, cmds []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	roundTrips, cmds = r.roundTrips, r.cmds
+	r.roundTrips, r.cmds = 0, nil
+	return roundTrips, cmds
+}
+
+// record adds a recorder to b's client.
+func record(b testutil.Backend) *recorder {
+	r := &recorder{}
+	b.Client.AddHook(r)
+	return r
+}
+
+// readOnly fails unless every command is a read (GET, SCAN).
+func readOnly(t *testing.T, cmds []string) {
+	t.Helper()
+	for _, c := range cmds {
+		if c != "GET" && c != "SCAN" {
+			t.Fatalf("table computation sent %s (commands %v); want only GET and SCAN", c, cmds)
+		}
+	}
+}
+
+// keyCount counts b's keys (every master of a cluster).
+func keyCount(t *testing.T, b testutil.Backend) int {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	n := 0
+	count := func(ctx context.Context, node redis.Cmdable) error {
+		iter := node.Scan(ctx, 0, "*"+b.Prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := b.Client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return count(ctx, node) })
+	} else {
+		err = count(ctx, b.Client)
+	}
+	if err != nil {
+		t.Fatalf("count keys: %v", err)
+	}
+	return n
+}
+
+// day returns midnight UTC of the date.
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+func fmtGrid(g [][]int64) string {
+	var sb strings.Builder
+	for _, row := range g {
+		sb.WriteString(fmt.Sprint(row))
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
