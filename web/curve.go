@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -61,6 +62,9 @@ func niceMax(m float64) float64 {
 	return m
 }
 
+// round1 rounds f to one decimal, enough for SVG coordinates.
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
 func fmtCoord(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 
 // newCurve lays out the curve of t, or returns nil when no column has an
@@ -83,9 +87,9 @@ func newCurve(t *cohort.Table) *curve {
 		if cols == 1 {
 			return curveLeft + curvePlotW/2
 		}
-		return curveLeft + float64(j)*curvePlotW/float64(cols-1)
+		return round1(curveLeft + float64(j)*curvePlotW/float64(cols-1))
 	}
-	y := func(f float64) float64 { return curveBaseY - f/top*curvePlotH }
+	y := func(f float64) float64 { return round1(curveBaseY - f/top*curvePlotH) }
 	cv := &curve{W: curveW, H: curveH, Left: curveLeft, Right: curveGridRight, Base: curveBaseY,
 		XLabelY: curveXLabelY, YLabelX: curveYLabelX}
 	for k := 0; k <= 4; k++ {

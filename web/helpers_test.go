@@ -110,3 +110,10 @@ func seedDemo(t testing.TB, c *bitmapist.Client, now time.Time, weeks int) {
 		t.Fatal(err)
 	}
 }
+
+// serve sends a GET for target to h and returns the recorder.
+func serve(h http.Handler, target string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	return rec
+}
