@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+	msg = strings.TrimPrefix(msg, "bitmapist: ")
 	fmt.Fprintf(stderr, "bitmapist: %s\n", msg)
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {

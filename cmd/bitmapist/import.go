@@ -1,6 +1,7 @@
 package main
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +38,8 @@ either a column (--event-col) or one fixed name for every row (--event).
 Every row is checked before anything is written. A bad row (wrong column count,
 missing or malformed id, id out of range 0..4294967295, missing or malformed
 time, bad event name) is rejected and reported with its line number and reason;
-the other rows go on. Rows are sent in batches, pipelined. FILE "-" reads stdin.
+the other rows go on. Rows are sent in batches, pipelined. FILE "-" reads stdin;
+a FILE ending in .gz is decompressed.
 
 The summary (rows, users, events, rejected rows) goes to stdout; the progress
 bar to stderr, only when stderr is a terminal and --quiet is not given.`,
@@ -61,7 +63,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 				cfg.Comma = '\t'
 			}
 			var (
-				in   io.Reader = a.stdin
+				raw  io.Reader = a.stdin
 				size int64     = -1
 				name           = "stdin"
 			)
@@ -74,7 +76,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 				if st, err := f.Stat(); err == nil {
 					size = st.Size()
 				}
-				in, name = f, args[0]
+				raw, name = f, args[0]
 			}
 			c, done, err := a.open(ctx)
 			if err != nil {
@@ -82,9 +84,19 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 			}
 			defer done()
 
+			// The bar counts the bytes of the file itself, compressed or not.
 			bar := a.newBar(size, "importing "+name, quiet, true)
 			if bar != nil {
-				in = io.TeeReader(in, bar)
+				raw = io.TeeReader(raw, bar)
+			}
+			in := raw
+			if strings.HasSuffix(name, ".gz") {
+				zr, err := gzip.NewReader(raw)
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				defer zr.Close()
+				in = zr
 			}
 			sum, err := importCSV(ctx, c, in, cfg, nil)
 			if bar != nil {

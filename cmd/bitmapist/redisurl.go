@@ -65,7 +65,15 @@ func parseRedis(addr string, cluster bool) (redis.UniversalClient, error) {
 
 // redactURL replaces the password of a Redis URL with "xxxxx", so that an
 // address can be shown in an error message or a log line.
+// A comma-separated list is redacted element by element.
 func redactURL(s string) string {
+	if strings.Contains(s, ",") {
+		parts := strings.Split(s, ",")
+		for i, p := range parts {
+			parts[i] = redactURL(p)
+		}
+		return strings.Join(parts, ",")
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		return s

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// result is what one run of the command produced.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs the command with args (and stdin) the way main does and
+// returns its exit code and output.
+func runCLI(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	return runCLIContext(t, t.Context(), stdin, args...)
+}
+
+func runCLIContext(t *testing.T, ctx context.Context, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var in io.Reader = strings.NewReader(stdin)
+	code := run(ctx, args, in, &out, &errb)
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// backendURL returns the --redis address of a test backend.
+func backendURL(t *testing.T, b testutil.Backend) string {
+	t.Helper()
+	switch b.Name {
+	case testutil.NameMiniredis:
+		return "redis://" + b.Mini.Addr()
+	case testutil.NameRedis:
+		return os.Getenv(testutil.EnvRedisURL)
+	case testutil.NameCluster:
+		return os.Getenv(testutil.EnvRedisCluster)
+	}
+	t.Fatalf("unknown backend %q", b.Name)
+	return ""
+}
+
+// globalArgs returns --redis and --prefix (and --cluster when needed) for b.
+func globalArgs(t *testing.T, b testutil.Backend) []string {
+	t.Helper()
+	args := []string{"--redis", backendURL(t, b), "--prefix", b.Prefix}
+	if b.Name == testutil.NameCluster && !strings.Contains(args[1], ",") {
+		args = append(args, "--cluster")
+	}
+	return args
+}
+
+// cli runs the command against b.
+func cli(t *testing.T, b testutil.Backend, stdin string, args ...string) result {
+	t.Helper()
+	return runCLI(t, stdin, append(globalArgs(t, b), args...)...)
+}
+
+// mustOK fails the test unless r exited 0.
+func mustOK(t *testing.T, r result) result {
+	t.Helper()
+	if r.code != exitOK {
+		t.Fatalf("exit %d, stderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+	}
+	return r
+}
+
+// lines splits output into its non-empty lines.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

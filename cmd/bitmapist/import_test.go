@@ -1,0 +1,169 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// badRowsCSV has one good row per kind of bad row, so the report can be
+// checked line by line.
+const badRowsCSV = `user,day,event
+1,2024-12-30,signup
+,2024-12-30,signup
+2,2024-13-01,signup
+4294967296,2024-12-30,signup
+-5,2024-12-30,signup
+3,2024-12-30
+abc,2024-12-30,signup
+4,,signup
+5,2024-12-30,
+6,2024-12-30,bad event
+7,2024-12-31,signup,extra
+100000,2024-12-31,login
+8,"2024-12-31,login
+`
+
+func TestImportBadRows(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		rejects := filepath.Join(t.TempDir(), "rejects.csv")
+		// A shorter file: the "bad CSV" row must not hide the rows before it.
+		r := cli(t, b, badRowsCSV, "import", "--user-col", "user", "--time-col", "day", "--event-col", "event", "--rejects", rejects, "--batch", "2", "-")
+		mustOK(t, r)
+		want := []string{
+			"line 3: missing id: column user is empty",
+			`line 4: bad time: "2024-13-01" does not match 2006-01-02`,
+			"line 5: id out of range: 4294967296 is above 4294967295",
+			"line 6: id out of range: -5 is negative (ids are 0..4294967295)",
+			"line 7: wrong column count: 2 fields, the header has 3",
+			`line 8: bad id: "abc" is not an integer (use --string-ids for string ids)`,
+			"line 9: missing time: column day is empty",
+			"line 10: missing event: column event is empty",
+			`line 11: bad event name: "bad event" contains whitespace`,
+			"line 12: wrong column count: 4 fields, the header has 3",
+			`line 14: bad CSV: extraneous or missing " in quoted-field`,
+		}
+		for _, w := range want {
+			if !strings.Contains(r.stdout, "    "+w+"\n") {
+				t.Errorf("report lacks %q:\n%s", w, r.stdout)
+			}
+		}
+		for _, w := range []string{
+			"rows:     13 read, 2 marked, 11 rejected",
+			"users:    2",
+			"events:   login (1), signup (1)",
+			"rejected: 11 (bad CSV: 1, bad event name: 1, bad id: 1, bad time: 1, id out of range: 2, missing event: 1, missing id: 1, missing time: 1, wrong column count: 2)",
+		} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("summary lacks %q:\n%s", w, r.stdout)
+			}
+		}
+		data, err := os.ReadFile(rejects)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(string(data)); len(got) != 12 || got[0] != "line,reason,detail" || got[1] != "3,missing id,column user is empty" {
+			t.Errorf("rejects file:\n%s", data)
+		}
+
+		// Only the good rows were written.
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		ctx := t.Context()
+		if ids, err := c.Day("signup", time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC)).IDs(ctx); err != nil || !slices.Equal(ids, []uint64{1}) {
+			t.Errorf("signup ids = %v, %v", ids, err)
+		}
+		if names, err := c.EventNames(ctx, ""); err != nil || !slices.Equal(names, []string{"login", "signup"}) {
+			t.Errorf("events = %v, %v", names, err)
+		}
+	})
+}
+
+func TestImportFailOnReject(t *testing.T) {
+	b := testutil.Miniredis(t)
+	r := cli(t, b, "user,day\n1,2024-12-30\n,2024-12-30\n", "import", "--user-col", "user", "--time-col", "day", "--event", "e", "--fail-on-reject", "-")
+	if r.code != exitError || !strings.Contains(r.stderr, "1 rows rejected") || !strings.Contains(r.stdout, "1 marked, 1 rejected") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestImportUsageErrors(t *testing.T) {
+	b := testutil.Miniredis(t)
+	csv := "user,day,event\n1,2024-12-30,e\n"
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--user-col", "user", "--time-col", "day", "-"}, exitUsage, "exactly one of"},
+		{[]string{"--user-col", "user", "--time-col", "day", "--event", "e", "--event-col", "event", "-"}, exitUsage, "exactly one of"},
+		{[]string{"--user-col", "uid", "--time-col", "day", "--event", "e", "-"}, exitError, `no column "uid" (--user-col); the columns are user, day, event`},
+		{[]string{"--user-col", "user", "--time-col", "day", "--event", "e", "--time-format", "yyyy-mm-dd", "-"}, exitUsage, "not a Go time layout"},
+		{[]string{"--user-col", "user", "--time-col", "day", "--event", "bad*name", "-"}, exitUsage, "invalid event name"},
+		{[]string{"--user-col", "user", "--time-col", "day", "--event", "e", "no-such-file.csv"}, exitError, "no-such-file.csv"},
+		{[]string{"--user-col", "user", "--time-col", "day", "--event", "e", "--delimiter", ";;", "-"}, exitUsage, "--delimiter"},
+	}
+	for _, tc := range tests {
+		r := cli(t, b, csv, append([]string{"import"}, tc.args...)...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d stderr %q; want %d with %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+	if r := cli(t, b, "", "import", "--user-col", "u", "--time-col", "t", "--event", "e", "-"); r.code != exitError || !strings.Contains(r.stderr, "empty") {
+		t.Errorf("empty file: exit %d stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestImportTimeFormats(t *testing.T) {
+	b := testutil.Redis(t)
+	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+	ctx := t.Context()
+	tests := []struct {
+		format, value string
+		day           time.Time // the day key the mark must be in
+	}{
+		{"rfc3339", "2021-01-01T00:30:00+02:00", time.Date(2020, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{"unix", "1735535400", time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC)},
+		{"unixms", "1735535400000", time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC)},
+		{"02/01/2006 15:04", "30/12/2024 23:30", time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC)},
+		// Zone-less times are read in --tz, and days are cut there too.
+		{"2006-01-02 15:04", "2025-03-01 00:30", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	for i, tc := range tests {
+		event := "fmt" + string(rune('a'+i))
+		args := []string{"import", "--user-col", "u", "--time-col", "t", "--event", event, "--time-format", tc.format, "--delimiter", ";", "-"}
+		if i == len(tests)-1 {
+			args = append([]string{"--tz", "Europe/Paris"}, args...)
+		}
+		mustOK(t, cli(t, b, "u;t\n5;"+tc.value+"\n", args...))
+		if ok, err := c.Day(event, tc.day).Has(ctx, 5); err != nil || !ok {
+			t.Errorf("%s %q: user 5 not in day %s (%v)", tc.format, tc.value, tc.day.Format("2006-01-02"), err)
+		}
+	}
+}
+
+func TestImportStringIDsGzip(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		r := mustOK(t, cli(t, b, "", "import", "--string-ids", "--user-col", "userid", "--time-col", "eventDate", "--event-col", "eventName", "testdata/gamelaunch.csv.gz"))
+		for _, w := range []string{"rows:     29324 read, 29324 marked, 0 rejected", "users:    3994", "events:   gameStarted (25222), newPlayer (4102)", "times:    2016-04-27 00:00:00 .. 2016-05-27 00:00:00"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("summary lacks %q:\n%s", w, r.stdout)
+			}
+		}
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		if n, err := c.Users().Len(t.Context()); err != nil || n != 3994 {
+			t.Errorf("id map holds %d strings (%v), want 3994", n, err)
+		}
+		// Importing again maps every string to the same offset: nothing changes.
+		r = mustOK(t, cli(t, b, "", "import", "-q", "--string-ids", "--user-col", "userid", "--time-col", "eventDate", "--event-col", "eventName", "testdata/gamelaunch.csv.gz"))
+		if n, err := c.Users().Len(t.Context()); err != nil || n != 3994 {
+			t.Errorf("after a second import the id map holds %d strings (%v), want 3994", n, err)
+		}
+	})
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+func TestMarkCountIdsEvents(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		for _, id := range []string{"42", "7", "1000003"} {
+			r := mustOK(t, cli(t, b, "", "mark", "--at", "2024-12-30T05:10:00Z", "song:played", id))
+			if !strings.HasPrefix(r.stdout, "marked song:played for user "+id) {
+				t.Errorf("mark output %q", r.stdout)
+			}
+		}
+		mustOK(t, cli(t, b, "", "mark", "--at", "2024-12-31", "user:logged_in", "7"))
+		mustOK(t, cli(t, b, "", "mark", "--at", "2025-01-02", "user:logged_in", "9"))
+
+		// The bits are where Python bitmapist puts them.
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		ctx := t.Context()
+		day := time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC)
+		if ids, err := c.Day("song:played", day).IDs(ctx); err != nil || !slices.Equal(ids, []uint64{7, 42, 1000003}) {
+			t.Errorf("day ids = %v, %v", ids, err)
+		}
+		if n, err := b.Client.BitCount(ctx, b.Prefix+"song:played_W2025-1", nil).Result(); err != nil || n != 3 {
+			t.Errorf("week key count = %d, %v", n, err)
+		}
+
+		tests := []struct {
+			args []string
+			want []string
+		}{
+			{[]string{"count", "--at", "2024-12-30", "song:played"}, []string{"3"}},
+			{[]string{"count", "-g", "days", "--at", "2024-12-29", "song:played"}, []string{"0"}},
+			{[]string{"count", "-g", "weeks", "--at", "2025-01-02", "song:played", "user:logged_in"}, []string{"1"}},
+			{[]string{"count", "-g", "weeks", "--at", "2025-01-02", "--op", "or", "song:played", "user:logged_in"}, []string{"4"}},
+			{[]string{"count", "-g", "years", "--at", "2024", "user:logged_in"}, []string{"1"}},
+			{[]string{"ids", "-g", "weeks", "--at", "2024-12-30", "--op", "xor", "song:played", "user:logged_in"}, []string{"9", "42", "1000003"}},
+			{[]string{"ids", "-g", "weeks", "--at", "2024-12-30", "--op", "andnot", "song:played", "user:logged_in"}, []string{"42", "1000003"}},
+			{[]string{"ids", "-g", "months", "--at", "2024-12", "--limit", "2", "song:played"}, []string{"7", "42"}},
+			{[]string{"events"}, []string{"song:played", "user:logged_in"}},
+			{[]string{"events", "user:"}, []string{"user:logged_in"}},
+		}
+		for _, tc := range tests {
+			r := mustOK(t, cli(t, b, "", tc.args...))
+			if got := lines(r.stdout); !slices.Equal(got, tc.want) {
+				t.Errorf("%v: got %q, want %q", tc.args, got, tc.want)
+			}
+		}
+
+		// Unmark clears the bits of that day's periods.
+		mustOK(t, cli(t, b, "", "mark", "--unmark", "--at", "2024-12-30", "song:played", "42"))
+		if r := mustOK(t, cli(t, b, "", "ids", "--at", "2024-12-30", "song:played")); !slices.Equal(lines(r.stdout), []string{"7", "1000003"}) {
+			t.Errorf("after unmark: %q", r.stdout)
+		}
+	})
+}
+
+func TestMarkStringID(t *testing.T) {
+	b := testutil.Redis(t)
+	mustOK(t, cli(t, b, "", "mark", "--string-id", "--at", "2024-12-30", "signup", "alice@example.com"))
+	mustOK(t, cli(t, b, "", "mark", "--string-id", "--at", "2024-12-30", "signup", "bob@example.com"))
+	r := mustOK(t, cli(t, b, "", "ids", "--at", "2024-12-30", "--strings", "--with-offsets", "signup"))
+	if got, want := lines(r.stdout), []string{"0\talice@example.com", "1\tbob@example.com"}; !slices.Equal(got, want) {
+		t.Errorf("ids --strings = %q, want %q", got, want)
+	}
+	r = mustOK(t, cli(t, b, "", "ids", "--at", "2024-12-30", "--strings", "signup"))
+	if got, want := lines(r.stdout), []string{"alice@example.com", "bob@example.com"}; !slices.Equal(got, want) {
+		t.Errorf("ids --strings = %q, want %q", got, want)
+	}
+}
+
+func TestTimeZone(t *testing.T) {
+	b := testutil.Redis(t)
+	// 00:30 in Paris on New Year's day is still 2020-12-31 in UTC.
+	mustOK(t, cli(t, b, "", "mark", "--at", "2021-01-01T00:30:00+01:00", "e", "1"))
+	if r := mustOK(t, cli(t, b, "", "count", "--at", "2020-12-31", "e")); strings.TrimSpace(r.stdout) != "1" {
+		t.Errorf("UTC day count = %q", r.stdout)
+	}
+	if r := mustOK(t, cli(t, b, "", "--tz", "Europe/Paris", "count", "--at", "2021-01-01", "e")); strings.TrimSpace(r.stdout) != "0" {
+		t.Errorf("Paris day count = %q (the UTC-cut bitmap of 2021-01-01 is empty)", r.stdout)
+	}
+}
+
+func TestErrorsAreOneLine(t *testing.T) {
+	b := testutil.Miniredis(t)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"mark", "e"}, exitUsage, "accepts 2 arg(s)"},
+		{[]string{"mark", "e", "--", "-1"}, exitUsage, `user id "-1"`},
+		{[]string{"mark", "e", "4294967296"}, exitUsage, "0..4294967295"},
+		{[]string{"mark", "bad event", "1"}, exitUsage, "invalid event name"},
+		{[]string{"count", "--group", "fortnights", "e"}, exitUsage, "invalid time group"},
+		{[]string{"count", "--at", "yesterday-ish", "e"}, exitUsage, "--at"},
+		{[]string{"count", "--op", "nand", "e", "f"}, exitUsage, "--op"},
+		{[]string{"count", "--nope", "e"}, exitUsage, "unknown flag"},
+		{[]string{"frobnicate"}, exitUsage, "unknown command"},
+		{[]string{"--tz", "Mars/Olympus", "count", "e"}, exitUsage, "--tz"},
+	}
+	for _, tc := range tests {
+		r := cli(t, b, "", tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d stderr %q; want exit %d containing %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+		if n := strings.Count(r.stderr, "\n"); n != 1 || !strings.HasPrefix(r.stderr, "bitmapist: ") {
+			t.Errorf("%v: stderr is not one line starting with \"bitmapist: \": %q", tc.args, r.stderr)
+		}
+	}
+	// Nothing listens on port 1.
+	r := runCLI(t, "", "--redis", "redis://:secret@127.0.0.1:1/0", "events")
+	if r.code != exitError || !strings.Contains(r.stderr, "cannot reach Redis") || strings.Contains(r.stderr, "secret") {
+		t.Errorf("unreachable Redis: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestHelpOnEverySubcommand(t *testing.T) {
+	r := mustOK(t, runCLI(t, "", "--help"))
+	var cmds []string
+	inCmds := false
+	for _, l := range strings.Split(r.stdout, "\n") {
+		switch {
+		case strings.HasPrefix(l, "Available Commands:"):
+			inCmds = true
+		case inCmds && strings.HasPrefix(l, "  "):
+			cmds = append(cmds, strings.Fields(l)[0])
+		case inCmds:
+			inCmds = false
+		}
+	}
+	for _, want := range []string{"events", "count", "ids", "mark", "import"} {
+		if !slices.Contains(cmds, want) {
+			t.Errorf("--help does not list %q: %v", want, cmds)
+		}
+	}
+	for _, c := range cmds {
+		r := mustOK(t, runCLI(t, "", c, "--help"))
+		if !strings.Contains(r.stdout, "Usage:") || !strings.Contains(r.stdout, "bitmapist "+c) {
+			t.Errorf("%s --help: %q", c, r.stdout)
+		}
+	}
+}
