@@ -323,3 +323,9 @@ func errorsIs(errs []error, target error) bool {
 }
 
 var _ = strings.Contains
+
+func equalIDs(got, want []uint64) bool {
+	want = slices.Clone(want)
+	slices.Sort(want)
+	return slices.Equal(got, want)
+}
