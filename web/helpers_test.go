@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"html"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 	"time"
 
@@ -116,4 +118,30 @@ func serve(h http.Handler, target string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
 	return rec
+}
+
+// errDeadline is the error a timed-out request reports.
+var errDeadline = context.DeadlineExceeded
+
+// readAll reads and closes resp's body.
+func readAll(t testing.TB, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// hrefRE matches href and src attributes.
+var hrefRE = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
+
+// hrefs returns the (HTML-unescaped) links of a page.
+func hrefs(body string) []string {
+	var out []string
+	for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
 }
