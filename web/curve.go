@@ -11,8 +11,8 @@ import (
 // Geometry of the retention curve, in SVG user units (the SVG scales to
 // its container).
 const (
-	curveW, curveH           = 900, 250
-	curveLeft, curveRight    = 48, 18
+	curveW, curveH           = 1100, 260
+	curveLeft, curveRight    = 48, 40
 	curveTop, curveBottom    = 18, 34
 	curveMaxXTicks           = 13
 	curveMaxValueLabels      = 16

@@ -1,0 +1,216 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// EnvUpdateScreenshot names the variable that, set to 1, makes
+// TestBrowser write its screenshot to docs/img/dashboard.png instead of a
+// temporary directory.
+const envUpdateScreenshot = "BITMAPIST_UPDATE_SCREENSHOT"
+
+// browserCell is a heatmap cell as the browser shows it.
+type browserCell struct {
+	Row, Col int
+	Count    *int64 // nil for a cell without value
+	Text     string
+}
+
+// TestBrowser drives Chromium through the dashboard mounted under a
+// prefix: the overview, then the cohort form filled with two additional
+// events, and checks that the heatmap shows the JSON endpoint's numbers.
+func TestBrowser(t *testing.T) {
+	chromium, ok := testutil.ChromiumPath(t)
+	if !ok {
+		t.Skip("set BITMAPIST_TEST_CHROMIUM to a Chromium binary to run the browser test")
+	}
+	b := testutil.Redis(t)
+	c := newClient(b, demoNow)
+	seedDemo(t, c, demoNow, 12)
+
+	mux := http.NewServeMux()
+	mux.Handle("/bitmapist/", http.StripPrefix("/bitmapist", Handler(c, WithTitle("Acme Music analytics"))))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	// Start the browser on the un-timed context, then bound the steps.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelTimeout()
+
+	// Overview: every event, with the counts the server computes.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/bitmapist/"),
+		chromedp.WaitVisible("table.events"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	overviewPNG, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, "overview.png", overviewPNG)
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-event]")].map(r => r.dataset.event + " " + r.querySelector("[data-period=month]").textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := countEvents(context.Background(), c, demoNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range rows {
+		want = append(want, r.Event+" "+thousands(r.Month))
+	}
+	slices.Sort(want)
+	slices.Sort(shown)
+	if !slices.Equal(shown, want) {
+		t.Errorf("overview shows %q, want %q", shown, want)
+	}
+
+	// The cohort form, reached by its link, filled in and submitted.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`header nav a[href="cohort"]`),
+		chromedp.WaitVisible("form.query"),
+		chromedp.SetValue("#primary", evSignup),
+		chromedp.SetValue("#secondary", evActive),
+		chromedp.SetValue("#time_group", "weeks"),
+		chromedp.SetValue("#rows", "12"),
+		chromedp.SetValue("#cols", "12"),
+		chromedp.SetValue("#op-0", "and"),
+		chromedp.SetValue("#event-0", evSong),
+		chromedp.SetValue("#op-1", "or"),
+		chromedp.SetValue("#event-1", evPlaylist),
+		chromedp.Click(`input[name=with_replacement]`),
+		chromedp.Click(`form.query button[type=submit]`),
+		chromedp.WaitVisible("#heatmap"),
+		chromedp.WaitVisible("svg.curve"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	cells, err := chromedp.Run(ctx, chromedp.Evaluate[[]browserCell](`[...document.querySelectorAll("#heatmap td.cell[data-row]")].map(td => ({
+		Row: +td.dataset.row, Col: +td.dataset.col,
+		Count: td.dataset.count === undefined ? null : +td.dataset.count,
+		Text: td.textContent}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	totals, err := chromedp.Run(ctx, chromedp.Evaluate[[]int64](`[...document.querySelectorAll("#heatmap td.total[data-total]")].map(td => +td.dataset.total)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonURL, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("json-link").href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The JSON endpoint, asked with the same parameters.
+	resp, err := srv.Client().Get(jsonURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js struct {
+		Cohort    [][]*float64 `json:"cohort"`
+		RowTotals []int64      `json:"row_totals"`
+		AsPercent bool         `json:"as_percent"`
+		TimeGroup string       `json:"time_group"`
+		NumRows   int          `json:"num_rows"`
+		NumCols   int          `json:"num_cols"`
+	}
+	if err := json.Unmarshal([]byte(readAll(t, resp)), &js); err != nil {
+		t.Fatal(err)
+	}
+	if !js.AsPercent || !strings.Contains(jsonURL, "with_replacement=1") || js.TimeGroup != "weeks" || js.NumRows != 12 || js.NumCols != 12 {
+		t.Fatalf("the form sent another query: %+v", js)
+	}
+	if !slices.Equal(totals, js.RowTotals) {
+		t.Errorf("row totals: page %v, JSON %v", totals, js.RowTotals)
+	}
+	if len(cells) != 144 {
+		t.Fatalf("%d cells in the page, want 144", len(cells))
+	}
+	valid := 0
+	for _, cell := range cells {
+		v := js.Cohort[cell.Row][cell.Col]
+		if v == nil {
+			if cell.Count != nil || cell.Text != "–" {
+				t.Errorf("cell %d,%d: page %q, JSON null", cell.Row, cell.Col, cell.Text)
+			}
+			continue
+		}
+		valid++
+		if text := strconv.FormatFloat(*v, 'f', 1, 64) + "%"; cell.Text != text {
+			t.Errorf("cell %d,%d: page %q, JSON %v", cell.Row, cell.Col, cell.Text, *v)
+		}
+		if cell.Count == nil {
+			t.Errorf("cell %d,%d: no count", cell.Row, cell.Col)
+		} else if pct := float64(*cell.Count) / float64(js.RowTotals[cell.Row]) * 100; fmt.Sprintf("%.9f", pct) != fmt.Sprintf("%.9f", *v) {
+			t.Errorf("cell %d,%d: count %d of %d is not %v%%", cell.Row, cell.Col, *cell.Count, js.RowTotals[cell.Row], *v)
+		}
+	}
+	if valid != 78 { // 12 rows, row i has 12-i periods up to now
+		t.Errorf("%d cells with a value, want 78", valid)
+	}
+
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, "dashboard.png", png)
+}
+
+// saveScreenshot writes a PNG to docs/img/name when
+// BITMAPIST_UPDATE_SCREENSHOT=1, else to a temporary directory (so test
+// runs never dirty the tree).
+func saveScreenshot(t *testing.T, name string, png []byte) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	if os.Getenv(envUpdateScreenshot) == "1" {
+		out = filepath.Join("..", "docs", "img", name)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", out, len(png))
+}
