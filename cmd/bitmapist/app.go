@@ -124,6 +124,9 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		a.idsCommand(),
 		a.markCommand(),
 		a.importCommand(),
+		a.cohortCommand(),
+		a.serveCommand(),
+		a.demoCommand(),
 	)
 	return root
 }

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+)
+
+// cohortFlags are the cohort command's flags; each maps to one cohort.Query
+// field through cohort.ParseQuery's parameter of the same meaning.
+type cohortFlags struct {
+	primaryAnd    string   // PrimaryAnd
+	additional    []string // Additional, each "and:EVENT" or "or:EVENT"
+	group         string   // TimeGroup
+	rows, cols    int      // Rows, Cols
+	now, start    string   // Now, Start
+	replacement   bool     // WithReplacement
+	firstTime     bool     // FirstTime
+	onOrAfter     bool     // OnOrAfter
+	percent       bool     // AsPercent
+	blankEmpty    bool     // BlankEmpty
+	includeFuture bool     // IncludeFuture
+	json, csv     bool     // output format
+}
+
+// values returns the flags as cohort.ParseQuery parameters. --now and
+// --start are parsed here (parseTime's forms, in loc) and passed on as
+// RFC 3339.
+func (f *cohortFlags) values(primary, secondary string, loc *time.Location) (url.Values, error) {
+	v := url.Values{}
+	v.Set("primary_event", primary)
+	v.Set("secondary_event", secondary)
+	if f.primaryAnd != "" {
+		v.Set("primary_and", f.primaryAnd)
+	}
+	for _, a := range f.additional {
+		v.Add("additional", a)
+	}
+	v.Set("time_group", f.group)
+	v.Set("num_rows", strconv.Itoa(f.rows))
+	v.Set("num_cols", strconv.Itoa(f.cols))
+	for _, tf := range []struct{ name, val string }{{"now", f.now}, {"start", f.start}} {
+		if tf.val == "" || strings.EqualFold(tf.val, "now") {
+			continue
+		}
+		t, err := parseTime(tf.val, loc, time.Time{})
+		if err != nil {
+			return nil, usagef("--%s: %v", tf.name, err)
+		}
+		v.Set(tf.name, t.Format(time.RFC3339Nano))
+	}
+	for name, on := range map[string]bool{
+		"with_replacement": f.replacement,
+		"first_time":       f.firstTime,
+		"on_or_after":      f.onOrAfter,
+		"as_percent":       f.percent,
+		"blank_empty":      f.blankEmpty,
+		"include_future":   f.includeFuture,
+	} {
+		if on {
+			v.Set(name, "1")
+		}
+	}
+	return v, nil
+}
+
+func (a *app) cohortCommand() *cobra.Command {
+	var f cohortFlags
+	cmd := &cobra.Command{
+		Use:   "cohort PRIMARY [SECONDARY]",
+		Short: "Print a cohort (retention) table: who did PRIMARY, and when they did SECONDARY after",
+		Long: `Print a cohort table, as flask-bitmapist's get_cohort computes it. Row i is the
+cohort of users who did PRIMARY in the i-th period (hour, day, week, month or
+year); cell (i, j) counts those of them who did SECONDARY (default: PRIMARY)
+j periods later, combined with the --additional events.
+
+Without --start the last row is the period of --now. Cells of periods after
+--now are blank. Without --with-replacement a user counts only in the first
+column they return in (flask-bitmapist's default); the published retention
+tables count every return, so give --with-replacement to compare with them.
+
+Output: an aligned table (counts, or percentages of the cohort with --percent,
+and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
+(get_dates_data's CSV).`,
+		Example: `  # the published Online Retail table: month of first purchase, then purchases
+  bitmapist cohort customer:purchased --group months --first-time --with-replacement \
+      --start 2010-12 --now 2011-12-09 --rows 13 --cols 13
+
+  # daily retention of new players, in percent
+  bitmapist cohort newPlayer gameStarted --group days --start 2016-04-27 --now 2016-05-27 --rows 14 --cols 8 --percent
+
+  # signed up and paid, returning with an active session or a purchase
+  bitmapist cohort user:signup user:active --primary-and user:paid --additional or:order:created --json`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if f.json && f.csv {
+				return usagef("give at most one of --json and --csv")
+			}
+			primary, secondary := args[0], args[0]
+			if len(args) == 2 {
+				secondary = args[1]
+			}
+			loc, err := a.location()
+			if err != nil {
+				return err
+			}
+			v, err := f.values(primary, secondary, loc)
+			if err != nil {
+				return err
+			}
+			q, err := cohort.ParseQueryIn(v, loc)
+			if err != nil {
+				return &usageError{err: err}
+			}
+			c, done, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			t, err := cohort.Get(ctx, c, q)
+			if err != nil {
+				return err
+			}
+			switch {
+			case f.json:
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				return enc.Encode(t)
+			case f.csv:
+				return t.WriteCSV(a.stdout)
+			}
+			return writeCohortText(a.stdout, t)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.primaryAnd, "primary-and", "", "narrow each cohort to users who also did this event in the row's period (get_dates_data's select1b)")
+	fl.StringArrayVar(&f.additional, "additional", nil, `an additional event joined to SECONDARY, "and:EVENT" or "or:EVENT"; repeat in order`)
+	fl.StringVarP(&f.group, "group", "g", cohort.DefaultTimeGroup.String(), "period length: hours, days, weeks, months or years")
+	fl.IntVar(&f.rows, "rows", cohort.DefaultRows, fmt.Sprintf("number of cohort periods (rows), 1..%d", cohort.MaxRows))
+	fl.IntVar(&f.cols, "cols", cohort.DefaultCols, fmt.Sprintf("number of columns (period 0, 1, ... after the row's), 1..%d", cohort.MaxCols))
+	fl.StringVar(&f.now, "now", "", "the time the table is computed for: RFC 3339, 2024-12-30 05:10, 2024-12-30, 2024-12 (default: now)")
+	fl.StringVar(&f.start, "start", "", "make row 0 the period containing this time (same forms as --now)")
+	fl.BoolVar(&f.replacement, "with-replacement", false, "count a returning user in every column they return in, not only the first")
+	fl.BoolVar(&f.firstTime, "first-time", false, "cohort = users whose FIRST ever PRIMARY event fell in the row's period")
+	fl.BoolVar(&f.onOrAfter, "on-or-after", false, "cell (i, j) counts users who returned in period i+j or any later one (unbounded retention)")
+	fl.BoolVar(&f.percent, "percent", false, "cells as percentages of the cohort (as_percent)")
+	fl.BoolVar(&f.blankEmpty, "blank-empty", false, "leave a cell blank when nobody at all did the return event in its period (get_dates_data's \"\")")
+	fl.BoolVar(&f.includeFuture, "include-future", false, "compute periods after --now like any other (get_dates_data)")
+	fl.BoolVar(&f.json, "json", false, "print flask-bitmapist's cohort JSON")
+	fl.BoolVar(&f.csv, "csv", false, "print CSV (Date,Total,0,1,...)")
+	return cmd
+}
+
+// writeCohortText writes t as an aligned table: a title line, a header
+// ("cohort", "users", then the column offsets 0, 1, ...), one line per row
+// and an "average" line. Cells without value are blank.
+func writeCohortText(w io.Writer, t *cohort.Table) error {
+	q := t.Query
+	var opts []string
+	if q.FirstTime {
+		opts = append(opts, "first time")
+	}
+	if q.PrimaryAnd != "" {
+		opts = append(opts, "and "+q.PrimaryAnd)
+	}
+	ret := q.Secondary
+	for _, s := range q.Additional {
+		ret += " " + s.Op.String() + " " + s.Event
+	}
+	if q.WithReplacement {
+		opts = append(opts, "with replacement")
+	}
+	if q.OnOrAfter {
+		opts = append(opts, "on or after")
+	}
+	title := fmt.Sprintf("cohort: %s", q.Primary)
+	if len(opts) > 0 {
+		title += " (" + strings.Join(opts, ", ") + ")"
+	}
+	title += fmt.Sprintf("; returning: %s; by %s; now %s", ret, q.TimeGroup.Unit(), q.Now.Format("2006-01-02 15:04 MST"))
+
+	cell := func(v float64, ok bool) string {
+		switch {
+		case !ok:
+			return ""
+		case q.AsPercent:
+			return strconv.FormatFloat(v, 'f', 1, 64) + "%"
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	grid := [][]string{append([]string{"cohort", "users"}, make([]string, q.Cols)...)}
+	for j := range q.Cols {
+		grid[0][2+j] = strconv.Itoa(j)
+	}
+	for i := range t.Dates {
+		row := []string{t.RowLabel(i), strconv.FormatInt(t.Totals[i], 10)}
+		for j := range q.Cols {
+			row = append(row, cell(t.Value(i, j)))
+		}
+		grid = append(grid, row)
+	}
+	avg := []string{"average", ""}
+	for j := range q.Cols {
+		a := t.Averages[j]
+		v := a.Count
+		if q.AsPercent {
+			v = a.Fraction * 100
+		}
+		s := ""
+		if a.Valid {
+			if q.AsPercent {
+				s = strconv.FormatFloat(v, 'f', 1, 64) + "%"
+			} else {
+				s = strconv.FormatFloat(v, 'f', 1, 64)
+			}
+		}
+		avg = append(avg, s)
+	}
+	grid = append(grid, avg)
+
+	widths := make([]int, len(grid[0]))
+	for _, row := range grid {
+		for j, s := range row {
+			widths[j] = max(widths[j], len(s))
+		}
+	}
+	var b strings.Builder
+	b.WriteString(title + "\n")
+	b.WriteString(fmt.Sprintf("columns: %s after the cohort's %s (0 = the same %s)\n\n", q.TimeGroup, q.TimeGroup.Unit(), q.TimeGroup.Unit()))
+	for _, row := range grid {
+		for j, s := range row {
+			if j == 0 {
+				b.WriteString(s + strings.Repeat(" ", widths[0]-len(s)))
+				continue
+			}
+			b.WriteString("  " + strings.Repeat(" ", widths[j]-len(s)) + s)
+		}
+		b.WriteString("\n")
+	}
+	// Trailing blanks of rows with blank cells are noise.
+	out := strings.Join(func() []string {
+		ls := strings.Split(b.String(), "\n")
+		for i := range ls {
+			ls[i] = strings.TrimRight(ls[i], " ")
+		}
+		return ls
+	}(), "\n")
+	_, err := io.WriteString(w, out)
+	return err
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/web"
+)
+
+// defaultAddr is where serve and demo listen unless --addr says otherwise.
+const defaultAddr = "127.0.0.1:8080"
+
+// dashboardPath is where the dashboard is mounted.
+const dashboardPath = "/bitmapist/"
+
+// dashboardMux mounts the dashboard of c at /bitmapist/ (the path
+// flask-bitmapist's blueprint uses) and redirects / to it.
+func dashboardMux(c *bitmapist.Client, opts ...web.Option) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle(dashboardPath, http.StripPrefix("/bitmapist", web.Handler(c, opts...)))
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboardPath, http.StatusFound))
+	return mux
+}
+
+// serveDashboard listens on addr, calls ready with the dashboard's base
+// URL ("http://127.0.0.1:8080/bitmapist/") once it accepts connections,
+// and serves until ctx ends; it then shuts down gracefully (up to 5
+// seconds) and returns nil. A listen error is returned as it is.
+func serveDashboard(ctx context.Context, h http.Handler, addr string, ready func(base string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	ready("http://" + ln.Addr().String() + dashboardPath)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var (
+		addr  string
+		title string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the dashboard (events, cohort heatmaps, JSON, CSV) for an existing Redis",
+		Long: `Serve the dashboard for the events in an existing Redis (--redis, --prefix) at
+http://ADDR/bitmapist/, until interrupted. The dashboard has no authentication
+of its own: it listens on 127.0.0.1 by default. To expose it, mount web.Handler
+in your own application behind your authentication instead (see the README).`,
+		Example: `  bitmapist serve
+  bitmapist serve --redis redis://10.0.0.5:6379/0 --addr 127.0.0.1:9000
+  bitmapist serve --redis 10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000   # a Redis Cluster`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, done, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return serveDashboard(ctx, dashboardMux(c, web.WithTitle(title)), addr, func(base string) {
+				fmt.Fprintf(a.stdout, "serving on %s (Redis %s, prefix %q); press Ctrl-C to stop\n", base, redactURL(a.redisURL), a.prefix)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", defaultAddr, "host:port to listen on (port 0 picks a free one)")
+	cmd.Flags().StringVar(&title, "title", web.DefaultTitle, "name shown in the dashboard's header")
+	return cmd
+}
+
