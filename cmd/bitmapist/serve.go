@@ -90,4 +90,3 @@ in your own application behind your authentication instead (see the README).`,
 	cmd.Flags().StringVar(&title, "title", web.DefaultTitle, "name shown in the dashboard's header")
 	return cmd
 }
-
