@@ -1,0 +1,37 @@
+// Package web is the HTTP side of bitmapist: a dashboard of the recorded
+// events and their cohort tables (the Go form of flask-bitmapist's
+// blueprint), and middleware that marks events for the users of an
+// application's requests (flask-bitmapist's mark decorator).
+//
+// # Dashboard
+//
+// Handler returns an http.Handler with an overview of every event (users
+// today, this ISO week, this month), a cohort form with a heatmap and a
+// retention curve, and the same tables as JSON and CSV. Templates and the
+// stylesheet are embedded; there is no CDN and no JavaScript, and every
+// event name is HTML-escaped. Links are relative, so the handler works
+// under any prefix:
+//
+//	mux.Handle("/bitmapist/", http.StripPrefix("/bitmapist", web.Handler(c)))
+//
+// The cohort endpoints read cohort.ParseQuery's parameters, so a URL of the
+// page, of cohort.json and of cohort.csv name the same table:
+//
+//	cohort?primary_event=user:signed_up&secondary_event=user:active
+//	      &additional_event=song:played&additional_op=and
+//	      &time_group=weeks&num_rows=12&num_cols=12&as_percent=1
+//
+// # Access
+//
+// Like the original, the dashboard serves anyone who can reach it unless
+// told otherwise, and it shows analytics about users. Put it behind the
+// application's own authentication middleware, or pass WithAuthorize with
+// a check of the request (denied requests get 403 before Redis is read).
+//
+// # Marking
+//
+// Mark and MarkActive return func(http.Handler) http.Handler middleware,
+// usable with net/http, chi and most routers. They mark after the wrapped
+// handler answered with a status below 400, for the user that a UserFunc
+// reads from the request; anonymous requests and failures mark nothing.
+package web
