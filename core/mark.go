@@ -181,22 +181,48 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	}
 	base := c.markConfig(opts)
 	now := c.clock()
+	// An import touches few distinct (event, hour) pairs: build each key
+	// string once per batch call.
+	type slot struct {
+		event      string
+		y, m, d, h int
+	}
+	keys := map[slot]*[4]string{}
 	buf := make([]byte, 0, 64)
 	for start := 0; start < len(marks); start += MarkEventsBatchSize {
 		end := min(start+MarkEventsBatchSize, len(marks))
 		pipe := c.pipeline()
 		for _, mk := range marks[start:end] {
-			m := base
-			m.at = mk.Time
-			if m.at.IsZero() {
-				m.at = now
+			at := mk.Time
+			if at.IsZero() {
+				at = now
 			}
-			m.at = m.at.In(c.loc)
+			at = at.In(c.loc)
+			y, m, d := at.Date()
+			sl := slot{mk.Event, y, int(m), d, at.Hour()}
+			ks := keys[sl]
+			if ks == nil {
+				ks = new([4]string)
+				for i, g := range [...]TimeGroup{Months, Weeks, Days, Hours} {
+					buf = c.appendKey(buf[:0], mk.Event, g, at)
+					ks[i] = string(buf)
+				}
+				keys[sl] = ks
+			}
 			bit := 1
 			if mk.Unmark {
 				bit = 0
 			}
-			buf = c.queueMark(ctx, pipe, buf, mk.Event, int64(mk.UserID), bit, m)
+			id := int64(mk.UserID)
+			pipe.SetBit(ctx, ks[0], id, bit)
+			pipe.SetBit(ctx, ks[1], id, bit)
+			pipe.SetBit(ctx, ks[2], id, bit)
+			if base.hourly {
+				pipe.SetBit(ctx, ks[3], id, bit)
+			}
+			if base.unique {
+				pipe.SetBit(ctx, c.UniqueKey(mk.Event), id, bit)
+			}
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("bitmapist: mark events (%d of %d written, failed at %q): %w",

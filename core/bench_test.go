@@ -1,0 +1,132 @@
+package bitmapist_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// Benchmarks run on the real Redis named by BITMAPIST_TEST_REDIS_URL, or on
+// miniredis without it. See docs/benchmarks.md for results.
+
+func BenchmarkMarkEvent(b *testing.B) {
+	be := testutil.Redis(b)
+	c := newClient(be)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := c.MarkEvent(ctx, "bench", uint64(i%1_000_000), bitmapist.At(day0)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarkEvents100k(b *testing.B) {
+	be := testutil.Redis(b)
+	c := newClient(be)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	marks := make([]bitmapist.Mark, 100_000)
+	for i := range marks {
+		marks[i] = bitmapist.Mark{
+			Event:  "import",
+			UserID: uint64(r.IntN(1_000_000)),
+			Time:   day0.Add(time.Duration(r.IntN(90*24)) * time.Hour),
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.MarkEvents(ctx, marks); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(marks)*b.N)/b.Elapsed().Seconds(), "marks/s")
+}
+
+// millionUsers stores a bitmap of 1,000,000 random users among 2,000,000
+// ids under key and returns it.
+func millionUsers(b *testing.B, be testutil.Backend, key string, seed uint64) bitmapist.Bitmap {
+	b.Helper()
+	r := rand.New(rand.NewPCG(seed, seed))
+	bm := make(bitmapist.Bitmap, 2_000_000/8)
+	for bm.Count() < 1_000_000 {
+		bm = bm.Set(uint64(r.IntN(2_000_000)))
+	}
+	if err := be.Client.Set(context.Background(), key, []byte(bm), 0).Err(); err != nil {
+		b.Fatal(err)
+	}
+	return bm
+}
+
+func BenchmarkCount1M(b *testing.B) {
+	be := testutil.Redis(b)
+	c := newClient(be)
+	millionUsers(b, be, c.Key("big", bitmapist.Days, day0), 1)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if n, err := c.Day("big", day0).Count(ctx); err != nil || n != 1_000_000 {
+			b.Fatal(n, err)
+		}
+	}
+}
+
+func BenchmarkIDs1M(b *testing.B) {
+	be := testutil.Redis(b)
+	c := newClient(be)
+	millionUsers(b, be, c.Key("big", bitmapist.Days, day0), 1)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if ids, err := c.Day("big", day0).IDs(ctx); err != nil || len(ids) != 1_000_000 {
+			b.Fatal(len(ids), err)
+		}
+	}
+}
+
+func BenchmarkAnd1Mx1M(b *testing.B) {
+	be := testutil.Redis(b)
+	c := newClient(be)
+	x := millionUsers(b, be, c.Key("x", bitmapist.Days, day0), 1)
+	y := millionUsers(b, be, c.Key("y", bitmapist.Days, day0), 2)
+	want := x.AndCount(y)
+	ctx := context.Background()
+	s := bitmapist.And(c.Day("x", day0), c.Day("y", day0))
+	b.Run("Count", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if n, err := s.Count(ctx); err != nil || n != want {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("IDs", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ids, err := s.IDs(ctx); err != nil || int64(len(ids)) != want {
+				b.Fatal(len(ids), err)
+			}
+		}
+	})
+}
+
+// BenchmarkSparseIDs lists the one id of a 92 MB bitmap; B/op shows that
+// the client never holds the whole string.
+func BenchmarkSparseIDs(b *testing.B) {
+	be := testutil.Redis(b)
+	c := newClient(be)
+	if err := c.MarkEvent(context.Background(), "sparse", 739_480_532, bitmapist.At(day0)); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if ids, err := c.Day("sparse", day0).IDs(ctx); err != nil || len(ids) != 1 {
+			b.Fatal(ids, err)
+		}
+	}
+}
