@@ -38,6 +38,9 @@ type Plugin struct {
 	models sync.Map // *schema.Schema → *modelInfo
 	failed atomic.Int64
 
+	inflight chan struct{}  // semaphore of unfinished synchronous sends
+	sends    sync.WaitGroup // unfinished synchronous sends
+
 	// Background sender (WithQueue only).
 	qmu    sync.RWMutex
 	queue  chan batch
@@ -87,8 +90,10 @@ func WithErrorHandler(fn func(ctx context.Context, err error)) Option {
 // WithTimeout bounds each attempt to send one batch of marks to Redis
 // (default DefaultTimeout, 500 ms). A batch that fails or times out is not
 // retried: it is reported to the error handler and counted in FailedMarks.
-// Without WithQueue this is the most a Redis outage adds to a committing
-// statement. d <= 0 keeps the default.
+// Without WithQueue this (plus 10 ms) is the most a Redis outage adds to a
+// committing statement, even if the Redis client overruns the deadline:
+// the statement then moves on and the send finishes in the background.
+// d <= 0 keeps the default.
 func WithTimeout(d time.Duration) Option {
 	return func(p *Plugin) {
 		if d > 0 {
@@ -128,6 +133,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 		rdb:       rdb,
 		idMapName: bitmapist.DefaultIDMap,
 		timeout:   DefaultTimeout,
+		inflight:  make(chan struct{}, maxInFlight),
 		onError: func(ctx context.Context, err error) {
 			slog.Default().ErrorContext(ctx, "bitmapist: marks not recorded", "err", err)
 		},
@@ -208,19 +214,21 @@ func (p *Plugin) Flush(ctx context.Context) error {
 	}
 }
 
-// Close sends the marks still queued (WithQueue) and stops the background
-// sender; marks of later commits are then sent synchronously. It does not
-// close the Redis client. It always returns nil and may be called more
-// than once.
+// Close sends the marks still queued (WithQueue), stops the background
+// sender and waits for sends that outlived their statement's wait (see
+// WithTimeout); marks of later commits are then sent synchronously. It
+// does not close the Redis client. It always returns nil and may be called
+// more than once.
 func (p *Plugin) Close() error {
 	p.qmu.Lock()
-	if p.queue == nil || p.closed {
+	if p.queue != nil && !p.closed {
+		p.closed = true
+		close(p.queue)
 		p.qmu.Unlock()
-		return nil
+		p.worker.Wait()
+	} else {
+		p.qmu.Unlock()
 	}
-	p.closed = true
-	close(p.queue)
-	p.qmu.Unlock()
-	p.worker.Wait()
+	p.sends.Wait()
 	return nil
 }

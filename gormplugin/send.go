@@ -30,8 +30,47 @@ func (p *Plugin) dispatch(ctx context.Context, marks []pendingMark) {
 		return
 	}
 	p.qmu.RUnlock()
-	p.send(ctx, marks)
+	p.sendBounded(ctx, marks)
 }
+
+// sendBounded sends marks from a goroutine of its own and waits for it at
+// most the timeout (plus a little slack for scheduling), so that the
+// committing statement is never held longer even when the Redis client
+// overruns its context deadline (go-redis can, e.g. while handshaking a new
+// connection to a server that accepts but does not answer). A send that
+// outlives the wait still finishes in the background and reports its own
+// outcome; at most maxInFlight such sends exist at once, beyond which marks
+// are dropped with ErrQueueFull. Close waits for them.
+func (p *Plugin) sendBounded(ctx context.Context, marks []pendingMark) {
+	select {
+	case p.inflight <- struct{}{}:
+	default:
+		p.fail(ctx, marks, fmt.Errorf("%w: %d sends to Redis still unfinished", ErrQueueFull, cap(p.inflight)))
+		return
+	}
+	done := make(chan struct{})
+	p.sends.Add(1)
+	go func() {
+		defer p.sends.Done()
+		defer func() { <-p.inflight }()
+		defer close(done)
+		p.send(ctx, marks)
+	}()
+	t := time.NewTimer(p.timeout + waitSlack)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// waitSlack is how much longer than the send timeout a committing
+// statement waits for its send goroutine before moving on.
+const waitSlack = 10 * time.Millisecond
+
+// maxInFlight bounds the sends still running after their statement moved
+// on (see sendBounded).
+const maxInFlight = 256
 
 // run is the background sender.
 func (p *Plugin) run() {

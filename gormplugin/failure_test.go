@@ -1,0 +1,271 @@
+package bitmapistplugin_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+	"github.com/redis/go-redis/v9"
+)
+
+// forEachDB runs fn once per database with a miniredis backend of its own.
+func forEachDB(t *testing.T, fn func(t *testing.T, dc dbCase, b testutil.Backend)) {
+	t.Helper()
+	for _, dc := range dbCases(t) {
+		t.Run(dc.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, dc, testutil.Miniredis(t))
+		})
+	}
+}
+
+func TestRedisStoppedMidTest(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithTimeout(200*time.Millisecond))
+		first := []User{{Name: "a"}, {Name: "b"}}
+		wantOK(t, e.db.Create(&first))
+		e.want(t, "user:created", idsOf(first, userID)...)
+
+		b.Mini.Close()
+		t.Cleanup(func() {
+			// testutil deletes the test's keys at cleanup: give it a server.
+			if err := b.Mini.Restart(); err != nil {
+				t.Error(err)
+			}
+		})
+		later := []User{{Name: "c"}, {Name: "d"}, {Name: "e"}}
+		wantOK(t, e.db.Create(&later))
+		wantOK(t, e.db.Model(&later[0]).Update("name", "C"))
+		wantOK(t, e.db.Where("name = ?", "d").Delete(&User{}))
+
+		var n int64
+		wantOK(t, e.db.Model(&User{}).Count(&n))
+		if n != 4 {
+			t.Errorf("%d rows, want 4 (5 created, 1 deleted)", n)
+		}
+		if got := e.p.FailedMarks(); got != 5 {
+			t.Errorf("FailedMarks = %d, want 5 (3 created, 1 updated, 1 deleted)", got)
+		}
+		errs := e.errs.all()
+		if len(errs) != 3 {
+			t.Fatalf("%d errors reported, want 3 (one per statement): %v", len(errs), errs)
+		}
+		var se *bitmapistplugin.SendError
+		if !errors.As(errs[0], &se) || se.Marks != 3 || len(se.Events) != 1 || se.Events[0] != "user:created" {
+			t.Errorf("first error = %#v, want a SendError for 3 user:created marks", errs[0])
+		}
+	})
+}
+
+// blackhole returns the address of a TCP server that accepts connections
+// and never answers, as a hung Redis does.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	addr, _ := blackholeStop(t)
+	return addr
+}
+
+// blackholeStop is blackhole that also returns a function closing the
+// server and its connections (also done when t ends).
+func blackholeStop(t *testing.T) (string, func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	stop := func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	t.Cleanup(stop)
+	return ln.Addr().String(), stop
+}
+
+// TestHungRedisDoesNotHoldTheWrite uses a Redis that accepts connections
+// and never answers, with client timeouts of an hour: the statement must
+// still return (or the test would hang), and the lost mark is reported
+// once the server goes away.
+func TestHungRedisDoesNotHoldTheWrite(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, _ testutil.Backend) {
+		addr, stop := blackholeStop(t)
+		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1,
+			DialTimeout: time.Hour, ReadTimeout: time.Hour, WriteTimeout: time.Hour})
+		t.Cleanup(func() { _ = rdb.Close() })
+		rec := &errRecorder{}
+		p := bitmapistplugin.New(rdb, bitmapistplugin.WithTimeout(100*time.Millisecond), bitmapistplugin.WithErrorHandler(rec.handle))
+		db := openDB(t, dc, nil)
+		if err := db.Use(p); err != nil {
+			t.Fatal(err)
+		}
+		u := User{Name: "a"}
+		wantOK(t, db.Create(&u))
+		if u.ID == 0 {
+			t.Fatal("row not written")
+		}
+		stop() // the send still running in the background now fails
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		errs := rec.all()
+		var se *bitmapistplugin.SendError
+		if len(errs) != 1 || !errors.As(errs[0], &se) || se.Marks != 1 {
+			t.Errorf("errors = %v, want one SendError for 1 mark", errs)
+		}
+		if p.FailedMarks() != 1 {
+			t.Errorf("FailedMarks = %d, want 1", p.FailedMarks())
+		}
+	})
+}
+
+// cancelHook cancels a context as soon as the plugin's first Redis
+// pipeline starts, as a request finishing right after its commit would.
+type cancelHook struct{ cancel context.CancelFunc }
+
+func (h cancelHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h cancelHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.cancel(); return next(ctx, cmd) }
+}
+func (h cancelHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.cancel(); return next(ctx, cmds) }
+}
+
+func TestCancelledRequestKeepsCommittedMarks(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		e := newEnv(t, dc, b, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		b.Client.AddHook(cancelHook{cancel: cancel})
+		u := User{Name: "a"}
+		wantOK(t, e.db.WithContext(ctx).Create(&u))
+		if ctx.Err() == nil {
+			t.Fatal("the hook did not cancel the request context")
+		}
+		e.want(t, "user:created", uint64(u.ID))
+		e.noErrors(t)
+	})
+}
+
+func TestQueueSendsInBackgroundAndCloseFlushes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithQueue(64))
+		ctx, cancel := context.WithCancel(context.Background())
+		users := []User{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+		wantOK(t, e.db.WithContext(ctx).Create(&users))
+		cancel() // the request ends before the background send
+		wantOK(t, e.db.Model(&users[0]).Update("name", "A"))
+		if err := e.p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e.want(t, "user:created", idsOf(users, userID)...)
+		e.want(t, "user:updated", uint64(users[0].ID))
+
+		// After Close marks are sent synchronously.
+		d := User{Name: "d"}
+		wantOK(t, e.db.Create(&d))
+		e.want(t, "user:created", append(idsOf(users, userID), uint64(d.ID))...)
+		if err := e.p.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.noErrors(t)
+	})
+}
+
+func TestQueueFlush(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithQueue(8))
+		u := User{Name: "a"}
+		wantOK(t, e.db.Create(&u))
+		if err := e.p.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.want(t, "user:created", uint64(u.ID))
+	})
+}
+
+func TestFullQueueDropsAndReports(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, _ testutil.Backend) {
+		addr, stop := blackholeStop(t)
+		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Hour, ReadTimeout: time.Hour})
+		t.Cleanup(func() { _ = rdb.Close() })
+		rec := &errRecorder{}
+		p := bitmapistplugin.New(rdb,
+			bitmapistplugin.WithClientOptions(bitmapist.WithPrefix("unused_")),
+			bitmapistplugin.WithQueue(1),
+			bitmapistplugin.WithTimeout(300*time.Millisecond),
+			bitmapistplugin.WithErrorHandler(rec.handle))
+		db := openDB(t, dc, nil)
+		if err := db.Use(p); err != nil {
+			t.Fatal(err)
+		}
+		// The sender holds at most one batch and the queue one more: of
+		// four commits at least two are dropped at once.
+		for i := range 4 {
+			wantOK(t, db.Create(&User{Name: "u", Age: i}))
+		}
+		stop() // the batches still held fail now
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		wantOK(t, db.Model(&User{}).Count(&n))
+		if n != 4 {
+			t.Errorf("%d rows, want 4", n)
+		}
+		if p.FailedMarks() != 4 {
+			t.Errorf("FailedMarks = %d, want 4 (dropped or timed out)", p.FailedMarks())
+		}
+		errs := rec.all()
+		full := 0
+		for _, err := range errs {
+			if errors.Is(err, bitmapistplugin.ErrQueueFull) {
+				full++
+			}
+		}
+		if full < 2 || len(errs) != 4 {
+			t.Errorf("%d errors, %d queue-full, want 4 and at least 2: %v", len(errs), full, errs)
+		}
+	})
+}
+
+func TestFlushHonoursContext(t *testing.T) {
+	addr, stop := blackholeStop(t)
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Hour, ReadTimeout: time.Hour})
+	t.Cleanup(func() { _ = rdb.Close() })
+	p := bitmapistplugin.New(rdb, bitmapistplugin.WithQueue(1), bitmapistplugin.WithTimeout(time.Second),
+		bitmapistplugin.WithErrorHandler(func(context.Context, error) {}))
+	db := openDB(t, dbCases(t)[0], nil)
+	if err := db.Use(p); err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, db.Create(&User{Name: "a"}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Flush(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Flush = %v, want context.Canceled", err)
+	}
+	stop()
+	_ = p.Close()
+}
