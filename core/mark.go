@@ -3,6 +3,7 @@ package bitmapist
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -159,6 +160,10 @@ type Mark struct {
 // round trip.
 const MarkEventsBatchSize = 5000
 
+// markEventsInFlight is how many MarkEvents pipelines may await Redis at
+// once: the next one is built while Redis runs the previous.
+const markEventsInFlight = 3
+
 // MarkEvents marks (or unmarks) many (event, user, time) triples, for
 // imports and replays. opts apply to every entry (At is ignored: each Mark
 // carries its own time).
@@ -167,9 +172,11 @@ const MarkEventsBatchSize = 5000
 // *MarkError naming its index (wrapping ErrInvalidEventName or
 // ErrInvalidUserID) and writes nothing. Marks are then sent in pipelines of
 // MarkEventsBatchSize, each one MULTI/EXEC on a single Redis, so a batch
-// commits whole or not at all. If Redis fails part-way, the batches before
-// the failing one are written and the error says how many marks that is;
-// marking is idempotent, so the whole call can simply be retried.
+// commits whole or not at all. Up to markEventsInFlight pipelines are in
+// flight at once (one when the batch holds an Unmark, to keep order). If
+// Redis fails part-way, other batches may have been written and the error
+// names the failed range; marking is idempotent, so the whole call can
+// simply be retried.
 func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOption) error {
 	for i := range marks {
 		if err := ValidateEventName(marks[i].Event); err != nil {
@@ -189,7 +196,24 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	}
 	keys := map[slot]*[4]string{}
 	buf := make([]byte, 0, 64)
-	for start := 0; start < len(marks); start += MarkEventsBatchSize {
+
+	// Pipelines are sent while the next one is being built. Unmarks keep
+	// one in flight, so a mark and an unmark of the same bit stay in order.
+	inflight := markEventsInFlight
+	for i := range marks {
+		if marks[i].Unmark {
+			inflight = 1
+			break
+		}
+	}
+	var (
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, inflight)
+		mu       sync.Mutex
+		firstErr error
+	)
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return firstErr != nil }
+	for start := 0; start < len(marks) && !failed(); start += MarkEventsBatchSize {
 		end := min(start+MarkEventsBatchSize, len(marks))
 		pipe := c.pipeline()
 		for _, mk := range marks[start:end] {
@@ -224,10 +248,23 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 				pipe.SetBit(ctx, c.UniqueKey(mk.Event), id, bit)
 			}
 		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return fmt.Errorf("bitmapist: mark events (%d of %d written, failed at %q): %w",
-				start, len(marks), marks[start].Event, err)
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(start, end int) {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := pipe.Exec(ctx); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("bitmapist: mark events %d..%d of %d (%q) failed: %w",
+						start, end-1, len(marks), marks[start].Event, err)
+				}
+				mu.Unlock()
+			}
+		}(start, end)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
 	}
 	return nil
 }
