@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
@@ -81,4 +85,13 @@ func lines(s string) []string {
 		}
 	}
 	return out
+}
+
+// jsonUnmarshal decodes the JSON text s into v.
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func TestMain(m *testing.M) {
+	// As main does: the command reports Redis failures itself.
+	redis.SetLogger(&logging.VoidLogger{})
+	os.Exit(m.Run())
 }
