@@ -127,6 +127,7 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		a.cohortCommand(),
 		a.serveCommand(),
 		a.demoCommand(),
+		a.deleteCommand(),
 	)
 	return root
 }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+func (a *app) deleteCommand() *cobra.Command {
+	var (
+		all, temporary, yes bool
+	)
+	cmd := &cobra.Command{
+		Use:   "delete [EVENT...]",
+		Short: "Delete every bitmap of the named events, of all events (--all), or leftover temporary keys",
+		Long: `Delete every bitmap (all periods, and the unique bitmap) of each EVENT, found
+with SCAN on every master (never KEYS); keys of other events whose names merely
+start with EVENT are kept. --all deletes every key under --prefix (Python
+bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
+<prefix>bitop_* keys, such as the ones Python bitmapist never expires
+(delete_temporary_bitop_keys). String id maps are not touched.`,
+		Example: `  bitmapist delete song:played
+  bitmapist delete --temporary
+  bitmapist --prefix demo_ delete --all --yes`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			modes := 0
+			for _, on := range []bool{all, temporary, len(args) > 0} {
+				if on {
+					modes++
+				}
+			}
+			if modes != 1 {
+				return usagef("give event names, or --all, or --temporary (one of them)")
+			}
+			if all && !yes {
+				return usagef("--all deletes every key under prefix %q: add --yes", a.prefix)
+			}
+			for _, ev := range args {
+				if err := bitmapist.ValidateEventName(ev); err != nil {
+					return &usageError{err: err}
+				}
+			}
+			c, done, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			switch {
+			case all:
+				n, err := c.DeleteAll(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "deleted %d keys under prefix %q\n", n, a.prefix)
+			case temporary:
+				n, err := c.DeleteTemporaryBitmaps(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "deleted %d temporary keys\n", n)
+			default:
+				for _, ev := range args {
+					n, err := c.DeleteEvent(ctx, ev)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stdout, "deleted %d keys of %s\n", n, ev)
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&all, "all", false, "delete every key under --prefix (delete_all_events)")
+	f.BoolVar(&temporary, "temporary", false, "delete leftover <prefix>bitop_* temporary keys")
+	f.BoolVar(&yes, "yes", false, "confirm --all")
+	return cmd
+}
