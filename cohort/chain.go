@@ -26,24 +26,31 @@ func Chain(c *bitmapist.Client, base string, steps []Step, g bitmapist.TimeGroup
 }
 
 // chainSet builds the chain expression with period(event) giving each
-// event's set: the AND of groups, each group the OR of an event and the Or
-// steps right after it.
+// event's set: the AND of chainGroups, each the OR of its events.
 func chainSet(period func(event string) bitmapist.Set, base string, steps []Step) bitmapist.Set {
-	if len(steps) == 0 {
-		return period(base)
+	groups := chainGroups(base, steps)
+	ands := make([]bitmapist.Set, len(groups))
+	for i, grp := range groups {
+		ors := make([]bitmapist.Set, len(grp))
+		for j, e := range grp {
+			ors[j] = period(e)
+		}
+		ands[i] = bitmapist.Or(ors...)
 	}
-	groups := [][]bitmapist.Set{{period(base)}}
+	return bitmapist.And(ands...)
+}
+
+// chainGroups splits base and steps into the groups whose AND is the
+// chain: each group is an event and the Or steps right after it.
+func chainGroups(base string, steps []Step) [][]string {
+	groups := [][]string{{base}}
 	for _, s := range steps {
 		if s.Op == Or {
 			last := len(groups) - 1
-			groups[last] = append(groups[last], period(s.Event))
+			groups[last] = append(groups[last], s.Event)
 		} else { // And (validate rejects any other value first)
-			groups = append(groups, []bitmapist.Set{period(s.Event)})
+			groups = append(groups, []string{s.Event})
 		}
 	}
-	ands := make([]bitmapist.Set, len(groups))
-	for i, grp := range groups {
-		ands[i] = bitmapist.Or(grp...)
-	}
-	return bitmapist.And(ands...)
+	return groups
 }

@@ -11,15 +11,20 @@
 //
 // # Speed and Redis Cluster
 //
-// Get reads every distinct bitmap of a table once, in one pipelined round
-// trip (bitmapist.Client.Fetch; split per node on a Redis Cluster, so the
-// bitmaps may live in different slots), and computes every cell in memory.
-// It writes nothing and leaves no temporary keys. The references run one
-// BITOP and one BITCOUNT round trip per cell; see docs/benchmarks.md. Only
-// first-time cohorts read more: they list the primary event's stored
-// months first (a SCAN; see Query.FirstTime).
+// Get reads Redis in two pipelined round trips, whatever the table's size:
+// first where each row's primary bitmap holds users (BITPOS and STRLEN),
+// then every distinct bitmap once (GETRANGE), only the bytes that can hold
+// a member of a cohort that uses it. Every command names a single key and
+// pipelines are split per node on a Redis Cluster, so the bitmaps of one
+// table may live in different slots. Every cell is then counted in memory.
+// Get writes nothing and leaves no temporary keys. The references run one
+// BITOP and one BITCOUNT round trip per cell; see docs/benchmarks.md.
+// First-time cohorts also list the primary event's stored months (a SCAN;
+// see Query.FirstTime).
 //
-// Memory is the size of the bitmaps read: one bitmap is (highest user id)/8
-// bytes, so a 12×12 monthly table over ids up to 1,000,000 with one
-// additional event holds about 60 bitmaps of 125 KB.
+// Cohorts of users whose ids were handed out at sign-up are narrow id
+// ranges, so most of each bitmap is never sent. At worst (cohorts spread
+// over every id) the whole bitmaps are read: one bitmap is (highest user
+// id)/8 bytes, so a 12×12 monthly table over ids up to 1,000,000 with one
+// additional event reads about 60 bitmaps of 125 KB.
 package cohort

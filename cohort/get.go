@@ -24,10 +24,13 @@ var errNilClient = errors.New("cohort: nil bitmapist client")
 //     (Secondary combined with Additional in that period); without
 //     WithReplacement those users then leave the row's cohort.
 //
-// It reads every distinct bitmap the table needs once, in one pipelined
-// round trip (cluster-safe: split per node), computes in memory, writes
-// nothing and leaves no keys behind; FirstTime adds a SCAN of the primary
-// event's keys first. q is not modified.
+// It reads Redis in two pipelined round trips (cluster-safe: pipelines
+// are split per node, and every command names one key): where each row's
+// primary bitmap holds users (BITPOS and STRLEN), then each distinct
+// bitmap once, only the bytes that can hold a cohort member (GETRANGE).
+// It computes every cell in memory, writes nothing and leaves no keys
+// behind; FirstTime adds a SCAN of the primary event's keys. q is not
+// modified.
 //
 // Errors: a *QueryError wrapping ErrInvalidQuery for a bad query (before
 // any Redis work); otherwise the Redis error, wrapped.
@@ -41,20 +44,21 @@ func Get(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 	return compute(ctx, c, q.normalized(c))
 }
 
-// plan lists the sets a table reads.
+// plan lists the bitmaps a table reads.
 type plan struct {
-	starts  []time.Time     // starts[k]: first instant of period k (row 0's is k = 0)
-	last    int             // index of the last period computed (-1: none)
-	primary []bitmapist.Set // primary[i]: Primary in row i's period
-	narrow  []bitmapist.Set // narrow[i]: PrimaryAnd in row i's period, or nil
-	ret     []bitmapist.Set // ret[k]: the return set of period k, k <= last
-	history []bitmapist.Set // FirstTime: Primary before row 0
+	starts  []time.Time           // starts[k]: first instant of period k (row 0's is k = 0)
+	last    int                   // index of the last period computed (-1: none)
+	rows    [][]string            // rows[i]: keys of Primary in row i's period (12 months for a year)
+	narrow  [][]string            // narrow[i]: keys of PrimaryAnd in row i's period, or nil
+	groups  [][]string            // the return set: the AND of groups, each the OR of its events
+	ret     []map[string][]string // ret[k][event]: keys of event in period k, k <= last
+	history []string              // FirstTime: keys holding Primary before row 0
 }
 
-func newPlan(ctx context.Context, c *bitmapist.Client, q *Query) (*plan, error) {
+func newPlan(c *bitmapist.Client, q *Query) *plan {
 	g := q.TimeGroup
 	t0 := q.firstRow()
-	p := &plan{starts: make([]time.Time, q.Rows+q.Cols-1)}
+	p := &plan{starts: make([]time.Time, q.Rows+q.Cols-1), groups: chainGroups(q.Secondary, q.Additional)}
 	for k := range p.starts {
 		p.starts[k] = g.Add(t0, k)
 	}
@@ -64,89 +68,137 @@ func newPlan(ctx context.Context, c *bitmapist.Client, q *Query) (*plan, error) 
 			p.last--
 		}
 	}
-	p.primary = make([]bitmapist.Set, q.Rows)
-	p.narrow = make([]bitmapist.Set, q.Rows)
-	for i := range p.primary {
-		p.primary[i] = c.Events(q.Primary, g, p.starts[i])
+	p.rows = make([][]string, q.Rows)
+	p.narrow = make([][]string, q.Rows)
+	for i := range p.rows {
+		p.rows[i] = c.Events(q.Primary, g, p.starts[i]).Keys()
 		if q.PrimaryAnd != "" {
-			p.narrow[i] = c.Events(q.PrimaryAnd, g, p.starts[i])
+			p.narrow[i] = c.Events(q.PrimaryAnd, g, p.starts[i]).Keys()
 		}
 	}
-	p.ret = make([]bitmapist.Set, p.last+1)
+	p.ret = make([]map[string][]string, p.last+1)
 	for k := range p.ret {
-		start := p.starts[k]
-		p.ret[k] = chainSet(func(e string) bitmapist.Set { return c.Events(e, g, start) }, q.Secondary, q.Additional)
-	}
-	if q.FirstTime {
-		h, err := history(ctx, c, q.Primary, t0)
-		if err != nil {
-			return nil, err
+		p.ret[k] = map[string][]string{}
+		for _, grp := range p.groups {
+			for _, e := range grp {
+				p.ret[k][e] = c.Events(e, g, p.starts[k]).Keys()
+			}
 		}
-		p.history = h
 	}
-	return p, nil
+	return p
 }
 
-// history returns the sets that hold every Primary event before t0: the
+// history returns the keys that hold every Primary event before t0: the
 // stored months before t0's month, the days of t0's month before t0's day,
 // and the hours of t0's day before t0.
-func history(ctx context.Context, c *bitmapist.Client, event string, t0 time.Time) ([]bitmapist.Set, error) {
+func history(ctx context.Context, c *bitmapist.Client, event string, t0 time.Time) ([]string, error) {
 	months, err := c.Periods(ctx, event, bitmapist.Months)
 	if err != nil {
 		return nil, fmt.Errorf("cohort: first-time history: %w", err)
 	}
 	m0 := bitmapist.Months.Start(t0)
 	d0 := bitmapist.Days.Start(t0)
-	var sets []bitmapist.Set
+	var keys []string
 	for _, m := range months {
 		if m.Start().Before(m0) {
-			sets = append(sets, m)
+			keys = append(keys, m.Key())
 		}
 	}
 	for d := m0; d.Before(d0); d = bitmapist.Days.Add(d, 1) {
-		sets = append(sets, c.Day(event, d))
+		keys = append(keys, c.Key(event, bitmapist.Days, d))
 	}
 	for h := d0; h.Before(t0); h = bitmapist.Hours.Add(h, 1) {
-		sets = append(sets, c.Hour(event, h))
+		keys = append(keys, c.Key(event, bitmapist.Hours, h))
 	}
-	return sets, nil
+	return keys, nil
 }
 
-func (p *plan) sets() []bitmapist.Set {
-	all := make([]bitmapist.Set, 0, len(p.history)+2*len(p.primary)+len(p.ret))
-	all = append(all, p.history...)
-	all = append(all, p.primary...)
-	for _, s := range p.narrow {
-		if s != nil {
-			all = append(all, s)
-		}
-	}
-	return append(all, p.ret...)
-}
-
+// compute reads the table's bitmaps and fills the table. It reads in two
+// pipelined round trips: first where each row's primary bitmaps hold set
+// bits (BITPOS, STRLEN), then, with one GETRANGE per distinct key, only
+// the bytes that can hold a cohort member: a row's own extent for its
+// cohort, the hull of the extents of the rows that use a period for that
+// period's return events. Cohorts of ids assigned at sign-up are narrow
+// ranges, so most of each bitmap is never sent.
 func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
-	p, err := newPlan(ctx, c, &q)
+	p := newPlan(c, &q)
+	rdb := c.Redis()
+
+	var rowKeys []string
+	for _, keys := range p.rows {
+		rowKeys = append(rowKeys, keys...)
+	}
+	ext, err := extents(ctx, rdb, rowKeys)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := c.Fetch(ctx, p.sets()...)
-	if err != nil {
-		return nil, fmt.Errorf("cohort: %w", err)
+	rowWin := make([]window, q.Rows)
+	all := noWindow // every row's extent
+	for i, keys := range p.rows {
+		w := noWindow
+		for _, k := range keys {
+			w = w.hull(ext[k])
+		}
+		rowWin[i] = w
+		all = all.hull(w)
+	}
+	if q.FirstTime && !all.empty() {
+		if p.history, err = history(ctx, c, q.Primary, p.starts[0]); err != nil {
+			return nil, err
+		}
 	}
 
-	// Return sets of every computed period; with OnOrAfter, each is the
-	// union of its own and every later computed period's.
+	// The window read for each period's return events.
+	retWin := make([]window, len(p.ret))
+	for k := range retWin {
+		switch {
+		case all.empty():
+			retWin[k] = noWindow // no cohort: nothing to compute
+		case q.BlankEmpty:
+			retWin[k] = fullWindow // emptiness is about the whole bitmap
+		case q.OnOrAfter:
+			retWin[k] = all // unions across periods need one window
+		default:
+			w := noWindow
+			for i := max(0, k-q.Cols+1); i <= min(k, q.Rows-1); i++ {
+				w = w.hull(rowWin[i])
+			}
+			retWin[k] = w
+		}
+	}
+
+	need := map[string]window{}
+	want := func(keys []string, w window) {
+		for _, k := range keys {
+			need[k] = need[k].hull(w)
+		}
+	}
+	for i := range p.rows {
+		if !rowWin[i].empty() {
+			want(p.rows[i], rowWin[i])
+			want(p.narrow[i], rowWin[i])
+		}
+	}
+	for k, events := range p.ret {
+		for _, keys := range events {
+			want(keys, retWin[k])
+		}
+	}
+	want(p.history, all)
+	cs, err := readWindows(ctx, rdb, need)
+	if err != nil {
+		return nil, err
+	}
+
+	// Return sets of every computed period, each over its window; with
+	// OnOrAfter, each is the union of its own and every later period's.
 	ret := make([]bitmapist.Bitmap, len(p.ret))
-	for k, s := range p.ret {
-		ret[k] = snap.Bitmap(s)
+	for k := range ret {
+		ret[k] = p.evalReturn(cs, k, retWin[k])
 	}
 	if q.OnOrAfter {
-		for k := len(ret) - 1; k >= 0; k-- {
-			u := ret[k].Clone()
-			if k+1 < len(ret) {
-				u = u.OrWith(ret[k+1])
-			}
-			ret[k] = u
+		for k := len(ret) - 2; k >= 0; k-- {
+			ret[k] = ret[k].Clone().OrWith(ret[k+1])
 		}
 	}
 	var hasUsers []bool
@@ -157,9 +209,14 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 		}
 	}
 
-	var seen bitmapist.Bitmap // FirstTime: everyone who did Primary before the current row
-	for _, s := range p.history {
-		seen = seen.OrWith(snap.Bitmap(s))
+	// FirstTime: everyone who did Primary before the current row, over the
+	// window of all rows.
+	var seen bitmapist.Bitmap
+	if q.FirstTime && !all.empty() {
+		seen = make(bitmapist.Bitmap, all.hi-all.lo+1)
+		for _, k := range p.history {
+			seen.OrWith(cs.view(k, all))
+		}
 	}
 
 	t := &Table{
@@ -173,17 +230,23 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 	cells := make([]Cell, q.Rows*q.Cols)
 	for i := range t.Cells {
 		t.Cells[i] = cells[i*q.Cols : (i+1)*q.Cols : (i+1)*q.Cols]
-		base := snap.Bitmap(p.primary[i])
+		rw := rowWin[i]
+		if rw.empty() {
+			continue
+		}
+		base := cs.union(p.rows[i], rw) // read-only: may alias the chunks
 		cohort := base
+		own := false // whether cohort is a bitmap of its own
 		if q.FirstTime {
-			cohort = cohort.AndNot(seen) // a new bitmap
-			seen = seen.OrWith(base)
+			before := sub(seen, all.lo, rw)
+			cohort, own = base.AndNot(before), true
+			before.OrWith(base) // in place: before spans all of rw
 		}
 		if p.narrow[i] != nil {
-			cohort = cohort.And(snap.Bitmap(p.narrow[i])) // a new bitmap
+			cohort, own = cohort.And(cs.union(p.narrow[i], rw)), true
 		}
-		if !q.WithReplacement && !q.FirstTime && p.narrow[i] == nil {
-			cohort = cohort.Clone() // it is emptied below: never touch the snapshot
+		if !q.WithReplacement && !own {
+			cohort = cohort.Clone() // it is emptied below
 		}
 		total := cohort.Count()
 		t.Totals[i] = total
@@ -195,15 +258,39 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 			if k >= len(ret) || (q.BlankEmpty && !hasUsers[k]) {
 				continue
 			}
-			n := cohort.AndCount(ret[k])
+			r := sub(ret[k], retWin[k].lo, rw)
+			n := cohort.AndCount(r)
 			t.Cells[i][j] = Cell{Count: n, Fraction: float64(n) / float64(total), Valid: true}
 			if !q.WithReplacement && n > 0 {
-				cohort.AndNotWith(ret[k])
+				cohort.AndNotWith(r)
 			}
 		}
 	}
 	t.summarize()
 	return t, nil
+}
+
+// evalReturn computes period k's return set over window w: the AND of the
+// groups, each the OR of its events. The result may alias the chunks
+// (one event, one key): treat it as read-only.
+func (p *plan) evalReturn(cs chunks, k int, w window) bitmapist.Bitmap {
+	var r bitmapist.Bitmap
+	for gi, grp := range p.groups {
+		var g bitmapist.Bitmap
+		if len(grp) == 1 {
+			g = cs.union(p.ret[k][grp[0]], w)
+		} else {
+			for _, e := range grp {
+				g = g.OrWith(cs.union(p.ret[k][e], w)) // a new bitmap from the first OrWith on nil
+			}
+		}
+		if gi == 0 {
+			r = g
+		} else {
+			r = r.And(g)
+		}
+	}
+	return r
 }
 
 // summarize fills ColTotals and Averages from Cells.

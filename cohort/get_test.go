@@ -100,8 +100,8 @@ func TestGetUpstreamDaily(t *testing.T) {
 
 				rt, cmds := rec.reset()
 				readOnly(t, cmds)
-				if b.Name != testutil.NameCluster && rt != 1 {
-					t.Errorf("%d round trips (%v), want 1", rt, cmds)
+				if b.Name != testutil.NameCluster && rt != 2 {
+					t.Errorf("%d round trips (%v), want 2", rt, cmds)
 				}
 			})
 		}

@@ -1,0 +1,158 @@
+package cohort
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/redis/go-redis/v9"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// window is an inclusive range of byte offsets of a bitmap: bytes lo..hi,
+// that is user ids 8*lo .. 8*hi+7. hi = unbounded means "to the end".
+type window struct{ lo, hi int64 }
+
+const unbounded = int64(1) << 62
+
+var (
+	noWindow   = window{0, -1}
+	fullWindow = window{0, unbounded}
+)
+
+func (w window) empty() bool { return w.hi < w.lo }
+
+// hull returns the smallest window holding w and o.
+func (w window) hull(o window) window {
+	switch {
+	case w.empty():
+		return o
+	case o.empty():
+		return w
+	}
+	return window{min(w.lo, o.lo), max(w.hi, o.hi)}
+}
+
+// extents reads, in one pipelined round trip, the window of every key
+// that holds set bits: from the byte of its first set bit (BITPOS) to its
+// last byte (STRLEN). A key without set bits, or missing, gets noWindow.
+func extents(ctx context.Context, rdb redis.UniversalClient, keys []string) (map[string]window, error) {
+	out := make(map[string]window, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	p := rdb.Pipeline()
+	pos := make([]*redis.IntCmd, len(keys))
+	lens := make([]*redis.IntCmd, len(keys))
+	for i, k := range keys {
+		pos[i] = p.BitPos(ctx, k, 1)
+		lens[i] = p.StrLen(ctx, k)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("cohort: locate %d bitmaps: %w", len(keys), err)
+	}
+	for i, k := range keys {
+		first, n := pos[i].Val(), lens[i].Val()
+		if first < 0 || n == 0 {
+			out[k] = noWindow
+			continue
+		}
+		out[k] = window{first / 8, n - 1}
+	}
+	return out, nil
+}
+
+// chunk is the part of a bitmap that was read: its bytes from offset off
+// (shorter than asked when the string ends before the window does).
+type chunk struct {
+	off  int64
+	data bitmapist.Bitmap
+}
+
+// chunks holds the bitmap parts read for one table.
+type chunks map[string]chunk
+
+// readWindows reads every key's window with one GETRANGE each, in one
+// pipelined round trip (split per node on a cluster).
+func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string]window) (chunks, error) {
+	out := make(chunks, len(need))
+	keys := make([]string, 0, len(need))
+	for k, w := range need {
+		if !w.empty() {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	slices.Sort(keys) // deterministic command order
+	p := rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		w := need[k]
+		end := w.hi
+		if end >= unbounded {
+			end = -1 // GETRANGE's "to the end"
+		}
+		cmds[i] = p.GetRange(ctx, k, w.lo, end)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("cohort: read %d bitmaps: %w", len(keys), err)
+	}
+	for i, k := range keys {
+		b, err := cmds[i].Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("cohort: read %q: %w", k, err)
+		}
+		out[k] = chunk{off: need[k].lo, data: b}
+	}
+	return out, nil
+}
+
+// view returns key's bytes in w, aliasing the chunk (read-only): byte 0 of
+// the result is byte w.lo of the bitmap. It may be shorter than w (the
+// rest reads as zeros) and is nil when nothing was read there.
+func (cs chunks) view(key string, w window) bitmapist.Bitmap {
+	c, ok := cs[key]
+	if !ok || w.empty() {
+		return nil
+	}
+	start := w.lo - c.off
+	if start < 0 || start >= int64(len(c.data)) {
+		return nil
+	}
+	end := int64(len(c.data))
+	if w.hi < unbounded && w.hi-c.off+1 < end {
+		end = w.hi - c.off + 1
+	}
+	return c.data[start:end]
+}
+
+// union returns the OR of keys' views in w: the view itself for one key
+// (aliasing, read-only), a new bitmap for several (a year's months).
+func (cs chunks) union(keys []string, w window) bitmapist.Bitmap {
+	if len(keys) == 1 {
+		return cs.view(keys[0], w)
+	}
+	var out bitmapist.Bitmap
+	for _, k := range keys {
+		out = out.OrWith(cs.view(k, w))
+	}
+	return out
+}
+
+// sub returns the part of b (a bitmap starting at byte offset from) that
+// starts at byte offset w.lo and ends at w.hi; w must start at or after
+// from. It aliases b.
+func sub(b bitmapist.Bitmap, from int64, w window) bitmapist.Bitmap {
+	start := w.lo - from
+	if w.empty() || start >= int64(len(b)) {
+		return nil
+	}
+	end := int64(len(b))
+	if w.hi < unbounded && w.hi-from+1 < end {
+		end = w.hi - from + 1
+	}
+	return b[start:end]
+}
