@@ -144,7 +144,7 @@ func TestGetMatchesModel(t *testing.T) {
 	var marks []modelMark
 	for range 3000 {
 		r := ranges[rng.IntN(len(ranges))]
-		at := from.Add(time.Duration(rng.Int64N(int64(now.Add(72*time.Hour).Sub(from)))))
+		at := from.Add(time.Duration(rng.Int64N(int64(now.Add(72 * time.Hour).Sub(from)))))
 		if rng.IntN(4) == 0 { // cluster some marks on the last days
 			at = now.Add(-time.Duration(rng.Int64N(int64(96 * time.Hour))))
 		}
