@@ -9,22 +9,15 @@ import (
 )
 
 // Geometry of the retention curve, in SVG user units (the SVG scales to
-// its container).
+// its container's width).
 const (
-	curveW, curveH           = 1100, 260
-	curveLeft, curveRight    = 48, 40
-	curveTop, curveBottom    = 18, 34
-	curveMaxXTicks           = 13
-	curveMaxValueLabels      = 16
-	curvePlotW, curvePlotH   = curveW - curveLeft - curveRight, curveH - curveTop - curveBottom
-	curveBaseY               = curveTop + curvePlotH
-	curveLabelOffset         = 8
-	curveXLabelY             = curveBaseY + 20
-	curveYLabelX             = curveLeft - 8
-	curveGridRight           = curveLeft + curvePlotW
-	curveDefaultMaxFraction  = 1.0
-	curveMinimumMaxFraction  = 0.05
-	curveFractionRoundingEps = 1e-9
+	curveW, curveH         = 1100, 260 // viewBox
+	curveLeft, curveRight  = 48, 40    // margins for the y labels and the last x label
+	curveTop, curveBottom  = 18, 34    // margins for value labels and x labels
+	curvePlotW, curvePlotH = curveW - curveLeft - curveRight, curveH - curveTop - curveBottom
+	curveBaseY             = curveTop + curvePlotH // y of 0%
+	curveMaxXTicks         = 13                    // at most this many column labels
+	curveMaxValueLabels    = 16                    // above this many points, values only in tooltips
 )
 
 // curvePoint is one point of the curve, in SVG coordinates.
@@ -54,8 +47,8 @@ type curve struct {
 // niceMax returns the y axis top for the largest fraction m: the smallest
 // of 5%, 10%, 20%, 25%, 50%, 75%, 100% (or m itself above 1) not below m.
 func niceMax(m float64) float64 {
-	for _, v := range []float64{curveMinimumMaxFraction, 0.1, 0.2, 0.25, 0.5, 0.75, curveDefaultMaxFraction} {
-		if m <= v+curveFractionRoundingEps {
+	for _, v := range []float64{0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1} {
+		if m <= v+1e-9 {
 			return v
 		}
 	}
@@ -90,8 +83,8 @@ func newCurve(t *cohort.Table) *curve {
 		return round1(curveLeft + float64(j)*curvePlotW/float64(cols-1))
 	}
 	y := func(f float64) float64 { return round1(curveBaseY - f/top*curvePlotH) }
-	cv := &curve{W: curveW, H: curveH, Left: curveLeft, Right: curveGridRight, Base: curveBaseY,
-		XLabelY: curveXLabelY, YLabelX: curveYLabelX}
+	cv := &curve{W: curveW, H: curveH, Left: curveLeft, Right: curveLeft + curvePlotW, Base: curveBaseY,
+		XLabelY: curveBaseY + 20, YLabelX: curveLeft - 8}
 	for k := 0; k <= 4; k++ {
 		f := top * float64(k) / 4
 		cv.YTicks = append(cv.YTicks, curveTick{Pos: y(f), Label: strings.TrimSuffix(strconv.FormatFloat(f*100, 'f', 1, 64), ".0") + "%"})

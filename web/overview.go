@@ -107,8 +107,5 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		Week:  bitmapist.Weeks.Label(now),
 		Month: bitmapist.Months.Label(now),
 	}
-	for _, row := range rows {
-		d.Users += row.Month
-	}
 	h.render(w, r, http.StatusOK, "overview", d)
 }
