@@ -116,7 +116,9 @@ func WithIDMap(name string) Option {
 
 // WithQueue makes the plugin send marks from a background goroutine
 // instead of in the committing statement: a commit only queues its marks
-// (one batch per commit) in a queue of at most size batches. When the
+// (one batch per commit) in a queue of at most size batches, and the sender
+// merges the batches waiting in the queue into one Redis round trip (the
+// error handler then gets the context of the first of them). When the
 // queue is full the batch is dropped, reported with ErrQueueFull and
 // counted, so a slow or dead Redis never slows the database. Close sends
 // what is queued; Flush waits for it. A crash of the process loses the

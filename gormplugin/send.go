@@ -72,15 +72,42 @@ const waitSlack = 10 * time.Millisecond
 // on (see sendBounded).
 const maxInFlight = 256
 
-// run is the background sender.
+// run is the background sender. It merges the batches waiting in the queue
+// (up to bitmapist.MarkEventsBatchSize marks) into one send, so that it
+// keeps up with commits that come faster than Redis round trips.
 func (p *Plugin) run() {
 	defer p.worker.Done()
 	for b := range p.queue {
+		ctx, marks := b.ctx, b.marks
+		var flushed []chan struct{}
 		if b.flushed != nil {
-			close(b.flushed)
-			continue
+			flushed = append(flushed, b.flushed)
 		}
-		p.send(b.ctx, b.marks)
+	drain:
+		for b.flushed == nil && len(marks) < bitmapist.MarkEventsBatchSize {
+			select {
+			case next, ok := <-p.queue:
+				if !ok {
+					break drain
+				}
+				if next.flushed != nil {
+					flushed = append(flushed, next.flushed)
+					break drain
+				}
+				if ctx == nil {
+					ctx = next.ctx
+				}
+				marks = append(marks, next.marks...)
+			default:
+				break drain
+			}
+		}
+		if len(marks) > 0 {
+			p.send(ctx, marks)
+		}
+		for _, f := range flushed {
+			close(f)
+		}
 	}
 }
 
