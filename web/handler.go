@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -115,10 +116,16 @@ func querySuffix(q string) string {
 	return "?" + q
 }
 
+// errPanic wraps a panic recovered from the work of a request. The work
+// runs in its own goroutine, where net/http's recovery does not reach, so
+// an unrecovered panic would stop the whole program.
+var errPanic = errors.New("bitmapist/web: panic while serving")
+
 // run calls fn with the request's context bounded by the timeout option, in
 // its own goroutine, and returns as soon as fn does or the context ends,
 // whichever is first: a Redis client that ignores contexts cannot hold the
-// page past the timeout. fn must only write to its own results.
+// page past the timeout. A panic in fn is returned as an error wrapping
+// errPanic. fn must only write to its own results.
 func (h *handler) run(r *http.Request, fn func(ctx context.Context) error) error {
 	ctx := r.Context()
 	if h.cfg.timeout > 0 {
@@ -127,7 +134,14 @@ func (h *handler) run(r *http.Request, fn func(ctx context.Context) error) error
 		defer cancel()
 	}
 	done := make(chan error, 1)
-	go func() { done <- fn(ctx) }()
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("%w: %v\n%s", errPanic, p, debug.Stack())
+			}
+		}()
+		done <- fn(ctx)
+	}()
 	select {
 	case err := <-done:
 		return err
@@ -137,8 +151,8 @@ func (h *handler) run(r *http.Request, fn func(ctx context.Context) error) error
 }
 
 // failRedis answers a failed run: 504 for a timeout, nothing for a client
-// that went away, 502 for a Redis error. The detail goes to the error
-// handler, not into the page.
+// that went away, 500 for a panic, 502 for a Redis error. The detail goes
+// to the error handler, not into the page.
 func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, asText bool) {
 	status, msg := http.StatusBadGateway, "Redis failed to answer; the error was logged."
 	switch {
@@ -147,6 +161,8 @@ func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, a
 		msg = fmt.Sprintf("Redis did not answer within %s.", h.cfg.timeout)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client is gone; nobody reads an answer
+	case errors.Is(err, errPanic):
+		status, msg = http.StatusInternalServerError, "Internal error; it was logged."
 	}
 	h.cfg.onError(r, err)
 	if asText {

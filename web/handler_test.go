@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -200,5 +201,21 @@ func TestStaticAndMethods(t *testing.T) {
 	}
 	if rec := serve(Handler(nil), "/"); rec.Code != http.StatusInternalServerError {
 		t.Errorf("nil client: %d", rec.Code)
+	}
+}
+
+func TestRunRecoversPanic(t *testing.T) {
+	c := newClient(testutil.Miniredis(t), demoNow)
+	var logged error
+	h := Handler(c, WithErrorHandler(func(_ *http.Request, err error) { logged = err })).(*handler)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	err := h.run(r, func(context.Context) error { panic("bug") })
+	if !errors.Is(err, errPanic) || !strings.Contains(err.Error(), "bug") {
+		t.Fatalf("run returned %v", err)
+	}
+	rec := httptest.NewRecorder()
+	h.failRedis(rec, r, err, false)
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "bug") || !errors.Is(logged, errPanic) {
+		t.Errorf("%d %s; logged %v", rec.Code, rec.Body, logged)
 	}
 }
