@@ -33,6 +33,11 @@ var names = paramNames{
 	OnOrAfter: "on_or_after",
 }
 
+// hiddenParams are cohort.ParseQuery parameters the form has no field for;
+// when a URL gives them, the form carries them along as hidden fields so
+// that submitting it keeps them.
+var hiddenParams = []string{"now", "start", "primary_and", "blank_empty", "include_future"}
+
 // blankSteps is how many empty additional-event rows the form offers below
 // the filled ones: enough to add events without JavaScript (each submit
 // adds more).
@@ -108,8 +113,12 @@ type formView struct {
 	AsPercent, WithReplacement, FirstTime, OnOrAfter bool
 	TimeGroups                                       []string
 	MaxRows, MaxCols                                 int
-	Invalid                                          string // parameter named by the error, if any
+	Invalid                                          string        // parameter named by the error, if any
+	Hidden                                           []hiddenField // parameters without a field, carried along
 }
+
+// hiddenField is a parameter carried along by the form.
+type hiddenField struct{ Name, Value string }
 
 // Choices returns the event names of a select: the recorded ones, with
 // current added first when it is not among them (an unknown event asked
@@ -174,6 +183,11 @@ func newFormView(v url.Values, events []string) formView {
 		}
 		f.Steps = append(f.Steps, stepView{Op: op, Event: e})
 	}
+	for _, name := range hiddenParams {
+		for _, val := range v[name] {
+			f.Hidden = append(f.Hidden, hiddenField{name, val})
+		}
+	}
 	for range blankSteps {
 		f.Steps = append(f.Steps, stepView{Op: "and"})
 	}
@@ -205,6 +219,14 @@ func queryError(err error) (field, msg string, ok bool) {
 	return "", "", false
 }
 
+// adjectives name the time groups in captions.
+var adjectives = map[bitmapist.TimeGroup]string{
+	bitmapist.Hours: "hourly", bitmapist.Days: "daily", bitmapist.Weeks: "weekly",
+	bitmapist.Months: "monthly", bitmapist.Years: "yearly",
+}
+
+// caption describes a table in words: "Recurring weekly cohorts of a
+// returning to b AND c, with replacement".
 func caption(q cohort.Query) string {
 	var b strings.Builder
 	if q.FirstTime {
@@ -212,7 +234,7 @@ func caption(q cohort.Query) string {
 	} else {
 		b.WriteString("Recurring ")
 	}
-	fmt.Fprintf(&b, "%s cohorts of %s returning to %s", q.TimeGroup.Unit()+"ly", q.Primary, q.Secondary)
+	fmt.Fprintf(&b, "%s cohorts of %s returning to %s", adjectives[q.TimeGroup], q.Primary, q.Secondary)
 	for _, s := range q.Additional {
 		fmt.Fprintf(&b, " %s %s", strings.ToUpper(s.Op.String()), s.Event)
 	}
