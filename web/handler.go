@@ -46,7 +46,8 @@ type handler struct {
 // of flask-bitmapist's blueprint. Its routes are relative to where it is
 // mounted:
 //
-//	/             overview: every event with its users today, this week, this month
+//	/             overview: every event with its users today, this ISO week, this
+//	              month; ?sort=month (default), week, today (descending) or name
 //	/cohort       cohort form and heatmap (HTML)
 //	/cohort.json  the same cohort table as JSON (cohort.Table's shape)
 //	/cohort.csv   the same cohort table as a CSV download
@@ -66,8 +67,10 @@ type handler struct {
 // application's authentication, or pass WithAuthorize.
 //
 // Only GET and HEAD are served (405 otherwise). Bad form input answers 400
-// with a message naming the field; Redis failures 502; a Redis slower than
-// WithTimeout 504. A nil c answers 500 on every page.
+// with a message naming the field (as JSON {"error", "field"} from
+// cohort.json); Redis failures 502; a Redis slower than WithTimeout 504; a
+// panic while computing 500. Details of those go to WithErrorHandler, not
+// into the response. A nil c answers 500 on every page.
 func Handler(c *bitmapist.Client, opts ...Option) http.Handler {
 	h := &handler{c: c, cfg: newConfig(opts), mux: http.NewServeMux()}
 	sub, _ := fs.Sub(staticFS, "static") // cannot fail: "static" is embedded
