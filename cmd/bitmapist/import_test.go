@@ -167,3 +167,11 @@ func TestImportStringIDsGzip(t *testing.T) {
 		}
 	})
 }
+
+func TestImportByteOrderMarkAndQuotedHeader(t *testing.T) {
+	b := testutil.Miniredis(t)
+	r := mustOK(t, cli(t, b, "\ufeff\"User\",When\n7,2024-12-30\n", "import", "--user-col", "user", "--time-col", "when", "--event", "e", "-"))
+	if !strings.Contains(r.stdout, "1 marked, 0 rejected") {
+		t.Errorf("summary:\n%s", r.stdout)
+	}
+}

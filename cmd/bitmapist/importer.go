@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -99,7 +100,12 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 	if err != nil {
 		return nil, err
 	}
-	cr := csv.NewReader(r)
+	// Skip a UTF-8 byte order mark, as spreadsheets write.
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	if cfg.Comma != 0 {
