@@ -190,22 +190,26 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 		return nil, err
 	}
 
-	// Return sets of every computed period, each over its window; with
-	// OnOrAfter, each is the union of its own and every later period's.
-	ret := make([]bitmapist.Bitmap, len(p.ret))
+	// Return sets of every computed period, each over its window, as
+	// factors whose AND is the set (counted without building it). With
+	// OnOrAfter each is the union of its own and every later period's.
+	ret := make([][]bitmapist.Bitmap, len(p.ret))
 	for k := range ret {
-		ret[k] = p.evalReturn(cs, k, retWin[k])
+		ret[k] = p.returnFactors(cs, k, retWin[k])
+		if q.OnOrAfter || q.BlankEmpty {
+			ret[k] = []bitmapist.Bitmap{andAll(ret[k])}
+		}
 	}
 	if q.OnOrAfter {
 		for k := len(ret) - 2; k >= 0; k-- {
-			ret[k] = ret[k].Clone().OrWith(ret[k+1])
+			ret[k][0] = ret[k][0].Clone().OrWith(ret[k+1][0])
 		}
 	}
 	var hasUsers []bool
 	if q.BlankEmpty {
 		hasUsers = make([]bool, len(ret))
-		for k, b := range ret {
-			hasUsers[k] = b.Count() > 0
+		for k, fs := range ret {
+			hasUsers[k] = fs[0].Count() > 0
 		}
 	}
 
@@ -228,6 +232,7 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 		Averages:  make([]Average, q.Cols),
 	}
 	cells := make([]Cell, q.Rows*q.Cols)
+	var fs []bitmapist.Bitmap // scratch: a cell's factors in the row's window
 	for i := range t.Cells {
 		t.Cells[i] = cells[i*q.Cols : (i+1)*q.Cols : (i+1)*q.Cols]
 		rw := rowWin[i]
@@ -258,11 +263,14 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 			if k >= len(ret) || (q.BlankEmpty && !hasUsers[k]) {
 				continue
 			}
-			r := sub(ret[k], retWin[k].lo, rw)
-			n := cohort.AndCount(r)
+			fs = fs[:0]
+			for _, f := range ret[k] {
+				fs = append(fs, sub(f, retWin[k].lo, rw))
+			}
+			n := andCount(cohort, fs)
 			t.Cells[i][j] = Cell{Count: n, Fraction: float64(n) / float64(total), Valid: true}
 			if !q.WithReplacement && n > 0 {
-				cohort.AndNotWith(r)
+				andNotAll(cohort, fs)
 			}
 		}
 	}
@@ -270,27 +278,24 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 	return t, nil
 }
 
-// evalReturn computes period k's return set over window w: the AND of the
-// groups, each the OR of its events. The result may alias the chunks
-// (one event, one key): treat it as read-only.
-func (p *plan) evalReturn(cs chunks, k int, w window) bitmapist.Bitmap {
-	var r bitmapist.Bitmap
+// returnFactors returns period k's return set over window w as factors
+// whose AND is the set: one per group of chainGroups, the event's bitmap
+// itself for a group of one event (aliasing the chunks: read-only), the OR
+// of its events' bitmaps otherwise.
+func (p *plan) returnFactors(cs chunks, k int, w window) []bitmapist.Bitmap {
+	fs := make([]bitmapist.Bitmap, len(p.groups))
 	for gi, grp := range p.groups {
-		var g bitmapist.Bitmap
 		if len(grp) == 1 {
-			g = cs.union(p.ret[k][grp[0]], w)
-		} else {
-			for _, e := range grp {
-				g = g.OrWith(cs.union(p.ret[k][e], w)) // a new bitmap from the first OrWith on nil
-			}
+			fs[gi] = cs.union(p.ret[k][grp[0]], w)
+			continue
 		}
-		if gi == 0 {
-			r = g
-		} else {
-			r = r.And(g)
+		var g bitmapist.Bitmap
+		for _, e := range grp {
+			g = g.OrWith(cs.union(p.ret[k][e], w)) // a new bitmap from the first OrWith on nil
 		}
+		fs[gi] = g
 	}
-	return r
+	return fs
 }
 
 // summarize fills ColTotals and Averages from Cells.
