@@ -196,8 +196,13 @@ func TestStaticAndMethods(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
-		t.Errorf("CSP %q", csp)
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q: the pages need no script", csp)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/cohort", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("HEAD: %d", rec.Code)
 	}
 	if rec := serve(Handler(nil), "/"); rec.Code != http.StatusInternalServerError {
 		t.Errorf("nil client: %d", rec.Code)
