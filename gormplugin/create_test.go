@@ -125,6 +125,7 @@ func TestStringPrimaryKeyUsesIDMap(t *testing.T) {
 		dev := Device{ID: uuid.MustParse("7d444840-9dc0-11d1-b245-5ffdce74fad2"), Name: "phone"}
 		wantOK(t, e.db.Create(&dev))
 		wantOK(t, e.db.Model(&Account{ID: "bob@example.com"}).Update("name", "Bob"))
+		e.flush(t)
 		m := e.c.Users()
 		lookup := func(s string) uint64 {
 			t.Helper()
@@ -154,6 +155,7 @@ func TestStringKeysUseChosenIDMap(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		wantOK(t, e.db.Create(&Account{ID: "carol"}))
+		e.flush(t)
 		id, ok, err := e.c.IDMap("accounts").Lookup(ctx, "carol")
 		if err != nil || !ok {
 			t.Fatalf("carol not in the accounts map: %v %v", ok, err)

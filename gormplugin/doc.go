@@ -4,9 +4,12 @@
 // its defect of marking at flush time, so that a rolled-back transaction
 // still recorded its events.
 //
-// Set-up is one call:
+// Set-up is one call (plus Close at shutdown, to send the marks still
+// queued):
 //
-//	db.Use(bitmapistplugin.New(rdb))
+//	plugin := bitmapistplugin.New(rdb)
+//	db.Use(plugin)
+//	defer plugin.Close()
 //
 // and a model opts in by embedding bitmapist.Tracked:
 //
@@ -56,8 +59,10 @@
 // plugin. On MySQL/MariaDB an update that matches rows but changes no value
 // reports 0 rows affected and is not marked; an update by condition that
 // changes only some of the rows it matches marks all the matched rows.
-// A Create with an ON CONFLICT clause marks every row it was given once the
-// statement affected any row.
+// A Create with an ON CONFLICT clause (an upsert, and Save of a slice,
+// which GORM writes as one) marks every row it was given as created once the
+// statement affected any row: the database does not say which rows were
+// inserted and which updated.
 //
 // # Transactions
 //
@@ -72,15 +77,22 @@
 // per statement (e.g. dbresolver) bypass this wrapping: their marks are
 // sent when the statement ends, even inside a transaction.
 //
-// # Failures
+// # Sending and failures
 //
-// Redis never fails a database write. Each batch gets one attempt bounded
-// by WithTimeout (default 500 ms); marks that cannot be written are
-// reported to the error handler (WithErrorHandler, default log/slog) and
-// counted by FailedMarks. The marks of a committed write are sent with a
+// By default a commit only hands its marks to a bounded in-memory queue
+// (WithQueue, DefaultQueueSize batches) and a background goroutine sends
+// them, merging waiting batches into one round trip; commits never wait for
+// Redis. Call Flush to wait until what was queued is in Redis (tests,
+// jobs), and Close at shutdown to send the rest: a crash loses at most the
+// queued batches, in practice the marks of the last few milliseconds.
+// WithQueue(0) sends synchronously instead: marks are in Redis when the
+// statement or Commit returns, at the price of one Redis round trip per
+// commit.
+//
+// Redis never fails a database write. Each send gets one attempt bounded
+// by WithTimeout (default 500 ms); marks that cannot be written (Redis down
+// or slow, queue full) are reported to the error handler (WithErrorHandler,
+// default log/slog) and counted by FailedMarks. Marks are sent with a
 // context that keeps the request's values but not its cancellation, so a
-// cancelled request does not lose them. With WithQueue, sending happens in
-// a background goroutine from a bounded queue: commits never wait for
-// Redis, a full queue drops (and reports) batches, Close flushes, and a
-// crash loses at most the queued batches.
+// request cancelled after its commit does not lose them.
 package bitmapistplugin

@@ -17,6 +17,8 @@ import (
 // The whole set-up is three lines: a Redis client, db.Use, and a model
 // embedding bitmapist.Tracked. Every committed create, update and delete of
 // a User is then marked as user:created, user:updated or user:deleted.
+// Marks are sent in the background: Close (at shutdown) or Flush waits for
+// them.
 func Example() {
 	mr, err := miniredis.Run() // stands in for a real Redis here
 	if err != nil {
@@ -29,7 +31,8 @@ func Example() {
 	}
 
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	if err := db.Use(bitmapistplugin.New(rdb)); err != nil { // GORM: user:created/updated/deleted
+	plugin := bitmapistplugin.New(rdb)
+	if err := db.Use(plugin); err != nil { // GORM: user:created/updated/deleted
 		panic(err)
 	}
 	type User struct {
@@ -51,6 +54,9 @@ func Example() {
 	})
 
 	ctx := context.Background()
+	if err := plugin.Flush(ctx); err != nil { // or plugin.Close() at shutdown
+		panic(err)
+	}
 	c := bitmapist.New(rdb)
 	today := time.Now()
 	for _, event := range []string{"user:created", "user:updated", "user:deleted"} {

@@ -27,7 +27,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, dc dbCase, b testutil.Backend
 
 func TestRedisStoppedMidTest(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
-		e := newEnv(t, dc, b, nil, bitmapistplugin.WithTimeout(200*time.Millisecond))
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithTimeout(200*time.Millisecond), bitmapistplugin.WithQueue(0))
 		first := []User{{Name: "a"}, {Name: "b"}}
 		wantOK(t, e.db.Create(&first))
 		e.want(t, "user:created", idsOf(first, userID)...)
@@ -115,7 +115,8 @@ func TestHungRedisDoesNotHoldTheWrite(t *testing.T) {
 			DialTimeout: time.Hour, ReadTimeout: time.Hour, WriteTimeout: time.Hour})
 		t.Cleanup(func() { _ = rdb.Close() })
 		rec := &errRecorder{}
-		p := bitmapistplugin.New(rdb, bitmapistplugin.WithTimeout(100*time.Millisecond), bitmapistplugin.WithErrorHandler(rec.handle))
+		p := bitmapistplugin.New(rdb, bitmapistplugin.WithTimeout(100*time.Millisecond),
+			bitmapistplugin.WithErrorHandler(rec.handle), bitmapistplugin.WithQueue(0))
 		db := openDB(t, dc, nil)
 		if err := db.Use(p); err != nil {
 			t.Fatal(err)
@@ -153,18 +154,75 @@ func (h cancelHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 }
 
 func TestCancelledRequestKeepsCommittedMarks(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		queue int
+	}{{"sync", 0}, {"queue", 16}} {
+		t.Run(mode.name, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+				e := newEnv(t, dc, b, nil, bitmapistplugin.WithQueue(mode.queue))
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				b.Client.AddHook(cancelHook{cancel: cancel})
+				u := User{Name: "a"}
+				wantOK(t, e.db.WithContext(ctx).Create(&u))
+				e.flush(t)
+				if ctx.Err() == nil {
+					t.Fatal("the hook did not cancel the request context")
+				}
+				e.want(t, "user:created", uint64(u.ID))
+				e.noErrors(t)
+			})
+		})
+	}
+}
+
+func TestRedisStoppedWithQueue(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
-		e := newEnv(t, dc, b, nil)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		b.Client.AddHook(cancelHook{cancel: cancel})
-		u := User{Name: "a"}
-		wantOK(t, e.db.WithContext(ctx).Create(&u))
-		if ctx.Err() == nil {
-			t.Fatal("the hook did not cancel the request context")
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithTimeout(200*time.Millisecond))
+		b.Mini.Close()
+		t.Cleanup(func() {
+			if err := b.Mini.Restart(); err != nil {
+				t.Error(err)
+			}
+		})
+		users := []User{{Name: "a"}, {Name: "b"}}
+		wantOK(t, e.db.Create(&users))
+		wantOK(t, e.db.Delete(&users[0]))
+		if err := e.p.Close(); err != nil {
+			t.Fatal(err)
 		}
-		e.want(t, "user:created", uint64(u.ID))
-		e.noErrors(t)
+		var n int64
+		wantOK(t, e.db.Model(&User{}).Count(&n))
+		if n != 1 {
+			t.Errorf("%d rows, want 1", n)
+		}
+		if got := e.p.FailedMarks(); got != 3 {
+			t.Errorf("FailedMarks = %d, want 3", got)
+		}
+		lost := 0
+		for _, err := range e.errs.all() {
+			var se *bitmapistplugin.SendError
+			if errors.As(err, &se) {
+				lost += se.Marks
+			}
+		}
+		if lost != 3 {
+			t.Errorf("errors report %d lost marks, want 3: %v", lost, e.errs.all())
+		}
+	})
+}
+
+func TestSynchronousMarksAreInRedisOnReturn(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithQueue(0))
+		u := User{Name: "a"}
+		wantOK(t, e.db.Create(&u))
+		// No Flush: read Redis directly.
+		has, err := e.c.Day("user:created", testNow).Has(context.Background(), uint64(u.ID))
+		if err != nil || !has {
+			t.Errorf("mark not in Redis when Create returned: %v %v", has, err)
+		}
 	})
 }
 

@@ -40,6 +40,7 @@ func TestOwnedModelUpdateAndDeleteReadTheOwner(t *testing.T) {
 func TestStringOwnerKey(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		wantOK(t, e.db.Create(&Note{AuthorKey: "writer-1"}))
+		e.flush(t)
 		id, ok, err := e.c.Users().Lookup(context.Background(), "writer-1")
 		if err != nil || !ok {
 			t.Fatalf("writer-1 not mapped: %v %v", ok, err)
@@ -61,6 +62,7 @@ func TestContextUserAndTime(t *testing.T) {
 		past := time.Date(2020, 2, 29, 23, 30, 0, 0, time.UTC)
 		ctx = bitmapistplugin.WithTime(bitmapistplugin.WithUserKey(context.Background(), "importer"), past)
 		wantOK(t, e.db.WithContext(ctx).Create(&Post{Title: "old"}))
+		e.flush(t)
 		id, ok, err := e.c.Users().Lookup(context.Background(), "importer")
 		if err != nil || !ok {
 			t.Fatalf("importer not mapped: %v %v", ok, err)

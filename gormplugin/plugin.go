@@ -16,6 +16,10 @@ import (
 // the prefix of its callback names ("bitmapist:created", ...).
 const PluginName = "bitmapist"
 
+// DefaultQueueSize is how many commits' batches of marks may wait for the
+// background sender unless WithQueue says otherwise.
+const DefaultQueueSize = 8192
+
 // DefaultTimeout bounds one attempt to send a batch of marks to Redis
 // (the id map lookup for string keys plus the marks). WithTimeout changes it.
 const DefaultTimeout = 500 * time.Millisecond
@@ -41,7 +45,7 @@ type Plugin struct {
 	inflight chan struct{}  // semaphore of unfinished synchronous sends
 	sends    sync.WaitGroup // unfinished synchronous sends
 
-	// Background sender (WithQueue only).
+	// Background sender (nil queue with WithQueue(0)).
 	qmu    sync.RWMutex
 	queue  chan batch
 	closed bool
@@ -90,10 +94,10 @@ func WithErrorHandler(fn func(ctx context.Context, err error)) Option {
 // WithTimeout bounds each attempt to send one batch of marks to Redis
 // (default DefaultTimeout, 500 ms). A batch that fails or times out is not
 // retried: it is reported to the error handler and counted in FailedMarks.
-// Without WithQueue this (plus 10 ms) is the most a Redis outage adds to a
-// committing statement, even if the Redis client overruns the deadline:
-// the statement then moves on and the send finishes in the background.
-// d <= 0 keeps the default.
+// With the queue turned off (WithQueue(0)) this, plus 10 ms, is the most a
+// Redis outage adds to a committing statement, even if the Redis client
+// overruns the deadline: the statement then moves on and the send finishes
+// in the background. d <= 0 keeps the default.
 func WithTimeout(d time.Duration) Option {
 	return func(p *Plugin) {
 		if d > 0 {
@@ -114,17 +118,20 @@ func WithIDMap(name string) Option {
 	}
 }
 
-// WithQueue makes the plugin send marks from a background goroutine
-// instead of in the committing statement: a commit only queues its marks
-// (one batch per commit) in a queue of at most size batches, and the sender
-// merges the batches waiting in the queue into one Redis round trip (the
-// error handler then gets the context of the first of them). When the
-// queue is full the batch is dropped, reported with ErrQueueFull and
-// counted, so a slow or dead Redis never slows the database. Close sends
-// what is queued; Flush waits for it. A crash of the process loses the
-// batches still queued: at most size commits' worth of marks, typically
-// the last few milliseconds. size <= 0 means synchronous sending (the
-// default).
+// WithQueue sets how many commits' batches of marks may wait for the
+// background sender (default DefaultQueueSize). A commit only queues its
+// marks; one goroutine sends them, merging the batches waiting in the queue
+// into one Redis round trip (the error handler then gets the context of the
+// first of them). When the queue is full the batch is dropped, reported
+// with ErrQueueFull and counted, so a slow or dead Redis never slows the
+// database. Flush waits for what is queued; Close sends it and stops the
+// sender. A crash of the process loses the batches still queued: at most
+// size commits' worth of marks, in practice those of the last few
+// milliseconds (or of the last WithTimeout per batch while Redis hangs).
+//
+// size <= 0 turns the queue off: each commit then sends its marks itself,
+// waiting at most WithTimeout, and marks are in Redis when the statement
+// (or Commit) returns.
 func WithQueue(size int) Option { return func(p *Plugin) { p.queueSize = size } }
 
 // New returns a plugin marking through a bitmapist client on rdb (a
@@ -135,6 +142,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 		rdb:       rdb,
 		idMapName: bitmapist.DefaultIDMap,
 		timeout:   DefaultTimeout,
+		queueSize: DefaultQueueSize,
 		inflight:  make(chan struct{}, maxInFlight),
 		onError: func(ctx context.Context, err error) {
 			slog.Default().ErrorContext(ctx, "bitmapist: marks not recorded", "err", err)
@@ -192,7 +200,8 @@ func (p *Plugin) Initialize(db *gorm.DB) error {
 }
 
 // Flush waits until every batch queued before the call has been sent (or
-// failed). Without WithQueue, and after Close, it returns nil at once. It
+// failed). With the queue turned off, and after Close, it returns nil at
+// once. It
 // returns ctx's error if ctx ends first.
 func (p *Plugin) Flush(ctx context.Context) error {
 	p.qmu.RLock()
@@ -216,7 +225,7 @@ func (p *Plugin) Flush(ctx context.Context) error {
 	}
 }
 
-// Close sends the marks still queued (WithQueue), stops the background
+// Close sends the marks still queued, stops the background
 // sender and waits for sends that outlived their statement's wait (see
 // WithTimeout); marks of later commits are then sent synchronously. It
 // does not close the Redis client. It always returns nil and may be called

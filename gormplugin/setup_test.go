@@ -247,9 +247,11 @@ func runCfg(t *testing.T, cfg *gorm.Config, fn func(t *testing.T, e *env), opts 
 	}
 }
 
-// idsOn returns the ids marked for event on day at (sorted).
+// idsOn returns the ids marked for event on day at (sorted), once the
+// marks queued so far have been sent.
 func (e *env) idsOn(t testing.TB, event string, at time.Time) []uint64 {
 	t.Helper()
+	e.flush(t)
 	ids, err := e.c.Day(event, at).IDs(context.Background())
 	if err != nil {
 		t.Fatalf("IDs(%s): %v", event, err)
@@ -286,9 +288,18 @@ func wantOK(t testing.TB, tx *gorm.DB) *gorm.DB {
 	return tx
 }
 
+// flush waits for the plugin's queued marks.
+func (e *env) flush(t testing.TB) {
+	t.Helper()
+	if err := e.p.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+}
+
 // noErrors fails t if the plugin reported anything.
 func (e *env) noErrors(t testing.TB) {
 	t.Helper()
+	e.flush(t)
 	if errs := e.errs.all(); len(errs) > 0 {
 		t.Errorf("plugin reported %d errors: %v", len(errs), errs)
 	}
@@ -300,6 +311,7 @@ func (e *env) noErrors(t testing.TB) {
 // eventNames lists every event with data under the test prefix.
 func (e *env) eventNames(t testing.TB) []string {
 	t.Helper()
+	e.flush(t)
 	names, err := e.c.EventNames(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
