@@ -77,61 +77,62 @@ func TestDatesDataUpstream(t *testing.T) {
 
 func TestDatesDataCountsAndShape(t *testing.T) {
 	today := time.Date(2025, 7, 9, 13, 0, 0, 0, time.UTC)
-	b := testutil.Miniredis(t)
-	c := newClient(b, today)
-	upstreamDates(t, c, today)
-	markIDs(t, c, "active", today.AddDate(0, 0, -1), 111, 444)
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, today)
+		upstreamDates(t, c, today)
+		markIDs(t, c, "active", today.AddDate(0, 0, -1), 111, 444)
 
-	// Counts, two rows (yesterday, today), three cells each.
-	tab, err := cohort.DatesData(context.Background(), c, cohort.DatesQuery{
-		Select1: "active", Select2: "active", TimeGroup: bitmapist.Days, NumResults: 2, NumOfRows: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := [][]any{
-		{day(2025, 7, 8), int64(2), 2.0, 1.0, 1.0}, // {111,444}: D-1 both, D {111}, D+1 {111}
-		{day(2025, 7, 9), int64(2), 2.0, 1.0, ""},  // {111,222}: D both, D+1 {111}, D+2 nobody
-	}
-	for i := range want {
-		if got := tab.DatesRow(i); !reflect.DeepEqual(got, want[i]) {
-			t.Errorf("row %d: %v, want %v", i, got, want[i])
+		// Counts, two rows (yesterday, today), three cells each.
+		tab, err := cohort.DatesData(context.Background(), c, cohort.DatesQuery{
+			Select1: "active", Select2: "active", TimeGroup: bitmapist.Days, NumResults: 2, NumOfRows: 2})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if tab.DatesRow(2) != nil || tab.DatesRow(-1) != nil {
-		t.Error("DatesRow out of range: not nil")
-	}
-	if tab.Query.Cols != 3 || !tab.Query.WithReplacement || !tab.Query.BlankEmpty || !tab.Query.IncludeFuture {
-		t.Errorf("query %+v", tab.Query)
-	}
-
-	// Start makes row 0 that date.
-	tab, err = cohort.DatesData(context.Background(), c, cohort.DatesQuery{
-		Select1: "active", Select2: "active", TimeGroup: bitmapist.Days, NumResults: 3, NumOfRows: 0,
-		Start: day(2025, 7, 8)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, d := range []time.Time{day(2025, 7, 8), day(2025, 7, 9), day(2025, 7, 10)} {
-		if !tab.Dates[i].Equal(d) {
-			t.Errorf("start: row %d date %v, want %v", i, tab.Dates[i], d)
+		want := [][]any{
+			{day(2025, 7, 8), int64(2), 2.0, 1.0, 1.0}, // {111,444}: D-1 both, D {111}, D+1 {111}
+			{day(2025, 7, 9), int64(2), 2.0, 1.0, ""},  // {111,222}: D both, D+1 {111}, D+2 nobody
 		}
-	}
-	if want := []int64{2, 2, 1}; !reflect.DeepEqual(tab.Totals, want) {
-		t.Errorf("start: totals %v, want %v", tab.Totals, want)
-	}
+		for i := range want {
+			if got := tab.DatesRow(i); !reflect.DeepEqual(got, want[i]) {
+				t.Errorf("row %d: %v, want %v", i, got, want[i])
+			}
+		}
+		if tab.DatesRow(2) != nil || tab.DatesRow(-1) != nil {
+			t.Error("DatesRow out of range: not nil")
+		}
+		if tab.Query.Cols != 3 || !tab.Query.WithReplacement || !tab.Query.BlankEmpty || !tab.Query.IncludeFuture {
+			t.Errorf("query %+v", tab.Query)
+		}
 
-	// Years always give 3 rows.
-	tab, err = cohort.DatesData(context.Background(), c, cohort.DatesQuery{
-		Select1: "active", Select2: "active", TimeGroup: bitmapist.Years, NumResults: 25, NumOfRows: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tab.Dates) != 3 || !tab.Dates[2].Equal(day(2025, 1, 1)) || !tab.Dates[0].Equal(day(2023, 1, 1)) {
-		t.Errorf("years: dates %v, want 2023..2025", tab.Dates)
-	}
-	if got := tab.DatesRow(2); !reflect.DeepEqual(got[1:], []any{int64(3), 3.0, ""}) {
-		t.Errorf("years: 2025 row %v", got)
-	}
+		// Start makes row 0 that date.
+		tab, err = cohort.DatesData(context.Background(), c, cohort.DatesQuery{
+			Select1: "active", Select2: "active", TimeGroup: bitmapist.Days, NumResults: 3, NumOfRows: 0,
+			Start: day(2025, 7, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range []time.Time{day(2025, 7, 8), day(2025, 7, 9), day(2025, 7, 10)} {
+			if !tab.Dates[i].Equal(d) {
+				t.Errorf("start: row %d date %v, want %v", i, tab.Dates[i], d)
+			}
+		}
+		if want := []int64{2, 2, 1}; !reflect.DeepEqual(tab.Totals, want) {
+			t.Errorf("start: totals %v, want %v", tab.Totals, want)
+		}
+
+		// Years always give 3 rows.
+		tab, err = cohort.DatesData(context.Background(), c, cohort.DatesQuery{
+			Select1: "active", Select2: "active", TimeGroup: bitmapist.Years, NumResults: 25, NumOfRows: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tab.Dates) != 3 || !tab.Dates[2].Equal(day(2025, 1, 1)) || !tab.Dates[0].Equal(day(2023, 1, 1)) {
+			t.Errorf("years: dates %v, want 2023..2025", tab.Dates)
+		}
+		if got := tab.DatesRow(2); !reflect.DeepEqual(got[1:], []any{int64(3), 3.0, ""}) {
+			t.Errorf("years: 2025 row %v", got)
+		}
+	})
 }
 
 func TestDatesDataInvalid(t *testing.T) {

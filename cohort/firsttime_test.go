@@ -89,33 +89,34 @@ func TestFirstTimeHours(t *testing.T) {
 // daily data.
 func TestFirstTimeWithoutReplacementAndNarrow(t *testing.T) {
 	now := time.Date(2025, 3, 4, 15, 30, 0, 0, time.UTC)
-	b := testutil.Miniredis(t)
-	c := newClient(b, now)
-	upstreamDaily(t, c, now)
-	markIDs(t, c, "popped", now.AddDate(0, 0, -3), 113) // 113 first popped on d0
-	markIDs(t, c, "popped", now, 100)                   // 100 again on d3
-	markIDs(t, c, "ios", now, 100, 113, 114, 115)
-	tab, err := cohort.Get(context.Background(), c, cohort.Query{Primary: "popped", Secondary: "locked",
-		TimeGroup: bitmapist.Days, Rows: 4, Cols: 4, FirstTime: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// row 0 {100..105,113}: d0 locked {100..104} 5, d1 -, d2 -, d3 {105,113} 2
-	// row 3 first-time {114..117}: d3 {114,115,116}
-	want := [][]int64{{5, 0, 0, 2}, {2, 1, 2, none}, {none, none, none, none}, {3, none, none, none}}
-	if got := grid(tab); !reflect.DeepEqual(got, want) {
-		t.Errorf("cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
-	}
-	if want := []int64{7, 7, 0, 4}; !slices.Equal(tab.Totals, want) {
-		t.Errorf("totals %v, want %v", tab.Totals, want)
-	}
-	tab, err = cohort.Get(context.Background(), c, cohort.Query{Primary: "popped", PrimaryAnd: "ios",
-		Secondary: "locked", TimeGroup: bitmapist.Days, Rows: 1, Cols: 1, FirstTime: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// d3 popped {100,113..117}, first time {114..117}, and ios {114,115}
-	if tab.Totals[0] != 2 || tab.Cells[0][0].Count != 2 {
-		t.Errorf("first-time and ios: total %d cell %+v, want 2 and 2", tab.Totals[0], tab.Cells[0][0])
-	}
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, now)
+		upstreamDaily(t, c, now)
+		markIDs(t, c, "popped", now.AddDate(0, 0, -3), 113) // 113 first popped on d0
+		markIDs(t, c, "popped", now, 100)                   // 100 again on d3
+		markIDs(t, c, "ios", now, 100, 113, 114, 115)
+		tab, err := cohort.Get(context.Background(), c, cohort.Query{Primary: "popped", Secondary: "locked",
+			TimeGroup: bitmapist.Days, Rows: 4, Cols: 4, FirstTime: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// row 0 {100..105,113}: d0 locked {100..104} 5, d1 -, d2 -, d3 {105,113} 2
+		// row 3 first-time {114..117}: d3 {114,115,116}
+		want := [][]int64{{5, 0, 0, 2}, {2, 1, 2, none}, {none, none, none, none}, {3, none, none, none}}
+		if got := grid(tab); !reflect.DeepEqual(got, want) {
+			t.Errorf("cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
+		}
+		if want := []int64{7, 7, 0, 4}; !slices.Equal(tab.Totals, want) {
+			t.Errorf("totals %v, want %v", tab.Totals, want)
+		}
+		tab, err = cohort.Get(context.Background(), c, cohort.Query{Primary: "popped", PrimaryAnd: "ios",
+			Secondary: "locked", TimeGroup: bitmapist.Days, Rows: 1, Cols: 1, FirstTime: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// d3 popped {100,113..117}, first time {114..117}, and ios {114,115}
+		if tab.Totals[0] != 2 || tab.Cells[0][0].Count != 2 {
+			t.Errorf("first-time and ios: total %d cell %+v, want 2 and 2", tab.Totals[0], tab.Cells[0][0])
+		}
+	})
 }

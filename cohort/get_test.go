@@ -269,57 +269,59 @@ func TestGetOnOrAfter(t *testing.T) {
 
 func TestGetBlankEmptyAndIncludeFuture(t *testing.T) {
 	now := time.Date(2025, 3, 4, 15, 30, 0, 0, time.UTC)
-	b := testutil.Miniredis(t)
-	c := newClient(b, now)
-	upstreamDaily(t, c, now)
-	markIDs(t, c, "locked", now.AddDate(0, 0, 1), 117) // tomorrow
-	q := cohort.Query{Primary: "popped", Secondary: "locked", TimeGroup: bitmapist.Days, Rows: 4, Cols: 3,
-		WithReplacement: true}
-	q.BlankEmpty = true
-	tab, err := cohort.Get(context.Background(), c, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// d2 has locked users, none from row 0: 0, not blank.
-	want := [][]int64{{5, 3, 0}, {2, 2, 4}, {none, none, none}, {4, none, none}}
-	if got := grid(tab); !reflect.DeepEqual(got, want) {
-		t.Errorf("BlankEmpty cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
-	}
-	q.IncludeFuture = true
-	tab, err = cohort.Get(context.Background(), c, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// tomorrow has {117}; the day after has nobody: blank.
-	want = [][]int64{{5, 3, 0}, {2, 2, 4}, {none, none, none}, {4, 1, none}}
-	if got := grid(tab); !reflect.DeepEqual(got, want) {
-		t.Errorf("IncludeFuture cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
-	}
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, now)
+		upstreamDaily(t, c, now)
+		markIDs(t, c, "locked", now.AddDate(0, 0, 1), 117) // tomorrow
+		q := cohort.Query{Primary: "popped", Secondary: "locked", TimeGroup: bitmapist.Days, Rows: 4, Cols: 3,
+			WithReplacement: true}
+		q.BlankEmpty = true
+		tab, err := cohort.Get(context.Background(), c, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// d2 has locked users, none from row 0: 0, not blank.
+		want := [][]int64{{5, 3, 0}, {2, 2, 4}, {none, none, none}, {4, none, none}}
+		if got := grid(tab); !reflect.DeepEqual(got, want) {
+			t.Errorf("BlankEmpty cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
+		}
+		q.IncludeFuture = true
+		tab, err = cohort.Get(context.Background(), c, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// tomorrow has {117}; the day after has nobody: blank.
+		want = [][]int64{{5, 3, 0}, {2, 2, 4}, {none, none, none}, {4, 1, none}}
+		if got := grid(tab); !reflect.DeepEqual(got, want) {
+			t.Errorf("IncludeFuture cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
+		}
+	})
 }
 
 func TestGetStartAndPrimaryAnd(t *testing.T) {
 	now := time.Date(2025, 3, 4, 15, 30, 0, 0, time.UTC)
-	b := testutil.Miniredis(t)
-	c := newClient(b, now)
-	upstreamDaily(t, c, now)
-	markIDs(t, c, "mobile", now.AddDate(0, 0, -2), 106, 107, 108) // d1
-	tab, err := cohort.Get(context.Background(), c, cohort.Query{Primary: "popped", PrimaryAnd: "mobile",
-		Secondary: "locked", TimeGroup: bitmapist.Days, Rows: 2, Cols: 3, Start: day(2025, 3, 2),
-		WithReplacement: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !tab.Dates[0].Equal(day(2025, 3, 2)) {
-		t.Errorf("row 0 starts %v, want 2025-03-02", tab.Dates[0])
-	}
-	if want := []int64{3, 0}; !slices.Equal(tab.Totals, want) {
-		t.Errorf("totals %v, want %v", tab.Totals, want)
-	}
-	// cohort {106,107,108}: d1 {106,107}, d2 {107,108}, d3 {106,107}
-	want := [][]int64{{2, 2, 2}, {none, none, none}}
-	if got := grid(tab); !reflect.DeepEqual(got, want) {
-		t.Errorf("cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
-	}
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, now)
+		upstreamDaily(t, c, now)
+		markIDs(t, c, "mobile", now.AddDate(0, 0, -2), 106, 107, 108) // d1
+		tab, err := cohort.Get(context.Background(), c, cohort.Query{Primary: "popped", PrimaryAnd: "mobile",
+			Secondary: "locked", TimeGroup: bitmapist.Days, Rows: 2, Cols: 3, Start: day(2025, 3, 2),
+			WithReplacement: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tab.Dates[0].Equal(day(2025, 3, 2)) {
+			t.Errorf("row 0 starts %v, want 2025-03-02", tab.Dates[0])
+		}
+		if want := []int64{3, 0}; !slices.Equal(tab.Totals, want) {
+			t.Errorf("totals %v, want %v", tab.Totals, want)
+		}
+		// cohort {106,107,108}: d1 {106,107}, d2 {107,108}, d3 {106,107}
+		want := [][]int64{{2, 2, 2}, {none, none, none}}
+		if got := grid(tab); !reflect.DeepEqual(got, want) {
+			t.Errorf("cells:\n%swant\n%s", fmtGrid(got), fmtGrid(want))
+		}
+	})
 }
 
 func TestGetLocation(t *testing.T) {
@@ -327,18 +329,19 @@ func TestGetLocation(t *testing.T) {
 	// fall on January 1st there, and so does row 0.
 	loc := time.FixedZone("UTC+2", 2*3600)
 	now := time.Date(2021, 1, 1, 12, 0, 0, 0, loc)
-	b := testutil.Miniredis(t)
-	c := newClient(b, now, bitmapist.WithLocation(loc))
-	markIDs(t, c, "a", time.Date(2021, 1, 1, 0, 30, 0, 0, loc), 1)
-	markIDs(t, c, "a", time.Date(2020, 12, 31, 23, 30, 0, 0, time.UTC), 2) // 01:30 on Jan 1st there
-	tab, err := cohort.Get(context.Background(), c, cohort.Query{Primary: "a", Secondary: "a",
-		TimeGroup: bitmapist.Days, Rows: 1, Cols: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tab.Totals[0] != 2 || !tab.Dates[0].Equal(time.Date(2021, 1, 1, 0, 0, 0, 0, loc)) || tab.Dates[0].Location() != loc {
-		t.Errorf("totals %v, dates %v; want 2 users on 2021-01-01 in %v", tab.Totals, tab.Dates, loc)
-	}
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, now, bitmapist.WithLocation(loc))
+		markIDs(t, c, "a", time.Date(2021, 1, 1, 0, 30, 0, 0, loc), 1)
+		markIDs(t, c, "a", time.Date(2020, 12, 31, 23, 30, 0, 0, time.UTC), 2) // 01:30 on Jan 1st there
+		tab, err := cohort.Get(context.Background(), c, cohort.Query{Primary: "a", Secondary: "a",
+			TimeGroup: bitmapist.Days, Rows: 1, Cols: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab.Totals[0] != 2 || !tab.Dates[0].Equal(time.Date(2021, 1, 1, 0, 0, 0, 0, loc)) || tab.Dates[0].Location() != loc {
+			t.Errorf("totals %v, dates %v; want 2 users on 2021-01-01 in %v", tab.Totals, tab.Dates, loc)
+		}
+	})
 }
 
 func TestGetInvalidQuery(t *testing.T) {
