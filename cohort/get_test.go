@@ -394,7 +394,8 @@ func TestGetInvalidQuery(t *testing.T) {
 }
 
 func TestGetRedisError(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second,
+		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 	defer rdb.Close()
 	c := bitmapist.New(rdb)
 	_, err := cohort.Get(context.Background(), c, cohort.Query{Primary: "a", Secondary: "b",
