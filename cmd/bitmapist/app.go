@@ -36,7 +36,9 @@ const (
 // argument, a value that does not parse); run exits with exitUsage for it.
 type usageError struct{ err error }
 
+// Error returns the message of the wrapped error.
 func (e *usageError) Error() string { return e.err.Error() }
+// Unwrap returns the wrapped error.
 func (e *usageError) Unwrap() error { return e.err }
 
 // usagef returns a *usageError with a formatted message.
@@ -92,6 +94,8 @@ func isCobraUsageError(err error) bool {
 	return false
 }
 
+// rootCommand builds the command tree afresh (no global state), with the
+// global flags --redis, --cluster, --prefix and --tz bound to a.
 func (a *app) rootCommand() *cobra.Command {
 	redisDefault := defaultRedisURL
 	if v := os.Getenv(envRedisURL); v != "" {

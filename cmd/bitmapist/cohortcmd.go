@@ -72,6 +72,8 @@ func (f *cohortFlags) values(primary, secondary string, loc *time.Location) (url
 	return v, nil
 }
 
+// cohortCommand builds "cohort": cohort.Get from the shell, every
+// cohort.Query field as a flag, printed as text, JSON or CSV.
 func (a *app) cohortCommand() *cobra.Command {
 	var f cohortFlags
 	cmd := &cobra.Command{

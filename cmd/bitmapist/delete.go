@@ -8,6 +8,8 @@ import (
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
+// deleteCommand builds "delete": DeleteEvent, DeleteAll and
+// DeleteTemporaryBitmaps from the shell.
 func (a *app) deleteCommand() *cobra.Command {
 	var (
 		all, temporary, yes bool

@@ -12,6 +12,8 @@ import (
 	"github.com/bitmapist-go/bitmapist/web"
 )
 
+// demoCommand builds "demo": the embedded Redis (or --redis), the GORM
+// app, the replay of the Online Retail log, then the dashboard.
 func (a *app) demoCommand() *cobra.Command {
 	var (
 		addr  string

@@ -19,6 +19,8 @@ import (
 // default; --rejects writes them all to a file.
 const shownRejects = 20
 
+// importCommand builds "import": importCSV on a file or stdin, with a
+// progress bar and a summary.
 func (a *app) importCommand() *cobra.Command {
 	var (
 		cfg      importConfig
@@ -217,6 +219,7 @@ func (a *app) printImportSummary(name string, s *importSummary, show int) {
 	}
 }
 
+// orNone returns s, or "none" for the empty string.
 func orNone(s string) string {
 	if s == "" {
 		return "none"

@@ -52,6 +52,7 @@ type rejectedRow struct {
 	Detail string // what exactly was wrong, e.g. `"2011-13-01" does not match 2006-01-02`
 }
 
+// String returns "line N: reason: detail".
 func (r rejectedRow) String() string {
 	return fmt.Sprintf("line %d: %s: %s", r.Line, r.Reason, r.Detail)
 }
@@ -302,6 +303,7 @@ type batchImporter struct {
 	marks []bitmapist.Mark
 }
 
+// reject records a row that is not marked.
 func (b *batchImporter) reject(line int, reason, detail string) {
 	b.sum.Rejected = append(b.sum.Rejected, rejectedRow{Line: line, Reason: reason, Detail: detail})
 }

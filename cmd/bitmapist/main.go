@@ -15,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9/logging"
 )
 
+// main runs the command on the process's arguments and streams, cancelled
+// by SIGINT or SIGTERM, and exits with run's code.
 func main() {
 	// go-redis logs dial failures itself; the command reports them once, as
 	// its own one-line error.

@@ -18,6 +18,7 @@ type selection struct {
 	op    string // --op
 }
 
+// addFlags binds --group, --at and --op of cmd to s.
 func (s *selection) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&s.group, "group", "g", "days", "period length: hours, days, weeks, months or years")
@@ -59,6 +60,7 @@ func (s *selection) set(c *bitmapist.Client, events []string) (bitmapist.Set, er
 	return nil, usagef("--op %q: want and, or, xor or andnot", s.op)
 }
 
+// eventsCommand builds "events": EventNames from the shell.
 func (a *app) eventsCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "events [PREFIX]",
@@ -90,6 +92,7 @@ bitmapist's get_event_names does (SCAN, never KEYS, on every cluster master).`,
 	}
 }
 
+// countCommand builds "count": Set.Count of a selection.
 func (a *app) countCommand() *cobra.Command {
 	var sel selection
 	cmd := &cobra.Command{
@@ -123,6 +126,8 @@ func (a *app) countCommand() *cobra.Command {
 	return cmd
 }
 
+// idsCommand builds "ids": Set.IDs of a selection, optionally mapped back
+// to strings through an id map.
 func (a *app) idsCommand() *cobra.Command {
 	var (
 		sel     selection
@@ -187,6 +192,7 @@ func (a *app) idsCommand() *cobra.Command {
 	return cmd
 }
 
+// markCommand builds "mark": MarkEvent or UnmarkEvent of one user.
 func (a *app) markCommand() *cobra.Command {
 	var (
 		at       string

@@ -58,6 +58,7 @@ func serveDashboard(ctx context.Context, h http.Handler, addr string, ready func
 	return nil
 }
 
+// serveCommand builds "serve": the dashboard of an existing Redis.
 func (a *app) serveCommand() *cobra.Command {
 	var (
 		addr  string
