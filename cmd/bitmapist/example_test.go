@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/alicebob/miniredis/v2"
+)
+
+// Importing a small event log and asking about it, as from a shell.
+func Example() {
+	mr := miniredis.NewMiniRedis() // stands in for a real Redis here
+	if err := mr.Start(); err != nil {
+		panic(err)
+	}
+	defer mr.Close()
+	ctx := context.Background()
+	sh := func(stdin string, args ...string) {
+		args = append([]string{"--redis", "redis://" + mr.Addr()}, args...)
+		run(ctx, args, strings.NewReader(stdin), os.Stdout, os.Stdout)
+	}
+
+	log := "user,day,event\n1,2024-12-30,signup\n2,2024-12-30,signup\n1,2025-01-02,play\n,2025-01-02,play\n"
+	sh(log, "import", "--user-col", "user", "--time-col", "day", "--event-col", "event", "-")
+	sh("", "count", "--group", "weeks", "--at", "2025-01-01", "signup", "play")
+	sh("", "events")
+	// Output:
+	// imported stdin
+	//   rows:     4 read, 3 marked, 1 rejected
+	//   users:    2
+	//   events:   play (1), signup (2)
+	//   times:    2024-12-30 00:00:00 .. 2025-01-02 00:00:00
+	//   rejected: 1 (missing id: 1)
+	//     line 5: missing id: column user is empty
+	// 1
+	// play
+	// signup
+}
