@@ -173,13 +173,20 @@ type found struct {
 // respecting soft delete and Unscoped as the statement does.
 func (p *Plugin) beforeChange(db *gorm.DB) {
 	mi := p.tracked(db)
-	if mi == nil || mi.err != nil || db.Error != nil || mi.pk == nil {
+	if mi == nil {
+		return
+	}
+	// Always set (or clear) the result: a statement executed twice must
+	// not see the rows read for its first execution.
+	var f *found
+	defer func() { db.InstanceSet(foundKey, f) }()
+	if mi.err != nil || db.Error != nil || mi.pk == nil {
 		return
 	}
 	stmt := db.Statement
 	ctx := stmt.Context
 	if _, ok := userFrom(ctx); ok && !mi.hasOwner() {
-		db.InstanceSet(foundKey, &found{ctxUser: true})
+		f = &found{ctxUser: true}
 		return
 	}
 	var pks []any
@@ -229,7 +236,7 @@ func (p *Plugin) beforeChange(db *gorm.DB) {
 	}
 	dest := reflect.New(reflect.SliceOf(mi.typ))
 	err := q.Find(dest.Interface()).Error
-	db.InstanceSet(foundKey, &found{rows: dest, err: err})
+	f = &found{rows: dest, err: err}
 }
 
 func (p *Plugin) afterChange(db *gorm.DB, event func(*modelInfo) string) {

@@ -42,7 +42,7 @@ func WithUserKey(ctx context.Context, key string) context.Context {
 }
 
 // WithTime returns a context whose statements' events are marked at t
-// instead of at the time they are sent (just after the commit), for
+// instead of at the time of their commit, for
 // imports and replays of past activity. It is the bitmapist.At of every
 // mark; t is cut into periods in the client's location.
 func WithTime(ctx context.Context, t time.Time) context.Context {

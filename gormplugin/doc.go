@@ -35,8 +35,8 @@
 //     strings, UUIDs and other fmt.Stringer keys through the bitmapist id
 //     map (WithIDMap, default "users").
 //
-// A zero id is not marked. The event time is the time the marks are sent
-// (just after the commit), or the time in the context (WithTime) for
+// A zero id is not marked. The event time is the time of the commit (by
+// the bitmapist client's clock), or the time in the context (WithTime) for
 // imports and replays.
 //
 // # What is tracked
@@ -73,9 +73,11 @@
 // them, and a nested db.Transaction that rolls back to its savepoint drops
 // the marks made since the savepoint. Statements outside any transaction
 // (SkipDefaultTransaction) send their marks as soon as they succeed.
-// db.DB() still returns the *sql.DB. Plugins that swap the connection pool
-// per statement (e.g. dbresolver) bypass this wrapping: their marks are
-// sent when the statement ends, even inside a transaction.
+// db.DB() still returns the *sql.DB. Transactions begun outside the
+// wrapped pool bypass this: db.Connection (a raw *sql.Conn) and plugins
+// that swap the connection pool per statement (e.g. dbresolver); marks of
+// statements in such transactions are sent when the statement ends, before
+// the commit is known.
 //
 // # Sending and failures
 //

@@ -12,13 +12,20 @@ import (
 type pendingMark struct {
 	event string
 	id    rowID
-	at    time.Time // zero: the client's clock when sent
+	at    time.Time // zero until dispatch stamps the commit time (WithTime sets it)
 }
 
 // dispatch sends the marks of one commit: at once, or through the
 // background queue.
 func (p *Plugin) dispatch(ctx context.Context, marks []pendingMark) {
 	ctx = context.WithoutCancel(ctx)
+	// Stamp the commit time now, not when the (queued) send happens.
+	now := p.client.Now()
+	for i := range marks {
+		if marks[i].at.IsZero() {
+			marks[i].at = now
+		}
+	}
 	p.qmu.RLock()
 	if p.queue != nil && !p.closed {
 		select {
