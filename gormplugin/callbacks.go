@@ -68,7 +68,7 @@ func eachRow(v reflect.Value, typ reflect.Type, fn func(reflect.Value)) {
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			eachRow(v.Index(i), typ, func(row reflect.Value) { fn(row) })
+			eachRow(v.Index(i), typ, fn)
 		}
 	}
 }

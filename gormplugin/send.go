@@ -124,7 +124,8 @@ func (p *Plugin) send(ctx context.Context, marks []pendingMark) {
 	if len(marks) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+	base := context.WithoutCancel(ctx) // what the error handler gets
+	ctx, cancel := context.WithTimeout(base, p.timeout)
 	defer cancel()
 
 	var (
@@ -147,7 +148,7 @@ func (p *Plugin) send(ctx context.Context, marks []pendingMark) {
 	if len(keys) > 0 {
 		var err error
 		if ids, err = p.idMap.IDs(ctx, keys); err != nil {
-			p.fail(ctx, marks, err)
+			p.fail(base, marks, err)
 			return
 		}
 	}
@@ -160,7 +161,7 @@ func (p *Plugin) send(ctx context.Context, marks []pendingMark) {
 		out[i] = bitmapist.Mark{Event: m.event, UserID: id, Time: m.at}
 	}
 	if err := p.client.MarkEvents(ctx, out); err != nil {
-		p.fail(ctx, marks, err)
+		p.fail(base, marks, err)
 	}
 }
 
