@@ -191,3 +191,22 @@ func TestDemoCommandRealRedis(t *testing.T) {
 		}
 	})
 }
+
+func TestDemoCommandRedisDefaultPrefix(t *testing.T) {
+	b := testutil.Miniredis(t)
+	_, out, stop := startServing(t, "--redis", backendURL(t, b), "demo", "--addr", "127.0.0.1:0", "-q")
+	defer stop()
+	if !strings.Contains(out.String(), "prefix \""+demoPrefix+"\"") || !strings.Contains(out.String(), "--prefix "+demoPrefix+" cohort") {
+		t.Errorf("output does not name the demo prefix:\n%s", out)
+	}
+	c := bitmapist.New(b.Client, bitmapist.WithPrefix(demoPrefix))
+	if n, err := c.Month(demoCreated, time.Date(2010, 12, 1, 0, 0, 0, 0, time.UTC)).Count(t.Context()); err != nil || n != 948 {
+		t.Errorf("customer:created under %q in 2010-12: %d, %v", demoPrefix, n, err)
+	}
+	if keys := b.Mini.Keys(); len(keys) == 0 || !strings.HasPrefix(keys[0], demoPrefix) {
+		t.Errorf("keys %v", keys[:min(3, len(keys))])
+	}
+	if code := stop(); code != exitOK {
+		t.Errorf("demo exit %d after cancel", code)
+	}
+}

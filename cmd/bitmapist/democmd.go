@@ -12,6 +12,10 @@ import (
 	"github.com/bitmapist-go/bitmapist/web"
 )
 
+// demoPrefix is the key prefix of a demo run against a real Redis (--redis)
+// when --prefix is not given, so that it never mixes with real data.
+const demoPrefix = "bitmapist_demo_"
+
 // demoCommand builds "demo": the embedded Redis (or --redis), the GORM
 // app, the replay of the Online Retail log, then the dashboard.
 func (a *app) demoCommand() *cobra.Command {
@@ -37,10 +41,12 @@ The dashboard then shows the first-purchase monthly cohort table that others
 published from the same data (948, 362, 317, ...). Its clock is set to the
 log's last day, so "today" and "this month" are December 2011.
 
-With --redis URL the same demo writes to that Redis (under --prefix) instead.`,
+With --redis URL the same demo writes to that Redis instead, under the prefix
+"`+demoPrefix+`" unless --prefix says otherwise; remove it afterwards with
+"bitmapist --redis URL --prefix `+demoPrefix+` delete --all --yes".`,
 		Example: `  go run ./cmd/bitmapist demo
   bitmapist demo --addr 127.0.0.1:9000
-  bitmapist demo --redis redis://127.0.0.1:6379/0 --prefix demo_`,
+  bitmapist demo --redis redis://127.0.0.1:6379/0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -55,6 +61,10 @@ With --redis URL the same demo writes to that Redis (under --prefix) instead.`,
 				redisURL string
 			)
 			if cmd.Flags().Changed("redis") {
+				// Keep the demo's keys apart from real data unless told otherwise.
+				if !cmd.Flags().Changed("prefix") {
+					a.prefix = demoPrefix
+				}
 				cl, done, err := a.open(ctx, clock)
 				if err != nil {
 					return err
