@@ -42,8 +42,8 @@ published from the same data (948, 362, 317, ...). Its clock is set to the
 log's last day, so "today" and "this month" are December 2011.
 
 With --redis URL the same demo writes to that Redis instead, under the prefix
-"`+demoPrefix+`" unless --prefix says otherwise; remove it afterwards with
-"bitmapist --redis URL --prefix `+demoPrefix+` delete --all --yes".`,
+"` + demoPrefix + `" unless --prefix says otherwise; remove it afterwards with
+"bitmapist --redis URL --prefix ` + demoPrefix + ` delete --all --yes".`,
 		Example: `  go run ./cmd/bitmapist demo
   bitmapist demo --addr 127.0.0.1:9000
   bitmapist demo --redis redis://127.0.0.1:6379/0`,
