@@ -36,6 +36,10 @@ func upstreamCSV() string {
 	return b.String()
 }
 
+// percent is n of d in percent, computed at run time like the table's
+// cells (a constant expression would be exact).
+func percent(n, d float64) float64 { return n / d * 100 }
+
 // cells renders the cohort JSON's cells as text, "-" for null.
 func cells(t *testing.T, out string) string {
 	t.Helper()
@@ -74,7 +78,7 @@ func TestCohortFlags(t *testing.T) {
 			{[]string{"--with-replacement", "--include-future"}, "5 3 0 1 | 2 2 4 0 | - - - - | 4 0 0 0", []int64{6, 7, 0, 5}},
 			{[]string{"--with-replacement", "--include-future", "--blank-empty"}, "5 3 0 1 | 2 2 4 - | - - - - | 4 - - -", []int64{6, 7, 0, 5}},
 			// Percentages of the cohort.
-			{[]string{"--with-replacement", "--percent", "--rows", "1", "--cols", "2", "--start", "2024-01-01"}, fmt.Sprint(5.0/6*100, " ", 50), []int64{6}},
+			{[]string{"--with-replacement", "--percent", "--rows", "1", "--cols", "2", "--start", "2024-01-01"}, fmt.Sprint(percent(5, 6), " ", 50), []int64{6}},
 			// Additional events: locked OR popped in the cell's day.
 			{[]string{"--with-replacement", "--additional", "or:popped"}, "6 3 0 1 | 7 2 4 - | - - - - | 5 - - -", []int64{6, 7, 0, 5}},
 		}
