@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -22,6 +23,7 @@ const (
 	foundKey       = PluginName + ":found"
 )
 
+// register adds the plugin's callbacks to db.
 func (p *Plugin) register(db *gorm.DB) error {
 	cb := db.Callback()
 	for _, err := range []error{
@@ -105,6 +107,10 @@ func (p *Plugin) marksFor(ctx context.Context, mi *modelInfo, event string, rows
 				return
 			}
 		}
+		if id.key == "" && id.id > bitmapist.MaxUserID {
+			p.report(ctx, 1, fmt.Errorf("%s: %w: user id %d above %d", event, ErrUnsupportedKey, id.id, uint64(bitmapist.MaxUserID)))
+			return
+		}
 		marks = append(marks, pendingMark{event: event, id: id, at: at})
 	})
 	if noKey {
@@ -138,21 +144,27 @@ func (p *Plugin) emit(db *gorm.DB, marks []pendingMark) {
 // written reports whether the statement really wrote rows.
 func written(db *gorm.DB) bool { return db.Error == nil && db.RowsAffected > 0 }
 
+// afterCreate marks <prefix>:created for the rows a successful create wrote.
 func (p *Plugin) afterCreate(db *gorm.DB) {
 	mi := p.tracked(db)
 	if mi == nil || !written(db) {
 		return
 	}
 	if mi.err != nil {
-		p.report(db.Statement.Context, int(db.RowsAffected), mi.err)
+		n := 0
+		eachRow(db.Statement.ReflectValue, mi.typ, func(reflect.Value) { n++ })
+		p.report(db.Statement.Context, n, mi.err)
 		return
 	}
 	p.emit(db, p.marksFor(db.Statement.Context, mi, mi.created, db.Statement.ReflectValue))
 }
 
+// afterUpdate marks <prefix>:updated (see afterChange).
 func (p *Plugin) afterUpdate(db *gorm.DB) {
 	p.afterChange(db, func(mi *modelInfo) string { return mi.updated })
 }
+
+// afterDelete marks <prefix>:deleted (see afterChange).
 func (p *Plugin) afterDelete(db *gorm.DB) {
 	p.afterChange(db, func(mi *modelInfo) string { return mi.deleted })
 }
@@ -239,6 +251,8 @@ func (p *Plugin) beforeChange(db *gorm.DB) {
 	f = &found{rows: dest, err: err}
 }
 
+// afterChange marks the event for the rows a successful update or delete
+// changed: those beforeChange read, or else those of the model value.
 func (p *Plugin) afterChange(db *gorm.DB, event func(*modelInfo) string) {
 	mi := p.tracked(db)
 	if mi == nil || !written(db) {
@@ -256,7 +270,7 @@ func (p *Plugin) afterChange(db *gorm.DB, event func(*modelInfo) string) {
 	case f == nil:
 		p.emit(db, p.marksFor(ctx, mi, ev, db.Statement.ReflectValue))
 	case f.err != nil:
-		p.report(ctx, int(db.RowsAffected), fmt.Errorf("%s: reading the affected rows: %w", ev, f.err))
+		p.report(ctx, int(db.RowsAffected), fmt.Errorf("bitmapistplugin: %s: reading the affected rows: %w", ev, f.err))
 	case f.ctxUser:
 		u, _ := userFrom(ctx)
 		p.emit(db, []pendingMark{{event: ev, id: rowID(u), at: timeFrom(ctx)}})

@@ -23,18 +23,22 @@ var (
 	_ gorm.GetDBConnector   = (*pool)(nil)
 )
 
+// PrepareContext delegates to the wrapped pool.
 func (c *pool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	return c.inner.PrepareContext(ctx, query)
 }
 
+// ExecContext delegates to the wrapped pool.
 func (c *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return c.inner.ExecContext(ctx, query, args...)
 }
 
+// QueryContext delegates to the wrapped pool.
 func (c *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return c.inner.QueryContext(ctx, query, args...)
 }
 
+// QueryRowContext delegates to the wrapped pool.
 func (c *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return c.inner.QueryRowContext(ctx, query, args...)
 }
@@ -74,6 +78,7 @@ func (c *pool) Ping() error {
 	return nil
 }
 
+// dbConnOf returns the *sql.DB under cp, if it can tell.
 func dbConnOf(cp gorm.ConnPool) (*sql.DB, error) {
 	switch v := cp.(type) {
 	case *sql.DB:
@@ -111,6 +116,7 @@ var (
 	_ gorm.GetDBConnector = (*txConn)(nil)
 )
 
+// PrepareContext delegates to the wrapped transaction.
 func (t *txConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	return t.inner.PrepareContext(ctx, query)
 }
@@ -134,10 +140,12 @@ func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sq
 	return res, err
 }
 
+// QueryContext delegates to the wrapped transaction.
 func (t *txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return t.inner.QueryContext(ctx, query, args...)
 }
 
+// QueryRowContext delegates to the wrapped transaction.
 func (t *txConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.inner.QueryRowContext(ctx, query, args...)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -221,4 +222,46 @@ func TestUseWithoutClient(t *testing.T) {
 	if err := db.Use(p); !errors.Is(err, bitmapistplugin.ErrNoClient) {
 		t.Errorf("Use = %v, want ErrNoClient", err)
 	}
+}
+
+// Gadget's prefix contains a space, which no event name may.
+type Gadget struct {
+	ID uint
+	bitmapist.Tracked
+}
+
+func (Gadget) BitmapistEventPrefix() string { return "bad prefix" }
+
+func TestInvalidPrefixIsReported(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		if err := e.db.AutoMigrate(&Gadget{}); err != nil {
+			t.Fatal(err)
+		}
+		if e.db0 != "sqlite" {
+			t.Cleanup(func() { _ = e.db.Migrator().DropTable(&Gadget{}) })
+		}
+		wantOK(t, e.db.Create(&[]Gadget{{}, {}}))
+		if names := e.eventNames(t); len(names) != 0 {
+			t.Errorf("marked %v", names)
+		}
+		if errs := e.errs.all(); !errorsIs(errs, bitmapistplugin.ErrInvalidPrefix) {
+			t.Errorf("errors %v, want ErrInvalidPrefix", errs)
+		}
+		if n := e.p.FailedMarks(); n != 2 {
+			t.Errorf("FailedMarks = %d, want 2", n)
+		}
+	})
+}
+
+func TestOwnerAboveMaxUserIDIsReported(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		wantOK(t, e.db.Create(&[]Order{{UserID: 1 << 40}, {UserID: 4}}))
+		e.want(t, "order:created", 4)
+		if errs := e.errs.all(); !errorsIs(errs, bitmapistplugin.ErrUnsupportedKey) {
+			t.Errorf("errors %v, want ErrUnsupportedKey", errs)
+		}
+		if n := e.p.FailedMarks(); n != 1 {
+			t.Errorf("FailedMarks = %d, want 1", n)
+		}
+	})
 }

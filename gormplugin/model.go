@@ -125,10 +125,7 @@ func (mi *modelInfo) ownerOf(row reflect.Value) (id rowID, zero, ok bool) {
 	v := ptrTo(row)
 	if mi.owned {
 		if n := v.(UserOwned).BitmapistUserID(); n != 0 {
-			if n > bitmapist.MaxUserID {
-				return rowID{}, true, true
-			}
-			return rowID{id: n}, false, true
+			return rowID{id: n}, false, true // checked against MaxUserID by marksFor
 		}
 	}
 	if mi.keyOwned {

@@ -185,5 +185,5 @@ func (p *Plugin) report(ctx context.Context, n int, err error) {
 	if n > 0 {
 		p.failed.Add(int64(n))
 	}
-	p.onError(context.WithoutCancel(ctx), fmt.Errorf("bitmapistplugin: %w", err))
+	p.onError(context.WithoutCancel(ctx), err)
 }
