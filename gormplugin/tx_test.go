@@ -2,6 +2,7 @@ package bitmapistplugin_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 
 	"gorm.io/gorm"
@@ -192,5 +193,57 @@ func TestDBAccessorsStillWork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	})
+}
+
+func TestConcurrentTransactions(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		if e.db0 == "sqlite" {
+			// Shared-cache SQLite serialises writers with table locks
+			// that fail instead of waiting; one writer at a time.
+			sqlDB, err := e.db.DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlDB.SetMaxOpenConns(1)
+		}
+		const workers, each = 4, 6
+		var (
+			mu   sync.Mutex
+			kept []uint64
+			wg   sync.WaitGroup
+		)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					u := User{Name: "w", Age: w*100 + i}
+					err := e.db.Transaction(func(tx *gorm.DB) error {
+						if err := tx.Create(&u).Error; err != nil {
+							return err
+						}
+						if i%2 == 1 {
+							return errAbort
+						}
+						return nil
+					})
+					switch {
+					case err == nil:
+						mu.Lock()
+						kept = append(kept, uint64(u.ID))
+						mu.Unlock()
+					case !errors.Is(err, errAbort):
+						t.Errorf("worker %d: %v", w, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(kept) != workers*each/2 {
+			t.Fatalf("%d transactions committed, want %d", len(kept), workers*each/2)
+		}
+		e.want(t, "user:created", kept...)
+		e.noErrors(t)
 	})
 }
