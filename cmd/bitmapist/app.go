@@ -27,9 +27,10 @@ const defaultRedisURL = "redis://127.0.0.1:6379/0"
 
 // Exit codes of run.
 const (
-	exitOK    = 0 // success
-	exitError = 1 // the command failed (Redis down, bad data, ...)
-	exitUsage = 2 // bad flags or arguments
+	exitOK    = 0   // success
+	exitError = 1   // the command failed (Redis down, bad data, ...)
+	exitUsage = 2   // bad flags or arguments
+	exitInt   = 130 // interrupted (SIGINT or SIGTERM) before the work was done
 )
 
 // usageError is an error in the command line itself (unknown flag, missing
@@ -60,7 +61,8 @@ type app struct {
 
 // run is the whole command: it parses args (without the program name),
 // runs the subcommand with ctx and returns the process exit code (exitOK,
-// exitError or exitUsage). Errors are printed to stderr as one line
+// exitError, exitUsage, or exitInt when ctx ended before the work was done;
+// serve and demo end normally, with exitOK, when ctx ends). Errors are printed to stderr as one line
 // starting with "bitmapist: ".
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
@@ -72,6 +74,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "bitmapist: interrupted")
+		return exitInt
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
 	msg = strings.TrimPrefix(msg, "bitmapist: ")

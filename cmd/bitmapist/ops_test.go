@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +148,15 @@ func TestHelpOnEverySubcommand(t *testing.T) {
 		if !strings.Contains(r.stdout, "Usage:") || !strings.Contains(r.stdout, "bitmapist "+c) {
 			t.Errorf("%s --help: %q", c, r.stdout)
 		}
+	}
+}
+
+func TestInterrupted(t *testing.T) {
+	b := testutil.Miniredis(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := runCLIContext(t, ctx, badRowsCSV, append(globalArgs(t, b), "import", "--user-col", "user", "--time-col", "day", "--event-col", "event", "-")...)
+	if r.code != exitInt || r.stderr != "bitmapist: interrupted\n" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
