@@ -19,7 +19,7 @@ func BenchmarkImportOnlineRetail(b *testing.B) {
 	b.SetBytes(int64(len(onlineRetailCSV)))
 	b.ReportAllocs()
 	for b.Loop() {
-		sum, err := importCSV(b.Context(), c, bytes.NewReader(onlineRetailCSV), cfg, nil)
+		sum, err := importCSV(b.Context(), c, bytes.NewReader(onlineRetailCSV), cfg)
 		if err != nil || sum.Marked != 19296 {
 			b.Fatalf("marked %v, %v", sum, err)
 		}

@@ -56,13 +56,16 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if r, n := utf8.DecodeRuneInString(delim); n != len(delim) || r == utf8.RuneError {
-				return usagef("--delimiter %q: want one character", delim)
-			} else {
-				cfg.Comma = r
-			}
 			if delim == `\t` {
-				cfg.Comma = '\t'
+				delim = "\t"
+			}
+			r, n := utf8.DecodeRuneInString(delim)
+			if n != len(delim) || r == utf8.RuneError {
+				return usagef("--delimiter %q: want one character", delim)
+			}
+			cfg.Comma = r
+			if err := cfg.check(); err != nil {
+				return err
 			}
 			var (
 				raw  io.Reader = a.stdin
@@ -100,7 +103,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 				defer zr.Close()
 				in = zr
 			}
-			sum, err := importCSV(ctx, c, in, cfg, nil)
+			sum, err := importCSV(ctx, c, in, cfg)
 			if bar != nil {
 				_ = bar.Finish()
 				fmt.Fprintln(a.stderr)

@@ -175,3 +175,25 @@ func TestImportByteOrderMarkAndQuotedHeader(t *testing.T) {
 		t.Errorf("summary:\n%s", r.stdout)
 	}
 }
+
+func TestImportTabDelimited(t *testing.T) {
+	b := testutil.Miniredis(t)
+	r := mustOK(t, cli(t, b, "u\tt\n3\t2024-12-30\n", "import", "--user-col", "u", "--time-col", "t", "--event", "e", "--delimiter", `\t`, "-"))
+	if !strings.Contains(r.stdout, "1 marked, 0 rejected") {
+		t.Errorf("summary:\n%s", r.stdout)
+	}
+}
+
+// Bad flags are refused before Redis is contacted: nothing listens on port 1.
+func TestImportFlagsCheckedFirst(t *testing.T) {
+	for _, args := range [][]string{
+		{"--time-col", "t", "--event", "e", "-"},
+		{"--user-col", "u", "--time-col", "t", "-"},
+		{"--user-col", "u", "--time-col", "t", "--event", "e", "--time-format", "dd/mm", "-"},
+	} {
+		r := runCLI(t, "u,t\n1,2024-12-30\n", append([]string{"--redis", "redis://127.0.0.1:1", "import"}, args...)...)
+		if r.code != exitUsage || strings.Contains(r.stderr, "cannot reach") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}

@@ -30,6 +30,34 @@ type importConfig struct {
 	Unique     bool   // also write unique bitmaps
 }
 
+// check fills in the defaults of cfg and returns a *usageError when the
+// flags contradict each other or name a bad event or time format, so that
+// the command can refuse them before connecting to Redis.
+func (cfg *importConfig) check() error {
+	if cfg.TimeFormat == "" {
+		cfg.TimeFormat = "2006-01-02"
+	}
+	if cfg.IDMap == "" {
+		cfg.IDMap = bitmapist.DefaultIDMap
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 10000
+	}
+	if cfg.UserCol == "" || cfg.TimeCol == "" {
+		return usagef("--user-col and --time-col are required")
+	}
+	if (cfg.EventCol == "") == (cfg.Event == "") {
+		return usagef("give exactly one of an event column (--event-col) and a fixed event (--event)")
+	}
+	if cfg.Event != "" {
+		if err := bitmapist.ValidateEventName(cfg.Event); err != nil {
+			return &usageError{err: err}
+		}
+	}
+	_, err := timeParser(cfg.TimeFormat, time.UTC)
+	return err
+}
+
 // Reasons a row is rejected, as reported in importSummary.Rejected.
 const (
 	reasonColumns    = "wrong column count"
@@ -74,28 +102,13 @@ var errImportHeader = errors.New("CSV header")
 // importCSV marks every valid row of the CSV event log r through c, in
 // batches of cfg.Batch rows, each sent with MarkEvents (pipelined). Each
 // row is checked first; a bad row is recorded in the summary's Rejected
-// with its line number and reason, and the other rows go on. progress, if
-// not nil, is called after each batch with the number of rows read so far.
+// with its line number and reason, and the other rows go on.
 //
 // It returns an error (and the summary so far) only when the input cannot
 // be read as a whole (no header, a named column missing) or Redis fails.
-func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg importConfig, progress func(rows int)) (*importSummary, error) {
-	if cfg.TimeFormat == "" {
-		cfg.TimeFormat = "2006-01-02"
-	}
-	if cfg.IDMap == "" {
-		cfg.IDMap = bitmapist.DefaultIDMap
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = 10000
-	}
-	if (cfg.EventCol == "") == (cfg.Event == "") {
-		return nil, usagef("give exactly one of an event column (--event-col) and a fixed event (--event)")
-	}
-	if cfg.Event != "" {
-		if err := bitmapist.ValidateEventName(cfg.Event); err != nil {
-			return nil, &usageError{err: err}
-		}
+func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg importConfig) (*importSummary, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	parseT, err := timeParser(cfg.TimeFormat, c.Location())
 	if err != nil {
@@ -132,9 +145,6 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 			}
 		}
 		return 0, fmt.Errorf("%w: no column %q (%s); the columns are %s", errImportHeader, name, flag, strings.Join(header, ", "))
-	}
-	if cfg.UserCol == "" || cfg.TimeCol == "" {
-		return nil, usagef("--user-col and --time-col are required")
 	}
 	ui, err := col(cfg.UserCol, "--user-col")
 	if err != nil {
@@ -213,16 +223,10 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 			if err := imp.flush(ctx); err != nil {
 				return sum, err
 			}
-			if progress != nil {
-				progress(sum.Rows)
-			}
 		}
 	}
 	if err := imp.flush(ctx); err != nil {
 		return sum, err
-	}
-	if progress != nil {
-		progress(sum.Rows)
 	}
 	slices.SortStableFunc(sum.Rejected, func(a, b rejectedRow) int { return a.Line - b.Line })
 	sum.Users = len(users)
