@@ -26,8 +26,17 @@ func (s *selection) addFlags(cmd *cobra.Command) {
 	f.StringVar(&s.op, "op", "and", "how several events combine: and, or, xor, andnot (first minus the others)")
 }
 
-// set builds the selection on c. Its label reads like
-// "customer:purchased months 2011-01".
+// check returns the *usageError that set would return for these flags and
+// events, without a client, so that bad input is refused before Redis is
+// contacted.
+func (s *selection) check(events []string) error {
+	_, err := s.set(bitmapist.New(nil), events)
+	return err
+}
+
+// set builds the selection on c: the events in the period of --group that
+// contains --at, combined with --op. Bad flags or event names return a
+// *usageError.
 func (s *selection) set(c *bitmapist.Client, events []string) (bitmapist.Set, error) {
 	g, err := bitmapist.ParseTimeGroup(s.group)
 	if err != nil {
@@ -105,6 +114,9 @@ func (a *app) countCommand() *cobra.Command {
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := sel.check(args); err != nil {
+				return err
+			}
 			c, done, err := a.open(ctx)
 			if err != nil {
 				return err
@@ -147,6 +159,9 @@ func (a *app) idsCommand() *cobra.Command {
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := sel.check(args); err != nil {
+				return err
+			}
 			c, done, err := a.open(ctx)
 			if err != nil {
 				return err

@@ -117,7 +117,13 @@ func TestErrorsAreOneLine(t *testing.T) {
 			t.Errorf("%v: stderr is not one line starting with \"bitmapist: \": %q", tc.args, r.stderr)
 		}
 	}
-	// Nothing listens on port 1.
+	// Nothing listens on port 1: bad flags are refused before connecting.
+	for _, args := range [][]string{{"count", "-g", "fortnights", "e"}, {"ids", "--op", "nand", "e"}, {"count", "bad event"}, {"ids", "--at", "soon", "e"}} {
+		r := runCLI(t, "", append([]string{"--redis", "redis://127.0.0.1:1"}, args...)...)
+		if r.code != exitUsage || strings.Contains(r.stderr, "cannot reach") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
 	r := runCLI(t, "", "--redis", "redis://:secret@127.0.0.1:1/0", "events")
 	if r.code != exitError || !strings.Contains(r.stderr, "cannot reach Redis") || strings.Contains(r.stderr, "secret") {
 		t.Errorf("unreachable Redis: exit %d, stderr %q", r.code, r.stderr)
