@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -243,15 +244,19 @@ bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
 				}
 				id = v
 			}
+			loc, err := a.location()
+			if err != nil {
+				return err
+			}
+			t, err := parseTime(at, loc, time.Now())
+			if err != nil {
+				return usagef("--at: %v", err)
+			}
 			c, done, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer done()
-			t, err := parseTime(at, c.Location(), c.Now())
-			if err != nil {
-				return usagef("--at: %v", err)
-			}
 			if stringID {
 				if id, err = c.IDMap(idMap).ID(ctx, user); err != nil {
 					return err
