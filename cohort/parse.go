@@ -169,7 +169,8 @@ func parseSteps(v url.Values) ([]Step, error) {
 	return steps, nil
 }
 
-// paramName maps a Query field name to its request parameter.
+// paramName maps the name of a Query field that validate checks after
+// parsing (the event names) to its request parameter.
 func paramName(f string) string {
 	switch {
 	case f == "Primary":
@@ -180,12 +181,6 @@ func paramName(f string) string {
 		return "secondary_event"
 	case strings.HasPrefix(f, "Additional"):
 		return "additional" + strings.TrimPrefix(f, "Additional")
-	case f == "TimeGroup":
-		return "time_group"
-	case f == "Rows":
-		return "num_rows"
-	case f == "Cols":
-		return "num_cols"
 	}
 	return f
 }
