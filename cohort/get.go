@@ -29,8 +29,9 @@ var errNilClient = errors.New("cohort: nil bitmapist client")
 // primary bitmap holds users (BITPOS and STRLEN), then each distinct
 // bitmap once, only the bytes that can hold a cohort member (GETRANGE).
 // It computes every cell in memory, writes nothing and leaves no keys
-// behind; FirstTime adds a SCAN of the primary event's keys. q is not
-// modified.
+// behind; FirstTime adds a SCAN of the primary event's keys. Like the
+// references, it is not a snapshot of one instant: marks made while it
+// runs may or may not be counted. q is not modified.
 //
 // Errors: a *QueryError wrapping ErrInvalidQuery for a bad query (before
 // any Redis work); otherwise the Redis error, wrapped.
