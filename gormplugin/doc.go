@@ -73,7 +73,9 @@
 // them, and a nested db.Transaction that rolls back to its savepoint drops
 // the marks made since the savepoint. Statements outside any transaction
 // (SkipDefaultTransaction) send their marks as soon as they succeed.
-// db.DB() still returns the *sql.DB. Transactions begun outside the
+// db.DB() still returns the *sql.DB. Install the plugin right after
+// gorm.Open: *gorm.DB sessions derived before db.Use keep the unwrapped pool.
+// Transactions begun outside the
 // wrapped pool bypass this: db.Connection (a raw *sql.Conn) and plugins
 // that swap the connection pool per statement (e.g. dbresolver); marks of
 // statements in such transactions are sent when the statement ends, before

@@ -1,6 +1,7 @@
 package bitmapistplugin
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"testing"
@@ -96,5 +97,31 @@ func TestKeyID(t *testing.T) {
 		if got != tc.want || zero != tc.zero || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
 			t.Errorf("keyID(%#v) = %+v, %v, %v; want %+v, %v, %v", tc.in, got, zero, err, tc.want, tc.zero, tc.err)
 		}
+	}
+}
+
+func TestInFlight(t *testing.T) {
+	var f inFlight
+	if err := f.wait(context.Background()); err != nil {
+		t.Fatalf("wait with nothing running = %v", err)
+	}
+	f.add()
+	f.add()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := f.wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("wait with sends running and a cancelled ctx = %v", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- f.wait(context.Background()) }()
+	f.done()
+	f.add() // a new send may start while someone waits
+	f.done()
+	f.done()
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	if f.n != 0 || f.idle != nil {
+		t.Errorf("n = %d, idle = %v after all done", f.n, f.idle)
 	}
 }

@@ -42,8 +42,8 @@ type Plugin struct {
 	models sync.Map // *schema.Schema → *modelInfo
 	failed atomic.Int64
 
-	inflight chan struct{}  // semaphore of unfinished synchronous sends
-	sends    sync.WaitGroup // unfinished synchronous sends
+	inflight chan struct{} // semaphore of unfinished synchronous sends
+	sends    inFlight      // unfinished synchronous sends
 
 	// Background sender (nil queue with WithQueue(0)).
 	qmu    sync.RWMutex
@@ -136,7 +136,9 @@ func WithQueue(size int) Option { return func(p *Plugin) { p.queueSize = size } 
 
 // New returns a plugin marking through a bitmapist client on rdb (a
 // *redis.Client, *redis.ClusterClient or any redis.UniversalClient), or
-// through the client given by WithClient. Install it with db.Use(p).
+// through the client given by WithClient. Install it with db.Use(p) right
+// after gorm.Open, and call Close at shutdown: New starts the background
+// sender (unless WithQueue(0)), which Close flushes and stops.
 func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 	p := &Plugin{
 		rdb:       rdb,
@@ -199,15 +201,15 @@ func (p *Plugin) Initialize(db *gorm.DB) error {
 	return nil
 }
 
-// Flush waits until every batch queued before the call has been sent (or
-// failed). With the queue turned off, and after Close, it returns nil at
-// once. It
-// returns ctx's error if ctx ends first.
+// Flush waits until the marks handed over before the call have been sent
+// (or have failed): the batches queued for the background sender, and
+// synchronous sends still running after their statement moved on (see
+// WithTimeout). It returns ctx's error if ctx ends first.
 func (p *Plugin) Flush(ctx context.Context) error {
 	p.qmu.RLock()
 	if p.queue == nil || p.closed {
 		p.qmu.RUnlock()
-		return nil
+		return p.sends.wait(ctx)
 	}
 	done := make(chan struct{})
 	select {
@@ -219,10 +221,10 @@ func (p *Plugin) Flush(ctx context.Context) error {
 	}
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	return p.sends.wait(ctx)
 }
 
 // Close sends the marks still queued, stops the background
@@ -240,6 +242,6 @@ func (p *Plugin) Close() error {
 	} else {
 		p.qmu.Unlock()
 	}
-	p.sends.Wait()
+	_ = p.sends.wait(context.Background())
 	return nil
 }

@@ -56,9 +56,9 @@ func (p *Plugin) sendBounded(ctx context.Context, marks []pendingMark) {
 		return
 	}
 	done := make(chan struct{})
-	p.sends.Add(1)
+	p.sends.add()
 	go func() {
-		defer p.sends.Done()
+		defer p.sends.done()
 		defer func() { <-p.inflight }()
 		defer close(done)
 		p.send(ctx, marks)
