@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,7 +333,6 @@ func errorsIs(errs []error, target error) bool {
 	return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) })
 }
 
-var _ = strings.Contains
 
 func equalIDs(got, want []uint64) bool {
 	want = slices.Clone(want)
