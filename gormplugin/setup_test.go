@@ -333,7 +333,6 @@ func errorsIs(errs []error, target error) bool {
 	return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) })
 }
 
-
 func equalIDs(got, want []uint64) bool {
 	want = slices.Clone(want)
 	slices.Sort(want)
