@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/driver/sqlite"
+	sqlite "github.com/glebarez/sqlite" // pure Go: the demo needs no C compiler
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
