@@ -1,6 +1,7 @@
 package cohort
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -170,5 +171,13 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 			out.Averages[j] = &v
 		}
 	}
-	return json.Marshal(out)
+	// Leave "<" in "< 1" as it is: a caller that wants HTML-safe JSON gets
+	// it from json.Marshal, which escapes a Marshaler's output itself.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
