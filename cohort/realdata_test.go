@@ -4,39 +4,25 @@ import (
 	"context"
 	"encoding/csv"
 	"math"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/onlineretail"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
-// publishedOnline is the published monthly first-purchase cohort table of
-// testdata/online_cohorts.csv (see testdata/README.md): row r is the
-// cohort of 2010-12 + r months, cell k the customers of that cohort who
-// bought in month cohort+k.
-var publishedOnline = [][]int64{
-	{948, 362, 317, 367, 341, 376, 360, 336, 336, 374, 354, 474, 260},
-	{421, 101, 119, 102, 138, 126, 110, 108, 131, 146, 155, 63},
-	{380, 94, 73, 106, 102, 94, 97, 107, 98, 119, 35},
-	{440, 84, 112, 96, 102, 78, 116, 105, 127, 39},
-	{299, 68, 66, 63, 62, 71, 69, 78, 25},
-	{279, 66, 48, 48, 60, 68, 74, 29},
-}
+// publishedOnline is the published monthly first-purchase cohort table
+// of the Online Retail log (internal/onlineretail).
+var publishedOnline = onlineretail.Published()
 
-// replayOnline marks every row of testdata/online_cohorts.csv that has a
+// replayOnline marks every row of the Online Retail log that has a
 // customer as event "purchased" and returns how many rows it skipped.
 func replayOnline(t *testing.T, c *bitmapist.Client) (skipped int) {
 	t.Helper()
-	f, err := os.Open("testdata/online_cohorts.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := csv.NewReader(onlineretail.CSV()).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

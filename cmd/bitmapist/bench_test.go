@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"testing"
 
-	"github.com/bitmapist-go/bitmapist/internal/testutil"
-
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/onlineretail"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
 // BenchmarkImportOnlineRetail imports the 19,573-row Online Retail log
@@ -16,10 +15,10 @@ func BenchmarkImportOnlineRetail(b *testing.B) {
 	be := testutil.Redis(b)
 	c := bitmapist.New(be.Client, bitmapist.WithPrefix(be.Prefix))
 	cfg := importConfig{UserCol: "CustomerID", TimeCol: "InvoiceDate", Event: "customer:purchased"}
-	b.SetBytes(int64(len(onlineRetailCSV)))
+	b.SetBytes(int64(onlineretail.Size()))
 	b.ReportAllocs()
 	for b.Loop() {
-		sum, err := importCSV(b.Context(), c, bytes.NewReader(onlineRetailCSV), cfg)
+		sum, err := importCSV(b.Context(), c, onlineretail.CSV(), cfg)
 		if err != nil || sum.Marked != 19296 {
 			b.Fatalf("marked %v, %v", sum, err)
 		}
@@ -39,7 +38,7 @@ func BenchmarkLoadDemo(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := loadDemo(b.Context(), c, app, bytes.NewReader(onlineRetailCSV), nil)
+		st, err := loadDemo(b.Context(), c, app, onlineretail.CSV(), nil)
 		if err != nil || st.Customers != onlineRetailCustomers {
 			b.Fatalf("%+v, %v", st, err)
 		}

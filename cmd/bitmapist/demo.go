@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	_ "embed"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -20,13 +17,8 @@ import (
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
+	"github.com/bitmapist-go/bitmapist/internal/onlineretail"
 )
-
-// onlineRetailCSV is the UCI Online Retail log (one row per customer and
-// invoice day); see data/README.md for its source and licence.
-//
-//go:embed data/online_cohorts.csv
-var onlineRetailCSV []byte
 
 // Events the demo records.
 const (
@@ -258,14 +250,7 @@ func demoCohortCLI(st *demoStats) string {
 		demoCreated, demoPurchased, st.First.Format("2006-01-02"), st.Last.Format("2006-01-02"))
 }
 
-// errDemoData is wrapped when the embedded log is missing (a build
-// without data/).
-var errDemoData = errors.New("demo data is empty")
-
-// demoData returns a reader of the embedded log.
-func demoData() (io.Reader, error) {
-	if len(onlineRetailCSV) == 0 {
-		return nil, errDemoData
-	}
-	return bytes.NewReader(onlineRetailCSV), nil
-}
+// demoData returns a reader of the embedded UCI Online Retail log (one row
+// per customer and invoice day); internal/onlineretail/README.md gives its
+// source and licence.
+func demoData() (io.Reader, error) { return onlineretail.CSV(), nil }

@@ -3,24 +3,18 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"testing"
+
+	"github.com/bitmapist-go/bitmapist/internal/onlineretail"
 )
 
 // publishedOnlineRetail is the monthly first-purchase cohort table that
-// others published from the UCI Online Retail data (data/README.md): row
-// r is the cohort of month 2010-12 + r, cell k the distinct customers of
-// that cohort with an invoice in month cohort+k.
-var publishedOnlineRetail = [][]int64{
-	{948, 362, 317, 367, 341, 376, 360, 336, 336, 374, 354, 474, 260},
-	{421, 101, 119, 102, 138, 126, 110, 108, 131, 146, 155, 63},
-	{380, 94, 73, 106, 102, 94, 97, 107, 98, 119, 35},
-	{440, 84, 112, 96, 102, 78, 116, 105, 127, 39},
-	{299, 68, 66, 63, 62, 71, 69, 78, 25},
-	{279, 66, 48, 48, 60, 68, 74, 29},
-}
+// others published from the Online Retail log (internal/onlineretail).
+var publishedOnlineRetail = onlineretail.Published()
 
 // onlineRetailCustomers is the number of distinct customers in the log.
-const onlineRetailCustomers = 4372
+const onlineRetailCustomers = onlineretail.Customers
 
 // cohortJSON is the part of the cohort JSON (cohort.Table.MarshalJSON)
 // that the tests read.
@@ -70,4 +64,14 @@ func show(p *float64) string {
 		return "null"
 	}
 	return fmt.Sprint(*p)
+}
+
+// onlineRetailString returns the whole Online Retail CSV, for stdin.
+func onlineRetailString(t *testing.T) string {
+	t.Helper()
+	b, err := io.ReadAll(onlineretail.CSV())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
