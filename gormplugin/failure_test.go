@@ -3,7 +3,6 @@ package bitmapistplugin_test
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -74,54 +73,13 @@ func TestRedisStoppedMidTest(t *testing.T) {
 	})
 }
 
-// blackhole returns the address of a TCP server that accepts connections
-// and never answers, as a hung Redis does.
-func blackhole(t *testing.T) string {
-	t.Helper()
-	addr, _ := blackholeStop(t)
-	return addr
-}
-
-// blackholeStop is blackhole that also returns a function closing the
-// server and its connections (also done when t ends).
-func blackholeStop(t *testing.T) (string, func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	stop := func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}
-	t.Cleanup(stop)
-	return ln.Addr().String(), stop
-}
-
 // TestHungRedisDoesNotHoldTheWrite uses a Redis that accepts connections
 // and never answers, with client timeouts of an hour: the statement must
 // still return (or the test would hang), and the lost mark is reported
 // once the server goes away.
 func TestHungRedisDoesNotHoldTheWrite(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dc dbCase, _ testutil.Backend) {
-		addr, stop := blackholeStop(t)
+		addr, stop := testutil.SilentRedis(t)
 		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1,
 			DialTimeout: time.Hour, ReadTimeout: time.Hour, WriteTimeout: time.Hour})
 		t.Cleanup(func() { _ = rdb.Close() })
@@ -276,7 +234,7 @@ func TestQueueFlush(t *testing.T) {
 
 func TestFullQueueDropsAndReports(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dc dbCase, _ testutil.Backend) {
-		addr, stop := blackholeStop(t)
+		addr, stop := testutil.SilentRedis(t)
 		rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Hour, ReadTimeout: time.Hour})
 		t.Cleanup(func() { _ = rdb.Close() })
 		rec := &errRecorder{}
@@ -325,7 +283,7 @@ func TestFullQueueDropsAndReports(t *testing.T) {
 }
 
 func TestFlushHonoursContext(t *testing.T) {
-	addr, stop := blackholeStop(t)
+	addr, stop := testutil.SilentRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Hour, ReadTimeout: time.Hour})
 	t.Cleanup(func() { _ = rdb.Close() })
 	p := bitmapistplugin.New(rdb, bitmapistplugin.WithQueue(1), bitmapistplugin.WithTimeout(time.Second),

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,41 +38,10 @@ func TestAuthorize(t *testing.T) {
 	}
 }
 
-// silentRedis listens on loopback, accepts connections and never answers.
-func silentRedis(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln.Addr().String()
-}
-
 func TestTimeoutSlowRedis(t *testing.T) {
 	// go-redis would wait a minute per command (and retry); the page must
 	// answer when the dashboard's timeout passes.
-	rdb := redis.NewClient(&redis.Options{Addr: silentRedis(t), ReadTimeout: time.Minute, WriteTimeout: time.Minute, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: silentAddr(t), ReadTimeout: time.Minute, WriteTimeout: time.Minute, MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	c := bitmapist.New(rdb)
 	var mu sync.Mutex
@@ -223,4 +191,11 @@ func TestRunRecoversPanic(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "bug") || !errors.Is(logged, errPanic) {
 		t.Errorf("%d %s; logged %v", rec.Code, rec.Body, logged)
 	}
+}
+
+// silentAddr is the address of a Redis that accepts connections and never
+// answers.
+func silentAddr(t *testing.T) string {
+	addr, _ := testutil.SilentRedis(t)
+	return addr
 }
