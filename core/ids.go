@@ -3,6 +3,7 @@ package bitmapist
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -31,6 +32,7 @@ func (c *Client) streamIDs(ctx context.Context, key string) ([]uint64, error) {
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, c.wrapRead("ids", err)
 		}
+		ids = slices.Grow(ids, int(Bitmap(chunk).Count()))
 		ids = appendIDs(ids, chunk, uint64(from)*8)
 		if len(chunk) < idChunk {
 			return ids, nil
