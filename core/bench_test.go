@@ -54,7 +54,7 @@ func millionUsers(b *testing.B, be testutil.Backend, key string, seed uint64) bi
 	r := rand.New(rand.NewPCG(seed, seed))
 	bm := make(bitmapist.Bitmap, 2_000_000/8)
 	for bm.Count() < 1_000_000 {
-		bm = bm.Set(uint64(r.IntN(2_000_000)))
+		bm, _ = bm.Set(uint64(r.IntN(2_000_000)))
 	}
 	if err := be.Client.Set(context.Background(), key, []byte(bm), 0).Err(); err != nil {
 		b.Fatal(err)

@@ -32,14 +32,20 @@ func (b Bitmap) Has(id uint64) bool {
 	return i < uint64(len(b)) && b[i]&(0x80>>(id&7)) != 0
 }
 
-// Set sets bit id, growing b as SETBIT grows a string, and returns b.
-func (b Bitmap) Set(id uint64) Bitmap {
+// Set sets bit id, growing b as SETBIT grows a string, and returns b. An
+// id above MaxUserID returns b unchanged and an error wrapping
+// ErrInvalidUserID, as Redis SETBIT refuses such offsets (it would need
+// more than 512 MiB).
+func (b Bitmap) Set(id uint64) (Bitmap, error) {
+	if err := checkUserID(id); err != nil {
+		return b, err
+	}
 	i := int(id >> 3)
 	if i >= len(b) {
 		b = append(b, make([]byte, i+1-len(b))...)
 	}
 	b[i] |= 0x80 >> (id & 7)
-	return b
+	return b, nil
 }
 
 // IDs returns the set bits as ascending user ids.

@@ -1,6 +1,7 @@
 package bitmapist_test
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -26,7 +27,10 @@ func randomBitmap(r *rand.Rand, maxID int) (bitmapist.Bitmap, model) {
 	m := model{}
 	for range r.IntN(maxID/2 + 1) {
 		id := uint64(r.IntN(maxID))
-		b = b.Set(id)
+		var err error
+		if b, err = b.Set(id); err != nil {
+			panic(err)
+		}
 		m[id] = true
 	}
 	return b, m
@@ -95,7 +99,10 @@ func TestBitmapOperationsMatchModel(t *testing.T) {
 func TestBitmapLayoutIsRedis(t *testing.T) {
 	var b bitmapist.Bitmap
 	for _, id := range []uint64{2, 3, 5, 10, 11, 14} {
-		b = b.Set(id)
+		var err error
+		if b, err = b.Set(id); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if string(b) != "42" {
 		t.Fatalf("bitmap = %q, want \"42\"", b)
@@ -105,5 +112,14 @@ func TestBitmapLayoutIsRedis(t *testing.T) {
 	}
 	if got := bitmapist.Bitmap(nil).Not(); len(got) != 0 {
 		t.Errorf("NOT of empty = %v", got)
+	}
+}
+
+func TestBitmapSetRejectsIDsRedisRejects(t *testing.T) {
+	for _, id := range []uint64{bitmapist.MaxUserID + 1, 1 << 36, ^uint64(0)} {
+		b, err := bitmapist.Bitmap("x").Set(id)
+		if !errors.Is(err, bitmapist.ErrInvalidUserID) || string(b) != "x" {
+			t.Errorf("Set(%d) = %q, %v; want the bitmap unchanged and ErrInvalidUserID", id, b, err)
+		}
 	}
 }

@@ -22,6 +22,7 @@ type Client struct {
 	clock   func() time.Time
 	cluster bool
 	tmpTTL  time.Duration
+	noRedis bool // New was given no Redis: only keys and periods work
 }
 
 // Option configures a Client in New.
@@ -76,7 +77,9 @@ func WithTempTTL(d time.Duration) Option {
 }
 
 // New returns a Client on rdb, which may be a *redis.Client, a
-// *redis.ClusterClient or any other redis.UniversalClient. On a cluster
+// *redis.ClusterClient or any other redis.UniversalClient. A nil rdb gives
+// a client that builds keys and periods only; its Redis calls return
+// ErrNoRedis. On a cluster
 // client, multi-key work is split so that no CROSSSLOT error reaches the
 // caller.
 func New(rdb redis.UniversalClient, opts ...Option) *Client {
@@ -91,7 +94,31 @@ func New(rdb redis.UniversalClient, opts ...Option) *Client {
 		o(c)
 	}
 	_, c.cluster = rdb.(*redis.ClusterClient)
+	c.noRedis = isNil(rdb)
 	return c
+}
+
+// isNil reports whether rdb is nil or a nil pointer in an interface.
+func isNil(rdb redis.UniversalClient) bool {
+	switch v := rdb.(type) {
+	case nil:
+		return true
+	case *redis.Client:
+		return v == nil
+	case *redis.ClusterClient:
+		return v == nil
+	case *redis.Ring:
+		return v == nil
+	}
+	return false
+}
+
+// ready returns ErrNoRedis when the client was made without Redis.
+func (c *Client) ready() error {
+	if c == nil || c.noRedis {
+		return ErrNoRedis
+	}
+	return nil
 }
 
 // Redis returns the client that New was given.

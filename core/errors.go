@@ -3,6 +3,7 @@ package bitmapist
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Test for them with errors.Is; every error this package
@@ -18,6 +19,14 @@ var (
 	// ErrInvalidTimeGroup is returned by ParseTimeGroup and by functions
 	// given a TimeGroup value outside Hours..Years.
 	ErrInvalidTimeGroup = errors.New("bitmapist: invalid time group")
+	// ErrInvalidTime is returned for an event time whose year, in the
+	// client's location, is outside 1..9999 (the range of Python's datetime,
+	// and of keys both sides can read).
+	ErrInvalidTime = errors.New("bitmapist: invalid event time")
+	// ErrNoRedis is returned by every call that needs Redis on a Client (or
+	// IDMap) made without one: New(nil) gives a client that can only build
+	// keys and periods.
+	ErrNoRedis = errors.New("bitmapist: client has no Redis")
 	// ErrIDMapFull is returned when a string id map has handed out every
 	// offset it may (MaxUserID+1 by default) and is asked for a new one.
 	ErrIDMapFull = errors.New("bitmapist: id map is full")
@@ -38,6 +47,13 @@ func (e *MarkError) Error() string { return fmt.Sprintf("mark %d: %v", e.Index, 
 
 // Unwrap returns the cause.
 func (e *MarkError) Unwrap() error { return e.Err }
+
+func checkTime(t time.Time) error {
+	if y := t.Year(); y < 1 || y > 9999 {
+		return fmt.Errorf("%w: %s (year %d is outside 1..9999)", ErrInvalidTime, t.Format(time.RFC3339), y)
+	}
+	return nil
+}
 
 func checkUserID(id uint64) error {
 	if id > MaxUserID {

@@ -19,6 +19,9 @@ const scanCount = 1000
 // every master of a cluster. fn may be called from several goroutines on a
 // cluster; it must be safe for that.
 func (c *Client) scan(ctx context.Context, pattern string, fn func(ctx context.Context, rdb redis.Cmdable, keys []string) error) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	one := func(ctx context.Context, rdb redis.Cmdable) error {
 		var cursor uint64
 		for {

@@ -21,7 +21,7 @@ import (
 // with the client's prefix, so event listing and DeleteAll leave them alone;
 // delete them with (*IDMap).Delete.
 type IDMap struct {
-	rdb      redis.UniversalClient
+	c        *Client
 	fwd, rev string
 	limit    uint64 // how many offsets may be handed out
 }
@@ -33,7 +33,7 @@ const DefaultIDMap = "users"
 // "devices"), able to hand out offsets 0 .. MaxUserID.
 func (c *Client) IDMap(name string) *IDMap {
 	tag := "bitmapist_idmap:{" + c.prefix + name + "}"
-	return &IDMap{rdb: c.rdb, fwd: tag + ":fwd", rev: tag + ":rev", limit: MaxUserID + 1}
+	return &IDMap{c: c, fwd: tag + ":fwd", rev: tag + ":rev", limit: MaxUserID + 1}
 }
 
 // Users returns the id map called DefaultIDMap ("users"), the one that
@@ -96,12 +96,15 @@ func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
 	if len(strs) == 0 {
 		return []uint64{}, nil
 	}
+	if err := m.c.ready(); err != nil {
+		return nil, err
+	}
 	args := make([]any, 0, len(strs)+1)
 	args = append(args, m.limit)
 	for _, s := range strs {
 		args = append(args, s)
 	}
-	vals, err := assignScript.Run(ctx, m.rdb, []string{m.fwd, m.rev}, args...).Int64Slice()
+	vals, err := assignScript.Run(ctx, m.c.rdb, []string{m.fwd, m.rev}, args...).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("bitmapist: id map: %w", err)
 	}
@@ -118,7 +121,10 @@ func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
 // Lookup returns the offset of s without assigning one; ok is false when s
 // has none.
 func (m *IDMap) Lookup(ctx context.Context, s string) (id uint64, ok bool, err error) {
-	v, err := m.rdb.HGet(ctx, m.fwd, s).Uint64()
+	if err := m.c.ready(); err != nil {
+		return 0, false, err
+	}
+	v, err := m.c.rdb.HGet(ctx, m.fwd, s).Uint64()
 	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}
@@ -135,11 +141,14 @@ func (m *IDMap) Strings(ctx context.Context, ids []uint64) ([]string, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
+	if err := m.c.ready(); err != nil {
+		return nil, err
+	}
 	fields := make([]string, len(ids))
 	for i, id := range ids {
 		fields[i] = strconv.FormatUint(id, 10)
 	}
-	vals, err := m.rdb.HMGet(ctx, m.rev, fields...).Result()
+	vals, err := m.c.rdb.HMGet(ctx, m.rev, fields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("bitmapist: id map strings: %w", err)
 	}
@@ -153,7 +162,10 @@ func (m *IDMap) Strings(ctx context.Context, ids []uint64) ([]string, error) {
 
 // Len returns how many strings have an offset.
 func (m *IDMap) Len(ctx context.Context) (int64, error) {
-	n, err := m.rdb.HLen(ctx, m.fwd).Result()
+	if err := m.c.ready(); err != nil {
+		return 0, err
+	}
+	n, err := m.c.rdb.HLen(ctx, m.fwd).Result()
 	if err != nil {
 		return 0, fmt.Errorf("bitmapist: id map length: %w", err)
 	}
@@ -163,7 +175,10 @@ func (m *IDMap) Len(ctx context.Context) (int64, error) {
 // Delete removes the whole map. Bitmaps marked through it keep their bits,
 // which then belong to no string.
 func (m *IDMap) Delete(ctx context.Context) error {
-	if err := m.rdb.Del(ctx, m.fwd, m.rev).Err(); err != nil {
+	if err := m.c.ready(); err != nil {
+		return err
+	}
+	if err := m.c.rdb.Del(ctx, m.fwd, m.rev).Err(); err != nil {
 		return fmt.Errorf("bitmapist: id map delete: %w", err)
 	}
 	return nil

@@ -28,7 +28,8 @@ type markConfig struct {
 // At sets the time of the event (default: the client's clock). It is
 // converted to the client's location before its periods are chosen, so
 // 2021-01-01T00:30+02:00 lands in day 2020-12-31, hour 22 on a UTC client.
-// Python bitmapist's mark_event takes the same argument as `now`.
+// The zero time.Time means the clock. Python bitmapist's mark_event takes the
+// same argument as `now`.
 func At(t time.Time) MarkOption { return func(m *markConfig) { m.at = t } }
 
 // TrackHourly overrides WithTrackHourly for one call.
@@ -56,9 +57,9 @@ func (c *Client) markConfig(opts []MarkOption) markConfig {
 // pipeline on a cluster (where the keys live in different slots). Marking a
 // user twice in a period counts once.
 //
-// It returns an error wrapping ErrInvalidEventName or ErrInvalidUserID
-// (nothing written) for bad input, or the Redis error wrapped with the
-// event name.
+// It returns an error wrapping ErrInvalidEventName, ErrInvalidUserID or
+// ErrInvalidTime (nothing written) for bad input, ErrNoRedis for a client
+// made without Redis, or the Redis error wrapped with the event name.
 func (c *Client) MarkEvent(ctx context.Context, event string, userID uint64, opts ...MarkOption) error {
 	return c.setEvent(ctx, "mark", event, userID, 1, opts)
 }
@@ -101,6 +102,9 @@ func (c *Client) setUnique(ctx context.Context, verb, event string, userID uint6
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
+	if err := c.ready(); err != nil {
+		return err
+	}
 	if err := c.rdb.SetBit(ctx, c.UniqueKey(event), int64(userID), bit).Err(); err != nil {
 		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
 	}
@@ -115,6 +119,12 @@ func (c *Client) setEvent(ctx context.Context, verb, event string, userID uint64
 		return err
 	}
 	m := c.markConfig(opts)
+	if err := checkTime(m.at); err != nil {
+		return err
+	}
+	if err := c.ready(); err != nil {
+		return err
+	}
 	pipe := c.pipeline()
 	c.queueMark(ctx, pipe, make([]byte, 0, 64), event, int64(userID), bit, m)
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -169,8 +179,8 @@ const markEventsInFlight = 3
 // carries its own time).
 //
 // Every entry is validated first: if any is bad, MarkEvents returns a
-// *MarkError naming its index (wrapping ErrInvalidEventName or
-// ErrInvalidUserID) and writes nothing. Marks are then sent in pipelines of
+// *MarkError naming its index (wrapping ErrInvalidEventName,
+// ErrInvalidUserID or ErrInvalidTime) and writes nothing. Marks are then sent in pipelines of
 // MarkEventsBatchSize, each one MULTI/EXEC on a single Redis, so a batch
 // commits whole or not at all. Up to markEventsInFlight pipelines are in
 // flight at once (one when the batch holds an Unmark, to keep order). If
@@ -185,6 +195,14 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 		if err := checkUserID(marks[i].UserID); err != nil {
 			return &MarkError{Index: i, Err: err}
 		}
+		if !marks[i].Time.IsZero() {
+			if err := checkTime(marks[i].Time.In(c.loc)); err != nil {
+				return &MarkError{Index: i, Err: err}
+			}
+		}
+	}
+	if err := c.ready(); err != nil {
+		return err
 	}
 	base := c.markConfig(opts)
 	now := c.clock()

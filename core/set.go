@@ -2,7 +2,6 @@ package bitmapist
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -159,9 +158,6 @@ func AndNot(a, b Set) Set {
 	return &opSet{c: a.client(), e: &expr{op: opAndNot, args: []*expr{a.expr(), b.expr()}}}
 }
 
-// errNoClient is returned by sets built from nothing but nil sets.
-var errNoClient = errors.New("bitmapist: set has no client")
-
 // count evaluates e and returns its BITCOUNT.
 func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 	if err := e.firstErr(); err != nil {
@@ -170,8 +166,8 @@ func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 	switch {
 	case e.op == opEmpty:
 		return 0, nil
-	case c == nil:
-		return 0, errNoClient
+	case c.ready() != nil:
+		return 0, ErrNoRedis
 	case e.op == opKey:
 		n, err := c.rdb.BitCount(ctx, e.key, nil).Result()
 		return n, c.wrapRead("count", err)
@@ -195,7 +191,7 @@ func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 
 // hasEvents reports whether e has at least one set bit.
 func (c *Client) hasEvents(ctx context.Context, e *expr) (bool, error) {
-	if e.op == opKey && c != nil {
+	if e.op == opKey && c.ready() == nil {
 		pos, err := c.rdb.BitPos(ctx, e.key, 1).Result()
 		return pos >= 0, c.wrapRead("has events", err)
 	}
@@ -216,8 +212,8 @@ func (c *Client) has(ctx context.Context, e *expr, id uint64) (bool, error) {
 	if e.op == opEmpty {
 		return false, nil
 	}
-	if c == nil {
-		return false, errNoClient
+	if err := c.ready(); err != nil {
+		return false, err
 	}
 	keys := e.keys(map[string]bool{}, nil)
 	p := c.rdb.Pipeline()
@@ -287,8 +283,8 @@ func (c *Client) ids(ctx context.Context, e *expr) ([]uint64, error) {
 	switch {
 	case e.op == opEmpty:
 		return []uint64{}, nil
-	case c == nil:
-		return nil, errNoClient
+	case c.ready() != nil:
+		return nil, ErrNoRedis
 	case e.op == opKey:
 		return c.streamIDs(ctx, e.key)
 	case c.cluster:

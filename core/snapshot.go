@@ -41,6 +41,9 @@ func (c *Client) fetchKeys(ctx context.Context, keys []string) (*Snapshot, error
 	if len(keys) == 0 {
 		return snap, nil
 	}
+	if err := c.ready(); err != nil {
+		return nil, err
+	}
 	p := c.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(keys))
 	for i, k := range keys {
