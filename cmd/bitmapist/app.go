@@ -122,12 +122,13 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	root.SetFlagErrorFunc(flagError)
+	root.PersistentPreRunE = a.checkGlobalFlags
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.redisURL, "redis", redisDefault,
-		"Redis address: redis://host:port/db, rediss:// for TLS, or a comma-separated list of nodes for a Redis Cluster (env "+envRedisURL+")")
-	pf.BoolVar(&a.cluster, "cluster", false, "treat a single --redis address as a Redis Cluster seed node")
-	pf.StringVar(&a.prefix, "prefix", prefixDefault, "key prefix, as in Python bitmapist (env "+envPrefix+")")
+		"Redis address: redis://host:port/db, rediss:// for TLS, or a comma-separated list of nodes for a Redis Cluster (env "+envRedisURL+"; demo ignores the env and uses its embedded Redis unless --redis is given)")
+	pf.BoolVar(&a.cluster, "cluster", false, "treat a single --redis address as a Redis Cluster seed node (without it, a single address is asked INFO cluster and a cluster node is used as a seed all the same)")
+	pf.StringVar(&a.prefix, "prefix", prefixDefault, "key prefix, as in Python bitmapist (env "+envPrefix+"); not empty, no whitespace nor glob characters * ? [ ] \\")
 	pf.StringVar(&a.tz, "tz", "UTC", "time zone that hours, days, weeks and months are cut in (IANA name, e.g. Europe/Paris)")
 	root.AddCommand(
 		a.eventsCommand(),
@@ -169,6 +170,9 @@ func (a *app) open(ctx context.Context, extra ...bitmapist.Option) (*bitmapist.C
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		_ = rdb.Close()
 		return nil, nil, fmt.Errorf("cannot reach Redis at %s: %w", redactURL(a.redisURL), err)
+	}
+	if rdb, err = asClusterIfNode(pctx, rdb); err != nil {
+		return nil, nil, fmt.Errorf("cannot reach Redis Cluster at %s: %w", redactURL(a.redisURL), err)
 	}
 	opts := append([]bitmapist.Option{bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc)}, extra...)
 	return bitmapist.New(rdb, opts...), func() { _ = rdb.Close() }, nil

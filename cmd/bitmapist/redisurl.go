@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -48,19 +49,53 @@ func parseRedis(addr string, cluster bool) (redis.UniversalClient, error) {
 	if len(opts) == 1 && !cluster {
 		return redis.NewClient(opts[0]), nil
 	}
+	for i, o := range opts {
+		if o.DB != 0 {
+			return nil, fmt.Errorf("%w %q: a Redis Cluster has only database 0", errRedisURL, redactURL(parts[i]))
+		}
+	}
+	return clusterClient(opts), nil
+}
+
+// clusterClient returns a cluster client seeded with the addresses of
+// opts, with the user, password and TLS setting of the first.
+func clusterClient(opts []*redis.Options) *redis.ClusterClient {
 	first := opts[0]
 	co := &redis.ClusterOptions{
 		Username:  first.Username,
 		Password:  first.Password,
 		TLSConfig: first.TLSConfig,
 	}
-	for i, o := range opts {
-		if o.DB != 0 {
-			return nil, fmt.Errorf("%w %q: a Redis Cluster has only database 0", errRedisURL, redactURL(parts[i]))
-		}
+	for _, o := range opts {
 		co.Addrs = append(co.Addrs, o.Addr)
 	}
-	return redis.NewClusterClient(co), nil
+	return redis.NewClusterClient(co)
+}
+
+// asClusterIfNode returns rdb unchanged unless it is a single-node client
+// connected to a node of a Redis Cluster (INFO cluster says
+// cluster_enabled:1). Then it closes rdb and returns a cluster client
+// seeded with that node, pinged: a plain client on one node would see only
+// that node's keys (listing and deleting would silently miss the others)
+// and fail on keys of other slots. A server that does not answer INFO
+// cluster (miniredis, a renamed INFO) is taken as a single Redis.
+func asClusterIfNode(ctx context.Context, rdb redis.UniversalClient) (redis.UniversalClient, error) {
+	one, ok := rdb.(*redis.Client)
+	if !ok {
+		return rdb, nil
+	}
+	info, err := one.Info(ctx, "cluster").Result()
+	if err != nil || !strings.Contains(info, "cluster_enabled:1") {
+		return rdb, nil
+	}
+	o := one.Options()
+	_ = one.Close()
+	cc := clusterClient([]*redis.Options{o})
+	if err := cc.Ping(ctx).Err(); err != nil {
+		_ = cc.Close()
+		return nil, err
+	}
+	return cc, nil
 }
 
 // redactURL replaces the password of a Redis URL with "xxxxx", so that an
