@@ -4,12 +4,10 @@
 // its defect of marking at flush time, so that a rolled-back transaction
 // still recorded its events.
 //
-// Set-up is one call (plus Close at shutdown, to send the marks still
-// queued):
+// Set-up is one call:
 //
-//	plugin := bitmapistplugin.New(rdb)
-//	db.Use(plugin)
-//	defer plugin.Close()
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	db.Use(bitmapistplugin.New(rdb))
 //
 // and a model opts in by embedding bitmapist.Tracked:
 //
@@ -83,20 +81,33 @@
 //
 // # Sending and failures
 //
-// By default a commit only hands its marks to a bounded in-memory queue
-// (WithQueue, DefaultQueueSize batches) and a background goroutine sends
-// them, merging waiting batches into one round trip; commits never wait for
-// Redis. Call Flush to wait until what was queued is in Redis (tests,
-// jobs), and Close at shutdown to send the rest: a crash loses at most the
-// queued batches, in practice the marks of the last few milliseconds.
-// WithQueue(0) sends synchronously instead: marks are in Redis when the
-// statement or Commit returns, at the price of one Redis round trip per
-// commit.
+// By default marks are sent synchronously: right after a transaction's
+// commit succeeds, before db.Create (or Save, Updates, Delete, Commit,
+// db.Transaction) returns, in one attempt bounded by WithTimeout. A count
+// read right after the write includes it, and a short-lived program (a
+// job, a script, a CLI) that exits right after its writes loses nothing:
+// Flush and Close are not needed (they only wait for a send that overran
+// its timeout against a hung Redis, see below). The price is one Redis
+// round trip per commit (see docs/benchmarks.md).
+//
+// WithQueue(n) with n > 0 opts in to background sending instead: a commit
+// only hands its marks to a bounded in-memory queue of n batches and one
+// goroutine sends them, merging waiting batches into one round trip, so
+// commits never wait for Redis. Marks then reach Redis a moment after the
+// write returns: call Flush to wait until what was queued is in Redis
+// (tests, before reading counts), and Close before the program exits to
+// send the rest. A crash, or an exit without Close, loses the batches still
+// queued (at most n commits' worth of marks, in practice the last few
+// milliseconds); a full queue drops the batch and reports ErrQueueFull.
 //
 // Redis never fails a database write. Each send gets one attempt bounded
 // by WithTimeout (default 500 ms); marks that cannot be written (Redis down
 // or slow, queue full) are reported to the error handler (WithErrorHandler,
-// default log/slog) and counted by FailedMarks. Marks are sent with a
+// default log/slog) and counted by FailedMarks. A synchronous send that the
+// Redis client lets overrun its deadline (a server that accepts but does
+// not answer) holds its statement at most WithTimeout plus 10 ms; it then
+// finishes in the background, and Flush and Close wait for it. Marks are
+// sent with a
 // context that keeps the request's values but not its cancellation, so a
 // request cancelled after its commit does not lose them.
 package bitmapistplugin

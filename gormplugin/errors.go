@@ -12,9 +12,9 @@ var (
 	// Redis client nor WithClient.
 	ErrNoClient = errors.New("bitmapistplugin: no Redis client")
 	// ErrQueueFull is reported when the background queue (WithQueue) is
-	// full, or (with the queue turned off) too many sends that outlived
-	// their timeout are still running, and a batch of marks is dropped
-	// rather than slowing the write.
+	// full, or (when sending synchronously, the default) too many sends
+	// that outlived their timeout are still running, and a batch of marks
+	// is dropped rather than slowing the write.
 	ErrQueueFull = errors.New("bitmapistplugin: mark queue full")
 	// ErrUnsupportedKey is reported for a row whose primary key (or owner
 	// id) is neither an integer nor a string-like value, or is a negative

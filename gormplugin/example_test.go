@@ -17,8 +17,9 @@ import (
 // The whole set-up is three lines: a Redis client, db.Use, and a model
 // embedding bitmapist.Tracked. Every committed create, update and delete of
 // a User is then marked as user:created, user:updated or user:deleted.
-// Marks are sent in the background: Close (at shutdown) or Flush waits for
-// them.
+// Marks are sent when the commit succeeds, before Create (or Update,
+// Delete, Transaction) returns, so they can be counted at once: no Flush
+// or Close is needed. A rolled-back transaction marks nothing.
 func Example() {
 	mr, err := miniredis.Run() // stands in for a real Redis here
 	if err != nil {
@@ -31,10 +32,7 @@ func Example() {
 	}
 
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	plugin := bitmapistplugin.New(rdb)
-	if err := db.Use(plugin); err != nil { // GORM: user:created/updated/deleted
-		panic(err)
-	}
+	db.Use(bitmapistplugin.New(rdb))
 	type User struct {
 		ID   uint
 		Name string
@@ -54,17 +52,21 @@ func Example() {
 	})
 
 	ctx := context.Background()
-	if err := plugin.Flush(ctx); err != nil { // or plugin.Close() at shutdown
-		panic(err)
-	}
 	c := bitmapist.New(rdb)
-	today := time.Now()
 	for _, event := range []string{"user:created", "user:updated", "user:deleted"} {
-		ids, _ := c.Day(event, today).IDs(ctx)
-		fmt.Println(event, ids)
+		day := c.Day(event, time.Now())
+		n, err := day.Count(ctx)
+		if err != nil {
+			panic(err)
+		}
+		ids, err := day.IDs(ctx)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(event, n, ids)
 	}
 	// Output:
-	// user:created [1 2 3]
-	// user:updated [1]
-	// user:deleted [3]
+	// user:created 3 [1 2 3]
+	// user:updated 1 [1]
+	// user:deleted 1 [3]
 }

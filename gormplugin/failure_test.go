@@ -148,7 +148,7 @@ func TestCancelledRequestKeepsCommittedMarks(t *testing.T) {
 
 func TestRedisStoppedWithQueue(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
-		e := newEnv(t, dc, b, nil, bitmapistplugin.WithTimeout(200*time.Millisecond))
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithTimeout(200*time.Millisecond), bitmapistplugin.WithQueue(64))
 		b.Mini.Close()
 		t.Cleanup(func() {
 			if err := b.Mini.Restart(); err != nil {

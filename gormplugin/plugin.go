@@ -16,10 +16,6 @@ import (
 // the prefix of its callback names ("bitmapist:created", ...).
 const PluginName = "bitmapist"
 
-// DefaultQueueSize is how many commits' batches of marks may wait for the
-// background sender unless WithQueue says otherwise.
-const DefaultQueueSize = 8192
-
 // DefaultTimeout bounds one attempt to send a batch of marks to Redis
 // (the id map lookup for string keys plus the marks). WithTimeout changes it.
 const DefaultTimeout = 500 * time.Millisecond
@@ -45,7 +41,8 @@ type Plugin struct {
 	inflight chan struct{} // semaphore of unfinished synchronous sends
 	sends    inFlight      // unfinished synchronous sends
 
-	// Background sender (nil queue with WithQueue(0)).
+	// Background sender: only with WithQueue(n > 0); nil queue when
+	// sending synchronously (the default).
 	qmu    sync.RWMutex
 	queue  chan batch
 	closed bool
@@ -94,10 +91,10 @@ func WithErrorHandler(fn func(ctx context.Context, err error)) Option {
 // WithTimeout bounds each attempt to send one batch of marks to Redis
 // (default DefaultTimeout, 500 ms). A batch that fails or times out is not
 // retried: it is reported to the error handler and counted in FailedMarks.
-// With the queue turned off (WithQueue(0)) this, plus 10 ms, is the most a
-// Redis outage adds to a committing statement, even if the Redis client
-// overruns the deadline: the statement then moves on and the send finishes
-// in the background. d <= 0 keeps the default.
+// In the default synchronous mode this, plus 10 ms, is the most a Redis
+// outage adds to a committing statement, even if the Redis client overruns
+// the deadline: the statement then moves on and the send finishes in the
+// background (Flush and Close wait for it). d <= 0 keeps the default.
 func WithTimeout(d time.Duration) Option {
 	return func(p *Plugin) {
 		if d > 0 {
@@ -118,33 +115,39 @@ func WithIDMap(name string) Option {
 	}
 }
 
-// WithQueue sets how many commits' batches of marks may wait for the
-// background sender (default DefaultQueueSize). A commit only queues its
-// marks; one goroutine sends them, merging the batches waiting in the queue
-// into one Redis round trip (the error handler then gets the context of the
-// first of them). When the queue is full the batch is dropped, reported
-// with ErrQueueFull and counted, so a slow or dead Redis never slows the
-// database. Flush waits for what is queued; Close sends it and stops the
-// sender. A crash of the process loses the batches still queued: at most
-// size commits' worth of marks, in practice those of the last few
+// WithQueue turns on background sending, which is off by default: a
+// commit then only hands its marks to a bounded in-memory queue of size
+// commits' batches, and one goroutine sends them, merging the batches
+// waiting in the queue into one Redis round trip (the error handler then
+// gets the context of the first of them). Commits no longer wait for Redis,
+// but their marks reach it a moment later, so a count read right after
+// Create may not include them yet: call Flush to wait for what was queued,
+// and Close before the program exits, or the queued marks are lost. When
+// the queue is full the batch is dropped, reported with ErrQueueFull and
+// counted, so a slow or dead Redis never slows the database. A crash of
+// the process (or an exit without Close) loses the batches still queued:
+// at most size commits' worth of marks, in practice those of the last few
 // milliseconds (or of the last WithTimeout per batch while Redis hangs).
+// A size of a few thousand keeps up with tens of thousands of commits per
+// second (see docs/benchmarks.md).
 //
-// size <= 0 turns the queue off: each commit then sends its marks itself,
-// waiting at most WithTimeout, and marks are in Redis when the statement
-// (or Commit) returns.
+// size <= 0 keeps the default, synchronous sending: each commit sends its
+// marks itself right after the database commit, in one attempt bounded by
+// WithTimeout, so they are in Redis when the statement (or Commit) returns.
 func WithQueue(size int) Option { return func(p *Plugin) { p.queueSize = size } }
 
 // New returns a plugin marking through a bitmapist client on rdb (a
 // *redis.Client, *redis.ClusterClient or any redis.UniversalClient), or
 // through the client given by WithClient. Install it with db.Use(p) right
-// after gorm.Open, and call Close at shutdown: New starts the background
-// sender (unless WithQueue(0)), which Close flushes and stops.
+// after gorm.Open. By default marks are sent synchronously, right after
+// each commit and before the statement (or Commit) returns, so nothing
+// needs to be flushed or closed. With WithQueue(n > 0) New starts a
+// background sender, which Close flushes and stops: call Close at shutdown.
 func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 	p := &Plugin{
 		rdb:       rdb,
 		idMapName: bitmapist.DefaultIDMap,
 		timeout:   DefaultTimeout,
-		queueSize: DefaultQueueSize,
 		inflight:  make(chan struct{}, maxInFlight),
 		onError: func(ctx context.Context, err error) {
 			slog.Default().ErrorContext(ctx, "bitmapist: marks not recorded", "err", err)
@@ -202,9 +205,12 @@ func (p *Plugin) Initialize(db *gorm.DB) error {
 }
 
 // Flush waits until the marks handed over before the call have been sent
-// (or have failed): the batches queued for the background sender, and
-// synchronous sends still running after their statement moved on (see
-// WithTimeout). It returns ctx's error if ctx ends first.
+// (or have failed): the batches queued for the background sender
+// (WithQueue), and synchronous sends still running after their statement
+// moved on (see WithTimeout). In the default synchronous mode marks are in
+// Redis when their statement returns, so Flush returns at once unless such
+// an overrunning send is still running. It returns ctx's error if ctx ends
+// first.
 func (p *Plugin) Flush(ctx context.Context) error {
 	p.qmu.RLock()
 	if p.queue == nil || p.closed {
@@ -227,11 +233,13 @@ func (p *Plugin) Flush(ctx context.Context) error {
 	return p.sends.wait(ctx)
 }
 
-// Close sends the marks still queued, stops the background
-// sender and waits for sends that outlived their statement's wait (see
-// WithTimeout); marks of later commits are then sent synchronously. It
-// does not close the Redis client. It always returns nil and may be called
-// more than once.
+// Close sends the marks still queued (WithQueue), stops the background
+// sender and waits for synchronous sends that outlived their statement's
+// wait (see WithTimeout); marks of later commits are then sent
+// synchronously. In the default synchronous mode there is nothing to send
+// and Close only waits for such overrunning sends; calling it is optional.
+// It does not close the Redis client. It always returns nil and may be
+// called more than once.
 func (p *Plugin) Close() error {
 	p.qmu.Lock()
 	if p.queue != nil && !p.closed {
