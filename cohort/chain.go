@@ -15,9 +15,13 @@ import (
 // caller's list). The result is a description (bitmapist.Set); it reads
 // Redis only when asked (Count, IDs, or Client.Fetch).
 //
-// It returns an error wrapping ErrInvalidQuery for a bad event name, an
-// invalid operator or an invalid time group.
+// It returns ErrNilClient for a nil c, and an error wrapping
+// ErrInvalidQuery for a bad event name (CheckEventName), an invalid
+// operator, more than MaxAdditional steps or an invalid time group.
 func Chain(c *bitmapist.Client, base string, steps []Step, g bitmapist.TimeGroup, t time.Time) (bitmapist.Set, error) {
+	if c == nil {
+		return nil, ErrNilClient
+	}
 	q := Query{Primary: base, Secondary: base, Additional: steps, TimeGroup: g, Rows: 1, Cols: 1}
 	if err := q.validate(); err != nil {
 		return nil, err

@@ -112,7 +112,7 @@ func TestChainInvalid(t *testing.T) {
 	}{
 		{"", nil, bitmapist.Days},
 		{"a", []cohort.Step{{Event: "b", Op: 2}}, bitmapist.Days},
-		{"a", []cohort.Step{{Event: "b c"}}, bitmapist.Days},
+		{"a", []cohort.Step{{Event: "b\x00c"}}, bitmapist.Days},
 		{"a", nil, -1},
 	} {
 		if _, err := cohort.Chain(c, tc.base, tc.steps, tc.g, time.Now()); !errors.Is(err, cohort.ErrInvalidQuery) {

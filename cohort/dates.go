@@ -87,12 +87,12 @@ func (d DatesQuery) Query() Query {
 // has no value.
 //
 // Like Get it reads every bitmap once in one pipelined round trip and
-// leaves nothing behind. Errors: a *QueryError wrapping ErrInvalidQuery
-// naming the DatesQuery field, before any Redis work; otherwise the Redis
-// error, wrapped.
+// leaves nothing behind. Errors: ErrNilClient for a nil c; a *QueryError
+// wrapping ErrInvalidQuery naming the DatesQuery field, before any Redis
+// work; otherwise the Redis error, wrapped.
 func DatesData(ctx context.Context, c *bitmapist.Client, d DatesQuery) (*Table, error) {
 	if c == nil {
-		return nil, errNilClient
+		return nil, ErrNilClient
 	}
 	if d.TimeGroup != bitmapist.Years && (d.NumResults < 1 || d.NumResults > MaxRows) {
 		return nil, queryErr("NumResults", "%d is not in 1..%d", d.NumResults, MaxRows)
@@ -130,13 +130,18 @@ func datesField(f string) string {
 // cell 0, ..., cell Cols-1], where date is Dates[i] (time.Time), the size
 // an int64 and each cell a float64 in the table's unit (percent when
 // AsPercent, else count) or "" for a cell without value. It returns nil for
-// an index out of range.
+// an index out of range or a nil table (a missing date is the zero
+// time, a missing total 0).
 func (t *Table) DatesRow(i int) []any {
-	if i < 0 || i >= len(t.Cells) {
+	if t == nil || i < 0 || i >= len(t.Cells) {
 		return nil
 	}
+	var date time.Time
+	if i < len(t.Dates) {
+		date = t.Dates[i]
+	}
 	row := make([]any, 0, 2+len(t.Cells[i]))
-	row = append(row, t.Dates[i], t.Totals[i])
+	row = append(row, date, t.total(i))
 	for j := range t.Cells[i] {
 		if v, ok := t.Value(i, j); ok {
 			row = append(row, v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,9 +150,9 @@ func TestDatesDataInvalid(t *testing.T) {
 		{"NumOfRows", func(d *cohort.DatesQuery) { d.NumOfRows = -1 }},
 		{"NumOfRows", func(d *cohort.DatesQuery) { d.NumOfRows = cohort.MaxCols }},
 		{"Select1", func(d *cohort.DatesQuery) { d.Select1 = "" }},
-		{"Select1b", func(d *cohort.DatesQuery) { d.Select1b = "x y" }},
+		{"Select1b", func(d *cohort.DatesQuery) { d.Select1b = "x\ny" }},
 		{"Select2", func(d *cohort.DatesQuery) { d.Select2 = "bitop_x" }},
-		{"Select2b", func(d *cohort.DatesQuery) { d.Select2b = "x?" }},
+		{"Select2b", func(d *cohort.DatesQuery) { d.Select2b = strings.Repeat("x", bitmapist.MaxEventNameLen+1) }},
 		{"TimeGroup", func(d *cohort.DatesQuery) { d.TimeGroup = 7 }},
 	} {
 		d := ok
@@ -165,7 +166,7 @@ func TestDatesDataInvalid(t *testing.T) {
 	if rt, cmds := rec.reset(); rt != 0 {
 		t.Errorf("invalid queries sent %d round trips: %v", rt, cmds)
 	}
-	if _, err := cohort.DatesData(context.Background(), nil, ok); err == nil {
-		t.Error("nil client: no error")
+	if _, err := cohort.DatesData(context.Background(), nil, ok); !errors.Is(err, cohort.ErrNilClient) {
+		t.Errorf("nil client: error %v, want ErrNilClient", err)
 	}
 }

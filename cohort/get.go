@@ -2,15 +2,11 @@ package cohort
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
-
-// errNilClient is returned when Get or DatesData is given no client.
-var errNilClient = errors.New("cohort: nil bitmapist client")
 
 // Get computes the cohort table that q describes, with the semantics of
 // flask-bitmapist's get_cohort (reference §4) and the extensions described
@@ -33,11 +29,12 @@ var errNilClient = errors.New("cohort: nil bitmapist client")
 // references, it is not a snapshot of one instant: marks made while it
 // runs may or may not be counted. q is not modified.
 //
-// Errors: a *QueryError wrapping ErrInvalidQuery for a bad query (before
-// any Redis work); otherwise the Redis error, wrapped.
+// Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
+// for a bad query (before any Redis work); otherwise the Redis error,
+// wrapped.
 func Get(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 	if c == nil {
-		return nil, errNilClient
+		return nil, ErrNilClient
 	}
 	if err := q.validate(); err != nil {
 		return nil, err

@@ -360,8 +360,8 @@ func TestGetInvalidQuery(t *testing.T) {
 		{"Cols", func(q *cohort.Query) { q.Cols = 0 }, nil},
 		{"Cols", func(q *cohort.Query) { q.Cols = cohort.MaxCols + 1 }, nil},
 		{"Primary", func(q *cohort.Query) { q.Primary = "" }, bitmapist.ErrInvalidEventName},
-		{"PrimaryAnd", func(q *cohort.Query) { q.PrimaryAnd = "a b" }, bitmapist.ErrInvalidEventName},
-		{"Secondary", func(q *cohort.Query) { q.Secondary = "x*" }, bitmapist.ErrInvalidEventName},
+		{"PrimaryAnd", func(q *cohort.Query) { q.PrimaryAnd = "a\tb" }, bitmapist.ErrInvalidEventName},
+		{"Secondary", func(q *cohort.Query) { q.Secondary = "x\xff" }, bitmapist.ErrInvalidEventName},
 		{"Additional[1]", func(q *cohort.Query) { q.Additional = []cohort.Step{{Event: "c"}, {Event: "d", Op: 7}} }, nil},
 		{"Additional[0]", func(q *cohort.Query) { q.Additional = []cohort.Step{{Event: ""}} }, bitmapist.ErrInvalidEventName},
 		{"TimeGroup", func(q *cohort.Query) { q.TimeGroup = 9 }, bitmapist.ErrInvalidTimeGroup},
@@ -388,8 +388,8 @@ func TestGetInvalidQuery(t *testing.T) {
 	if _, err := cohort.Get(context.Background(), c, q); err != nil {
 		t.Errorf("MaxRows × MaxCols: %v", err)
 	}
-	if _, err := cohort.Get(context.Background(), nil, ok); err == nil {
-		t.Error("nil client: no error")
+	if _, err := cohort.Get(context.Background(), nil, ok); !errors.Is(err, cohort.ErrNilClient) {
+		t.Errorf("nil client: error %v, want ErrNilClient", err)
 	}
 }
 

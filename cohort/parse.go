@@ -27,6 +27,7 @@ const (
 //	secondary_event | secondary    Secondary (required)
 //	additional                     additional events in order, each
 //	                               "and:<event>" or "or:<event>"
+//	                               (at most MaxAdditional)
 //	additional_event + additional_op
 //	                               the same as two parallel lists (form
 //	                               rows): event i is joined by op i
@@ -40,12 +41,22 @@ const (
 //	start                          Start, same forms
 //	as_percent, with_replacement, first_time, on_or_after, blank_empty,
 //	include_future                 booleans: 1/0, true/false, on/off,
-//	                               yes/no; absent or empty means false
+//	                               yes/no (default false)
+//
+// Values are trimmed of surrounding white space, event names included.
+// An empty value is the same as an absent parameter, as an HTML form
+// sends a field left blank: time_group= means days, num_rows= means 10,
+// now= means the client's clock, as_percent= means false, and an empty
+// primary_event is missing. The dashboard (package web) and the CLI both
+// read their parameters through ParseQuery, so they follow the same rule.
+// Of a parameter given more than once the first value counts (except the
+// additional events, which are lists).
 //
 // Unknown parameters are ignored. A bad value returns a *QueryError
 // wrapping ErrInvalidQuery whose Field is the parameter name. The bounds
-// and event names are checked too, so a Query it returns passes Get's
-// validation.
+// (MaxRows, MaxCols, MaxAdditional, MaxBitmaps) and event names
+// (CheckEventName: at most bitmapist.MaxEventNameLen bytes) are checked
+// too, so a Query it returns passes Get's validation.
 func ParseQuery(v url.Values) (Query, error) { return ParseQueryIn(v, time.UTC) }
 
 // ParseQueryIn is ParseQuery reading dates and times given without a zone
@@ -57,14 +68,11 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 	}
 	q := Query{
 		Primary:    first(v, "primary_event", "primary"),
-		PrimaryAnd: v.Get("primary_and"),
+		PrimaryAnd: first(v, "primary_and"),
 		Secondary:  first(v, "secondary_event", "secondary"),
 		TimeGroup:  DefaultTimeGroup,
 		Rows:       DefaultRows,
 		Cols:       DefaultCols,
-	}
-	fieldErr := func(field string, err error) error {
-		return &QueryError{Field: field, Msg: err.Error(), Err: err}
 	}
 	if q.Primary == "" {
 		return Query{}, queryErr("primary_event", "is required")
@@ -79,10 +87,11 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 	}
 	q.Additional = steps
 
-	if s := v.Get("time_group"); s != "" {
+	if s := first(v, "time_group"); s != "" {
 		g, err := bitmapist.ParseTimeGroup(s)
 		if err != nil {
-			return Query{}, fieldErr("time_group", err)
+			return Query{}, &QueryError{Field: "time_group", Err: err,
+				Msg: quoteShort(s) + " is not hours, days, weeks, months or years"}
 		}
 		q.TimeGroup = g
 	}
@@ -97,7 +106,7 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 		}
 		i, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || i < 1 || i > n.max {
-			return Query{}, queryErr(n.names[0], "%q is not a whole number in 1..%d", s, n.max)
+			return Query{}, queryErr(n.names[0], "%s is not a whole number in 1..%d", quoteShort(s), n.max)
 		}
 		*n.dst = i
 	}
@@ -105,10 +114,10 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 		dst  *time.Time
 		name string
 	}{{&q.Now, "now"}, {&q.Start, "start"}} {
-		if s := v.Get(t.name); s != "" {
+		if s := first(v, t.name); s != "" {
 			tm, err := parseTime(s, loc)
 			if err != nil {
-				return Query{}, queryErr(t.name, "%q is not RFC 3339, 2006-01-02T15:04 or 2006-01-02", s)
+				return Query{}, queryErr(t.name, "%s is not RFC 3339, 2006-01-02T15:04 or 2006-01-02", quoteShort(s))
 			}
 			*t.dst = tm
 		}
@@ -123,7 +132,7 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 	} {
 		on, err := parseBool(v.Get(b.name))
 		if err != nil {
-			return Query{}, queryErr(b.name, "%q is not a boolean", v.Get(b.name))
+			return Query{}, queryErr(b.name, "%s is not a boolean", quoteShort(v.Get(b.name)))
 		}
 		*b.dst = on
 	}
@@ -144,6 +153,10 @@ func parseSteps(v url.Values) ([]Step, error) {
 	switch {
 	case len(packed) > 0 && (len(events) > 0 || len(ops) > 0):
 		return nil, queryErr("additional", "give either additional or additional_event/additional_op, not both")
+	case len(packed) > MaxAdditional:
+		return nil, queryErr("additional", "%d additional events, more than %d", len(packed), MaxAdditional)
+	case len(events) > MaxAdditional:
+		return nil, queryErr("additional_event", "%d additional events, more than %d", len(events), MaxAdditional)
 	case len(events) != len(ops):
 		return nil, queryErr("additional_op", "%d ops for %d additional_event values", len(ops), len(events))
 	}
@@ -151,20 +164,20 @@ func parseSteps(v url.Values) ([]Step, error) {
 	for i, s := range packed {
 		opText, event, ok := strings.Cut(s, ":")
 		if !ok {
-			return nil, queryErr("additional", "%q is not and:<event> or or:<event>", s)
+			return nil, queryErr("additional", "%s is not and:<event> or or:<event>", quoteShort(s))
 		}
 		op, err := ParseOp(opText)
 		if err != nil {
-			return nil, queryErr("additional", "%q (value %d): op is not and or or", s, i)
+			return nil, queryErr("additional", "%s (value %d): op is not and or or", quoteShort(s), i)
 		}
-		steps = append(steps, Step{Event: event, Op: op})
+		steps = append(steps, Step{Event: strings.TrimSpace(event), Op: op})
 	}
 	for i, e := range events {
 		op, err := ParseOp(ops[i])
 		if err != nil {
-			return nil, queryErr("additional_op", "%q (value %d) is not and or or", ops[i], i)
+			return nil, queryErr("additional_op", "%s (value %d) is not and or or", quoteShort(ops[i]), i)
 		}
-		steps = append(steps, Step{Event: e, Op: op})
+		steps = append(steps, Step{Event: strings.TrimSpace(e), Op: op})
 	}
 	return steps, nil
 }

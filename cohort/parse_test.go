@@ -82,8 +82,8 @@ func TestParseQueryErrors(t *testing.T) {
 		{base + "&additional=and:c&additional_event=d&additional_op=and", "additional"},
 		{base + "&additional_event=d", "additional_op"},
 		{base + "&additional_event=d&additional_op=nand", "additional_op"},
-		{base + "&additional=and:bad%20name", "additional[0]"},
-		{"primary_event=a%2Ab&secondary_event=b", "primary_event"},
+		{base + "&additional=and:bad%0Aname", "additional[0]"},
+		{"primary_event=a%00b&secondary_event=b", "primary_event"},
 		{base + "&primary_and=bitop_x", "primary_and"},
 	} {
 		v, err := url.ParseQuery(tc.in)

@@ -4,26 +4,53 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
-// Limits on the size of a table. A query outside them is rejected with
-// ErrInvalidQuery before any Redis work (the references have no bound).
+// Limits on the work a query may ask for. A query outside them is rejected
+// with a *QueryError wrapping ErrInvalidQuery before any Redis work (the
+// references have no bound: a request with thousands of additional events
+// would make them, and would make Get, read millions of bitmaps).
 const (
 	// MaxRows is the largest number of rows (cohort periods) of a table.
 	MaxRows = 400
 	// MaxCols is the largest number of columns (offsets) of a table.
 	MaxCols = 400
+	// MaxAdditional is the largest number of additional events
+	// (Query.Additional steps) of a query.
+	MaxAdditional = 20
+	// MaxBitmaps is the largest number of Redis bitmaps (keys) a table may
+	// read, counted before any Redis work as
+	// k × (Rows × e1 + (Rows+Cols-1) × e2), where k is 12 for Years (a
+	// year is the OR of its 12 month bitmaps) and 1 otherwise, e1 is 1, or
+	// 2 with PrimaryAnd, and e2 the number of distinct return events
+	// (Secondary and the additional ones). Without additional events no
+	// table within MaxRows × MaxCols reaches it (at most 19,188 bitmaps),
+	// so it only limits additional events on long tables: 400 × 400 daily
+	// tables may have MaxAdditional events, yearly ones fewer. FirstTime's
+	// history (one bitmap per stored month before row 0, plus days and
+	// hours) is not counted.
+	MaxBitmaps = 20_000
 )
 
 // ErrInvalidQuery is wrapped by every error about a bad query or bad query
 // parameters: an unknown operator, a bad event name, an invalid time
-// group, rows or columns out of bounds. Such errors are *QueryError values,
-// returned before any Redis work.
+// group, rows, columns or additional events out of bounds. Such errors are
+// *QueryError values, returned before any Redis work.
 var ErrInvalidQuery = errors.New("cohort: invalid query")
+
+// ErrNilClient is returned by Get, DatesData and Chain when given a nil
+// *bitmapist.Client.
+var ErrNilClient = errors.New("cohort: nil bitmapist client")
+
+// ErrNilTable is returned by (*Table).WriteCSV when the table is nil.
+var ErrNilTable = errors.New("cohort: nil table")
 
 // QueryError reports which field of a Query (Go field name, e.g. "Rows") or
 // which request parameter (e.g. "num_rows", from ParseQuery) is wrong. It
@@ -35,14 +62,19 @@ type QueryError struct {
 	Err   error  // the underlying error, or nil
 }
 
-// Error returns "cohort: invalid query: <Field>: <Msg>".
+// Error returns "cohort: invalid query: <Field>: <Msg>" ("cohort: invalid
+// query" for a nil *QueryError).
 func (e *QueryError) Error() string {
+	if e == nil {
+		return ErrInvalidQuery.Error()
+	}
 	return ErrInvalidQuery.Error() + ": " + e.Field + ": " + e.Msg
 }
 
-// Unwrap returns ErrInvalidQuery and the cause, if any.
+// Unwrap returns ErrInvalidQuery and the cause, if any (only
+// ErrInvalidQuery for a nil *QueryError).
 func (e *QueryError) Unwrap() []error {
-	if e.Err == nil {
+	if e == nil || e.Err == nil {
 		return []error{ErrInvalidQuery}
 	}
 	return []error{ErrInvalidQuery, e.Err}
@@ -99,8 +131,12 @@ func (o Op) MarshalText() ([]byte, error) {
 	return []byte(o.String()), nil
 }
 
-// UnmarshalText parses text with ParseOp.
+// UnmarshalText parses text with ParseOp. A nil o returns an error
+// wrapping ErrInvalidQuery.
 func (o *Op) UnmarshalText(text []byte) error {
+	if o == nil {
+		return queryErr("op", "cannot decode into a nil *Op")
+	}
 	v, err := ParseOp(string(text))
 	if err != nil {
 		return err
@@ -141,7 +177,8 @@ type Query struct {
 	// of Or merge: "S and B or C and D" is S AND (B OR C) AND D, and
 	// "S or B and C" is (S OR B) AND C. get_dates_data's select2b is one
 	// And step. Unlike the reference, the list is never modified, so every
-	// cell keeps its Or events.
+	// cell keeps its Or events. At most MaxAdditional steps, and the table
+	// may read at most MaxBitmaps bitmaps.
 	Additional []Step `json:"additional_events,omitempty"`
 	// TimeGroup is the length of a period: bitmapist.Hours, Days, Weeks
 	// (ISO weeks: Monday to Sunday, labelled with the ISO year, so
@@ -205,12 +242,17 @@ type Query struct {
 }
 
 // validate checks q without touching Redis and returns a *QueryError.
+// Event names are checked with CheckEventName (the rule for reading, looser
+// than bitmapist.ValidateEventName's for writing).
 func (q *Query) validate() error {
 	event := func(field, name string) error {
-		if err := bitmapist.ValidateEventName(name); err != nil {
+		if err := CheckEventName(name); err != nil {
 			return &QueryError{Field: field, Msg: err.Error(), Err: err}
 		}
 		return nil
+	}
+	if len(q.Additional) > MaxAdditional {
+		return queryErr("Additional", "%d additional events, more than %d", len(q.Additional), MaxAdditional)
 	}
 	if err := event("Primary", q.Primary); err != nil {
 		return err
@@ -242,7 +284,72 @@ func (q *Query) validate() error {
 	if q.Cols < 1 || q.Cols > MaxCols {
 		return queryErr("Cols", "%d is not in 1..%d", q.Cols, MaxCols)
 	}
+	if n := q.bitmaps(); n > MaxBitmaps {
+		return queryErr("Additional", "%d additional events over %d %s read %d bitmaps, more than %d: ask for fewer events, rows or columns",
+			len(q.Additional), q.Rows+q.Cols-1, q.TimeGroup, n, MaxBitmaps)
+	}
 	return nil
+}
+
+// bitmaps returns the number of bitmaps the table of a valid q reads at
+// most (see MaxBitmaps).
+func (q *Query) bitmaps() int {
+	perPeriod := 1
+	if q.TimeGroup == bitmapist.Years {
+		perPeriod = 12
+	}
+	primary := 1
+	if q.PrimaryAnd != "" {
+		primary = 2
+	}
+	events := map[string]struct{}{q.Secondary: {}}
+	for _, s := range q.Additional {
+		events[s.Event] = struct{}{}
+	}
+	return perPeriod * (q.Rows*primary + (q.Rows+q.Cols-1)*len(events))
+}
+
+// CheckEventName returns nil for an event name a query may read, or an
+// error wrapping bitmapist.ErrInvalidEventName. The rule: 1 to
+// bitmapist.MaxEventNameLen bytes of valid UTF-8 without control
+// characters, not starting with "bitop_" (Python bitmapist's temporary
+// operation keys, never events).
+//
+// It is looser than bitmapist.ValidateEventName, the rule for names that
+// are written: Python bitmapist accepts any event name, so data it wrote
+// may hold names with spaces or glob characters ("signed up", "plan[pro]")
+// that bitmapist.Client.EventNames lists and that a cohort must be able to
+// read (a table reads exact keys, and the first-time history's SCAN
+// escapes glob characters). Names longer than MaxEventNameLen bytes cannot
+// be queried: the bound keeps a request from making the server build and
+// send keys of any length.
+func CheckEventName(event string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: %s %s", bitmapist.ErrInvalidEventName, quoteShort(event), why)
+	}
+	switch {
+	case event == "":
+		return bad("is empty")
+	case len(event) > bitmapist.MaxEventNameLen:
+		return bad(fmt.Sprintf("is %d bytes long, more than %d", len(event), bitmapist.MaxEventNameLen))
+	case !utf8.ValidString(event):
+		return bad("is not valid UTF-8")
+	case strings.HasPrefix(event, "bitop_"):
+		return bad("starts with bitop_, reserved for temporary keys")
+	case strings.ContainsFunc(event, unicode.IsControl):
+		return bad("contains a control character")
+	}
+	return nil
+}
+
+// quoteShort quotes s (Go syntax), cut to its first 40 bytes, so that an
+// error message never repeats a long input in full.
+func quoteShort(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:n]) + "..."
 }
 
 // normalized returns a copy of q with its defaults applied (Now, times in

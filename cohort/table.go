@@ -53,11 +53,16 @@ type Table struct {
 	Averages []Average
 }
 
+// Every method of Table is safe on a nil *Table and on a table whose
+// slices do not match Query.Rows and Query.Cols (a zero Table, or one
+// built or decoded by hand): they read only the indexes that exist, and
+// treat a missing value as no value (a missing total as 0).
+
 // RowLabel returns the label of row i's period (bitmapist's
 // TimeGroup.Label: "2024-12-30", "2025-W01", "2024-12"...), or "" for an
-// index out of range.
+// index out of range or a nil table.
 func (t *Table) RowLabel(i int) string {
-	if i < 0 || i >= len(t.Dates) {
+	if t == nil || i < 0 || i >= len(t.Dates) {
 		return ""
 	}
 	return t.Query.TimeGroup.Label(t.Dates[i])
@@ -66,10 +71,10 @@ func (t *Table) RowLabel(i int) string {
 // ColumnLabel returns the heading of column j as flask-bitmapist's heatmap
 // writes it: "< 1" for column 0, then "+ 1 days", "+ 2 days"... with the
 // plural time group name ("+ 1 weeks", "+ 3 months"). It returns "" for an
-// index out of range.
+// index out of range (0..Query.Cols-1) or a nil table.
 func (t *Table) ColumnLabel(j int) string {
 	switch {
-	case j < 0 || j >= t.Query.Cols:
+	case j < 0 || j >= t.cols():
 		return ""
 	case j == 0:
 		return "< 1"
@@ -79,9 +84,9 @@ func (t *Table) ColumnLabel(j int) string {
 
 // Value returns cell (i, j) in the table's unit: a percentage of the row's
 // cohort (0..100) when Query.AsPercent, else the count; ok is false when
-// the cell has no value or the indexes are out of range.
+// the cell has no value, the indexes are out of range or t is nil.
 func (t *Table) Value(i, j int) (v float64, ok bool) {
-	if i < 0 || i >= len(t.Cells) || j < 0 || j >= len(t.Cells[i]) || !t.Cells[i][j].Valid {
+	if t == nil || i < 0 || i >= len(t.Cells) || j < 0 || j >= len(t.Cells[i]) || !t.Cells[i][j].Valid {
 		return 0, false
 	}
 	c := t.Cells[i][j]
@@ -91,12 +96,28 @@ func (t *Table) Value(i, j int) (v float64, ok bool) {
 	return float64(c.Count), true
 }
 
+// cols returns Query.Cols, 0 for a nil table or a negative value.
+func (t *Table) cols() int {
+	if t == nil {
+		return 0
+	}
+	return max(0, t.Query.Cols)
+}
+
+// total returns Totals[i], 0 when there is none.
+func (t *Table) total(i int) int64 {
+	if t == nil || i < 0 || i >= len(t.Totals) {
+		return 0
+	}
+	return t.Totals[i]
+}
+
 // average returns column j's average in the table's unit.
 func (t *Table) average(j int) (float64, bool) {
-	a := t.Averages[j]
-	if !a.Valid {
+	if t == nil || j < 0 || j >= len(t.Averages) || !t.Averages[j].Valid {
 		return 0, false
 	}
+	a := t.Averages[j]
 	if t.Query.AsPercent {
 		return a.Fraction * 100, true
 	}
@@ -133,12 +154,17 @@ type tableJSON struct {
 //	            null for a column without valid cell
 //	time_group  "hours", "days", "weeks", "months" or "years"
 //	as_percent, num_rows, num_cols
+//
+// A nil table encodes as null, as encoding/json encodes a nil pointer.
 func (t *Table) MarshalJSON() ([]byte, error) {
+	if t == nil {
+		return []byte("null"), nil
+	}
 	out := tableJSON{
 		Cohort:    make([][]*float64, len(t.Cells)),
 		Dates:     make([]string, len(t.Dates)),
 		Labels:    make([]string, len(t.Dates)),
-		Columns:   make([]string, t.Query.Cols),
+		Columns:   make([]string, t.cols()),
 		RowTotals: t.Totals,
 		ColTotals: t.ColTotals,
 		Averages:  make([]*float64, len(t.Averages)),
