@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -72,6 +73,43 @@ func (f *cohortFlags) values(primary, secondary string, loc *time.Location) (url
 	return v, nil
 }
 
+// queryFlags maps the fields of a *cohort.QueryError (the request
+// parameters of cohort.ParseQuery, or the Query fields of cohort.Get) to
+// the command's flags and arguments.
+var queryFlags = map[string]string{
+	"primary_event": "PRIMARY", "Primary": "PRIMARY",
+	"secondary_event": "SECONDARY", "Secondary": "SECONDARY",
+	"primary_and": "--primary-and", "PrimaryAnd": "--primary-and",
+	"additional": "--additional", "additional_op": "--additional", "Additional": "--additional",
+	"time_group": "--group", "TimeGroup": "--group",
+	"num_rows": "--rows", "Rows": "--rows",
+	"num_cols": "--cols", "Cols": "--cols",
+	"now": "--now", "Now": "--now",
+	"start": "--start", "Start": "--start",
+	"with_replacement": "--with-replacement", "first_time": "--first-time",
+	"on_or_after": "--on-or-after", "as_percent": "--percent",
+	"blank_empty": "--blank-empty", "include_future": "--include-future",
+}
+
+// queryFlagError returns err with the field of a *cohort.QueryError named
+// by its flag ("--rows: ..." rather than "num_rows: ..."), as a
+// *usageError; other errors are returned as they are.
+func queryFlagError(err error) error {
+	var qe *cohort.QueryError
+	if !errors.As(err, &qe) {
+		return err
+	}
+	field := qe.Field
+	if i := strings.IndexByte(field, '['); i > 0 {
+		field = field[:i] // "additional[2]"
+	}
+	name, ok := queryFlags[field]
+	if !ok {
+		name = qe.Field
+	}
+	return &usageError{err: fmt.Errorf("%s: %s", name, qe.Msg)}
+}
+
 // cohortCommand builds "cohort": cohort.Get from the shell, every
 // cohort.Query field as a flag, printed as text, JSON or CSV.
 func (a *app) cohortCommand() *cobra.Command {
@@ -107,6 +145,11 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			if f.json && f.csv {
 				return usagef("give at most one of --json and --csv")
 			}
+			for _, n := range []string{"now", "start"} {
+				if v, _ := cmd.Flags().GetString(n); cmd.Flags().Changed(n) && strings.TrimSpace(v) == "" {
+					return usagef("--%s: empty value", n)
+				}
+			}
 			primary, secondary := args[0], args[0]
 			if len(args) == 2 {
 				secondary = args[1]
@@ -121,7 +164,7 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			}
 			q, err := cohort.ParseQueryIn(v, loc)
 			if err != nil {
-				return &usageError{err: err}
+				return queryFlagError(err)
 			}
 			c, done, err := a.open(ctx)
 			if err != nil {
@@ -130,7 +173,7 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			defer done()
 			t, err := cohort.Get(ctx, c, q)
 			if err != nil {
-				return err
+				return queryFlagError(err)
 			}
 			switch {
 			case f.json:

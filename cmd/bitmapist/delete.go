@@ -42,7 +42,7 @@ bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
 			}
 			for _, ev := range args {
 				if err := bitmapist.ValidateEventName(ev); err != nil {
-					return &usageError{err: err}
+					return eventNameError(ev, err)
 				}
 			}
 			c, done, err := a.open(ctx)

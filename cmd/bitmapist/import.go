@@ -2,6 +2,7 @@ package main
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -37,11 +38,17 @@ func (a *app) importCommand() *cobra.Command {
 time. The first line is the header; columns are chosen by name. The event is
 either a column (--event-col) or one fixed name for every row (--event).
 
-Every row is checked before anything is written. A bad row (wrong column count,
+Each row is checked before it is written. A bad row (wrong column count,
 missing or malformed id, id out of range 0..4294967295, missing or malformed
-time, bad event name) is rejected and reported with its line number and reason;
-the other rows go on. Rows are sent in batches, pipelined. FILE "-" reads stdin;
-a FILE ending in .gz is decompressed.
+time, a year outside 1..9999, bad event name) is rejected and reported with its
+line number and reason; the other rows go on. Rows are sent in batches,
+pipelined. FILE "-" reads stdin; a FILE ending in .gz is decompressed.
+
+With --fail-on-reject the whole input is checked first (stdin is copied to a
+temporary file for that) and nothing is written if any row is rejected; exit
+status 1. Only a string id map that fills up while writing can still reject
+rows after the first write (reported, exit status 1). The --rejects file is
+created before anything is written.
 
 The summary (rows, users, events, rejected rows) goes to stdout; the progress
 bar to stderr, only when stderr is a terminal and --quiet is not given.`,
@@ -56,21 +63,17 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if delim == `\t` {
-				delim = "\t"
+			if err := checkImportFlags(cmd, &cfg, delim, show); err != nil {
+				return err
 			}
-			r, n := utf8.DecodeRuneInString(delim)
-			if n != len(delim) || r == utf8.RuneError {
-				return usagef("--delimiter %q: want one character", delim)
-			}
-			cfg.Comma = r
 			if err := cfg.check(); err != nil {
 				return err
 			}
 			var (
-				raw  io.Reader = a.stdin
-				size int64     = -1
-				name           = "stdin"
+				src  *os.File // the file, or a copy of stdin for --fail-on-reject
+				in   io.Reader
+				size int64 = -1
+				name       = "stdin"
 			)
 			if args[0] != "-" {
 				f, err := os.Open(args[0])
@@ -81,7 +84,20 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 				if st, err := f.Stat(); err == nil {
 					size = st.Size()
 				}
-				raw, name = f, args[0]
+				src, in, name = f, f, args[0]
+			} else {
+				in = a.stdin
+			}
+			// The rejects file is created before anything is written, so
+			// that a bad path fails the run with Redis untouched.
+			var rejectsFile *os.File
+			if rejects != "" {
+				f, err := os.Create(rejects)
+				if err != nil {
+					return fmt.Errorf("--rejects: %w", err)
+				}
+				defer f.Close()
+				rejectsFile = f
 			}
 			c, done, err := a.open(ctx)
 			if err != nil {
@@ -89,30 +105,71 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 			}
 			defer done()
 
-			// The bar counts the bytes of the file itself, compressed or not.
-			bar := a.newBar(size, "importing "+name, quiet, true)
-			if bar != nil {
-				raw = io.TeeReader(raw, bar)
-			}
-			in := raw
-			if strings.HasSuffix(name, ".gz") {
-				zr, err := gzip.NewReader(raw)
-				if err != nil {
-					return fmt.Errorf("%s: %w", name, err)
+			// pass reads the whole input once with cfg (from the start of
+			// src when there is one).
+			pass := func(desc string, cfg importConfig) (*importSummary, error) {
+				raw := in
+				if src != nil {
+					if _, err := src.Seek(0, io.SeekStart); err != nil {
+						return nil, err
+					}
+					raw = src
 				}
-				defer zr.Close()
-				in = zr
+				// The bar counts the bytes of the file itself, compressed or not.
+				bar := a.newBar(size, desc+" "+name, quiet, true)
+				if bar != nil {
+					raw = io.TeeReader(raw, bar)
+				}
+				r := raw
+				if strings.HasSuffix(name, ".gz") {
+					zr, err := gzip.NewReader(raw)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", name, err)
+					}
+					defer zr.Close()
+					r = zr
+				}
+				sum, err := importCSV(ctx, c, r, cfg)
+				if bar != nil {
+					_ = bar.Finish()
+					fmt.Fprintln(a.stderr)
+				}
+				return sum, err
 			}
-			sum, err := importCSV(ctx, c, in, cfg)
-			if bar != nil {
-				_ = bar.Finish()
-				fmt.Fprintln(a.stderr)
+
+			if failRejs {
+				// Check every row first; write nothing if any is rejected.
+				if src == nil {
+					tmp, err := spool(ctx, a.stdin)
+					if err != nil {
+						return err
+					}
+					defer os.Remove(tmp.Name())
+					defer tmp.Close()
+					src = tmp
+				}
+				check := cfg
+				check.CheckOnly = true
+				sum, err := pass("checking", check)
+				if err != nil {
+					return err
+				}
+				if len(sum.Rejected) > 0 {
+					a.printCheckSummary(name, sum, show)
+					if rejectsFile != nil {
+						if err := writeRejects(rejectsFile, sum.Rejected); err != nil {
+							return fmt.Errorf("--rejects: %w", err)
+						}
+					}
+					return fmt.Errorf("%d rows rejected (--fail-on-reject): nothing written", len(sum.Rejected))
+				}
 			}
+			sum, err := pass("importing", cfg)
 			if sum != nil {
 				a.printImportSummary(name, sum, show)
-				if rejects != "" {
-					if werr := writeRejects(rejects, sum.Rejected); werr != nil && err == nil {
-						err = werr
+				if rejectsFile != nil {
+					if werr := writeRejects(rejectsFile, sum.Rejected); werr != nil && err == nil {
+						err = fmt.Errorf("--rejects: %w", werr)
 					}
 				}
 			}
@@ -120,7 +177,8 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 				return err
 			}
 			if failRejs && len(sum.Rejected) > 0 {
-				return fmt.Errorf("%d rows rejected (--fail-on-reject)", len(sum.Rejected))
+				// Only rows the check cannot foresee: a full id map.
+				return fmt.Errorf("%d rows rejected while writing (--fail-on-reject)", len(sum.Rejected))
 			}
 			return nil
 		},
@@ -133,15 +191,72 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 	f.StringVar(&cfg.TimeFormat, "time-format", "2006-01-02", "Go time layout of the time column, or rfc3339, unix (seconds), unixms; zone-less times are read in --tz")
 	f.BoolVar(&cfg.StringIDs, "string-ids", false, "user ids are strings (UUIDs, hashes, e-mails), mapped to dense integers through the id map")
 	f.StringVar(&cfg.IDMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --string-ids)")
-	f.IntVar(&cfg.Batch, "batch", 10000, "rows per pipelined batch")
+	f.IntVar(&cfg.Batch, "batch", 10000, "rows per pipelined batch (1 or more)")
 	f.StringVar(&delim, "delimiter", ",", `field delimiter (one character; \t for tab)`)
 	f.BoolVar(&cfg.Hourly, "hourly", false, "also write hour bitmaps (TRACK_HOURLY)")
 	f.BoolVar(&cfg.Unique, "unique", false, "also write unique bitmaps (TRACK_UNIQUE)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	f.IntVar(&show, "show-rejected", shownRejects, "list at most this many rejected rows in the summary (-1: all)")
 	f.StringVar(&rejects, "rejects", "", "write every rejected row (line,reason,detail) to this CSV file")
-	f.BoolVar(&failRejs, "fail-on-reject", false, "exit with status 1 when any row was rejected")
+	f.BoolVar(&failRejs, "fail-on-reject", false, "check every row first and write nothing (exit status 1) when any row is rejected")
 	return cmd
+}
+
+// checkImportFlags checks the import flags that cfg.check does not (it
+// fills in defaults for zero values, for callers other than the command)
+// and sets cfg.Comma from the --delimiter value delim. Errors are
+// *usageError values.
+func checkImportFlags(cmd *cobra.Command, cfg *importConfig, delim string, show int) error {
+	if delim == `\t` {
+		delim = "\t"
+	}
+	r, n := utf8.DecodeRuneInString(delim)
+	if n != len(delim) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
+		return usagef("--delimiter %s: want one character (not a quote or a line break)", quoteClip(delim))
+	}
+	cfg.Comma = r
+	switch {
+	case cfg.Batch < 1:
+		return usagef("--batch %d: want 1 or more rows per batch", cfg.Batch)
+	case show < -1:
+		return usagef("--show-rejected %d: want -1 (all), 0 (none) or a positive number", show)
+	case strings.TrimSpace(cfg.TimeFormat) == "":
+		return usagef("--time-format: empty value")
+	case strings.TrimSpace(cfg.IDMap) == "":
+		return usagef("--id-map: empty value")
+	case cmd.Flags().Changed("id-map") && !cfg.StringIDs:
+		return usagef("--id-map works only with --string-ids")
+	}
+	return nil
+}
+
+// spool copies r to a new temporary file and returns it; the caller
+// removes it.
+func spool(ctx context.Context, r io.Reader) (*os.File, error) {
+	tmp, err := os.CreateTemp("", "bitmapist-import-*.csv")
+	if err != nil {
+		return nil, fmt.Errorf("copy stdin for --fail-on-reject: %w", err)
+	}
+	if _, err := io.Copy(tmp, ctxReader{ctx, r}); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("copy stdin for --fail-on-reject: %w", err)
+	}
+	return tmp, nil
+}
+
+// ctxReader is a reader that fails with ctx's error once ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+// Read reads from the wrapped reader unless the context has ended.
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // isTerminal reports whether w is a terminal (a character device).
@@ -175,6 +290,14 @@ func (a *app) newBar(max int64, desc string, quiet, bytes bool) *progressbar.Pro
 	return progressbar.NewOptions64(max, opts...)
 }
 
+// printCheckSummary writes the summary of a check pass (--fail-on-reject)
+// that rejected rows to stdout.
+func (a *app) printCheckSummary(name string, s *importSummary, show int) {
+	fmt.Fprintf(a.stdout, "checked %s: nothing written (--fail-on-reject)\n", name)
+	fmt.Fprintf(a.stdout, "  rows:     %d read, %d good, %d rejected\n", s.Rows, s.Checked, len(s.Rejected))
+	a.printRejected(s.Rejected, show)
+}
+
 // printImportSummary writes the summary of one import to stdout.
 func (a *app) printImportSummary(name string, s *importSummary, show int) {
 	w := a.stdout
@@ -194,11 +317,18 @@ func (a *app) printImportSummary(name string, s *importSummary, show int) {
 	if !s.First.IsZero() {
 		fmt.Fprintf(w, "  times:    %s .. %s\n", s.First.Format("2006-01-02 15:04:05"), s.Last.Format("2006-01-02 15:04:05"))
 	}
-	if len(s.Rejected) == 0 {
+	a.printRejected(s.Rejected, show)
+}
+
+// printRejected writes the count of rejected rows per reason and the first
+// show of them (all for -1) to stdout.
+func (a *app) printRejected(rejected []rejectedRow, show int) {
+	w := a.stdout
+	if len(rejected) == 0 {
 		return
 	}
 	byReason := map[string]int{}
-	for _, r := range s.Rejected {
+	for _, r := range rejected {
 		byReason[r.Reason]++
 	}
 	reasons := make([]string, 0, len(byReason))
@@ -209,16 +339,16 @@ func (a *app) printImportSummary(name string, s *importSummary, show int) {
 	for i, r := range reasons {
 		reasons[i] = fmt.Sprintf("%s: %d", r, byReason[r])
 	}
-	fmt.Fprintf(w, "  rejected: %d (%s)\n", len(s.Rejected), strings.Join(reasons, ", "))
-	n := len(s.Rejected)
+	fmt.Fprintf(w, "  rejected: %d (%s)\n", len(rejected), strings.Join(reasons, ", "))
+	n := len(rejected)
 	if show >= 0 && show < n {
 		n = show
 	}
-	for _, r := range s.Rejected[:n] {
+	for _, r := range rejected[:n] {
 		fmt.Fprintf(w, "    %s\n", r)
 	}
-	if n < len(s.Rejected) {
-		fmt.Fprintf(w, "    ... %d more (--show-rejected -1 lists them all, --rejects FILE writes them)\n", len(s.Rejected)-n)
+	if n < len(rejected) {
+		fmt.Fprintf(w, "    ... %d more (--show-rejected -1 lists them all, --rejects FILE writes them)\n", len(rejected)-n)
 	}
 }
 
@@ -230,10 +360,15 @@ func orNone(s string) string {
 	return s
 }
 
-// writeRejects writes rows as CSV (line,reason,detail) to path.
-func writeRejects(path string, rows []rejectedRow) error {
-	f, err := os.Create(path)
-	if err != nil {
+// writeRejects writes rows as CSV (line,reason,detail) to f, from its
+// start, and closes it.
+func writeRejects(f *os.File, rows []rejectedRow) error {
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
 		return err
 	}
 	var b strings.Builder

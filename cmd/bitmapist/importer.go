@@ -28,6 +28,7 @@ type importConfig struct {
 	Comma      rune   // field delimiter (default ',')
 	Hourly     bool   // also write hour bitmaps
 	Unique     bool   // also write unique bitmaps
+	CheckOnly  bool   // check every row, write nothing (Marked stays 0)
 }
 
 // check fills in the defaults of cfg and returns a *usageError when the
@@ -51,7 +52,7 @@ func (cfg *importConfig) check() error {
 	}
 	if cfg.Event != "" {
 		if err := bitmapist.ValidateEventName(cfg.Event); err != nil {
-			return &usageError{err: err}
+			return eventNameError(cfg.Event, err)
 		}
 	}
 	_, err := timeParser(cfg.TimeFormat, time.UTC)
@@ -89,6 +90,7 @@ func (r rejectedRow) String() string {
 type importSummary struct {
 	Rows     int            // data rows read (the header is not a row)
 	Marked   int            // rows marked
+	Checked  int            // with CheckOnly: rows that passed the checks
 	Rejected []rejectedRow  // rows not marked, in file order
 	Users    int            // distinct user ids among marked rows
 	Events   map[string]int // marked rows per event name
@@ -96,7 +98,8 @@ type importSummary struct {
 	Last     time.Time      // latest time marked (zero if none)
 }
 
-// errImportHeader is wrapped when the header lacks a named column.
+// errImportHeader is wrapped when the header cannot be read, lacks a
+// named column or names it twice.
 var errImportHeader = errors.New("CSV header")
 
 // importCSV marks every valid row of the CSV event log r through c, in
@@ -104,8 +107,13 @@ var errImportHeader = errors.New("CSV header")
 // row is checked first; a bad row is recorded in the summary's Rejected
 // with its line number and reason, and the other rows go on.
 //
+// With cfg.CheckOnly every row is checked the same way but nothing is
+// written (string ids are not mapped): the summary lists the rejected rows
+// and Checked counts the rows that would be written.
+//
 // It returns an error (and the summary so far) only when the input cannot
-// be read as a whole (no header, a named column missing) or Redis fails.
+// be read as a whole (no header; a *usageError when a named column is
+// missing, appears twice, or two flags name the same column) or Redis fails.
 func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg importConfig) (*importSummary, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -133,31 +141,24 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 		return nil, fmt.Errorf("%w: %v", errImportHeader, err)
 	}
 	header = slices.Clone(header)
-	col := func(name, flag string) (int, error) {
-		for i, h := range header {
-			if strings.TrimSpace(h) == name {
-				return i, nil
-			}
-		}
-		for i, h := range header {
-			if strings.EqualFold(strings.TrimSpace(h), name) {
-				return i, nil
-			}
-		}
-		return 0, fmt.Errorf("%w: no column %q (%s); the columns are %s", errImportHeader, name, flag, strings.Join(header, ", "))
-	}
-	ui, err := col(cfg.UserCol, "--user-col")
+	ui, err := headerColumn(header, cfg.UserCol, "--user-col")
 	if err != nil {
 		return nil, err
 	}
-	ti, err := col(cfg.TimeCol, "--time-col")
+	ti, err := headerColumn(header, cfg.TimeCol, "--time-col")
 	if err != nil {
 		return nil, err
+	}
+	if ti == ui {
+		return nil, &usageError{err: fmt.Errorf("%w: --user-col and --time-col both name column %d (%s)", errImportHeader, ui+1, quoteClip(header[ui]))}
 	}
 	ei := -1
 	if cfg.EventCol != "" {
-		if ei, err = col(cfg.EventCol, "--event-col"); err != nil {
+		if ei, err = headerColumn(header, cfg.EventCol, "--event-col"); err != nil {
 			return nil, err
+		}
+		if ei == ui || ei == ti {
+			return nil, &usageError{err: fmt.Errorf("%w: --event-col names column %d (%s), already the user or time column", errImportHeader, ei+1, quoteClip(header[ei]))}
 		}
 	}
 
@@ -195,7 +196,7 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 				continue
 			}
 			if err := bitmapist.ValidateEventName(row.event); err != nil {
-				imp.reject(line, reasonBadEvent, strings.TrimPrefix(err.Error(), bitmapist.ErrInvalidEventName.Error()+": "))
+				imp.reject(line, reasonBadEvent, eventNameWhy(row.event, err))
 				continue
 			}
 		}
@@ -233,6 +234,33 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 	return sum, nil
 }
 
+// headerColumn returns the index of the column of header named name (the
+// exact name, else the only one equal to it ignoring case), or a
+// *usageError wrapping errImportHeader when there is none or more than one.
+// flag is the flag that gave name, for the message.
+func headerColumn(header []string, name, flag string) (int, error) {
+	for _, fold := range []bool{false, true} {
+		var found []int
+		for i, h := range header {
+			h = strings.TrimSpace(h)
+			if h == name || (fold && strings.EqualFold(h, name)) {
+				found = append(found, i)
+			}
+		}
+		switch {
+		case len(found) == 1:
+			return found[0], nil
+		case len(found) > 1:
+			return 0, &usageError{err: fmt.Errorf("%w: %s %s matches columns %d and %d: rename one of them", errImportHeader, flag, quoteClip(name), found[0]+1, found[1]+1)}
+		}
+	}
+	names := make([]string, len(header))
+	for i, h := range header {
+		names[i] = clip(h)
+	}
+	return 0, &usageError{err: fmt.Errorf("%w: no column %s (%s); the columns are %s", errImportHeader, quoteClip(name), flag, clip(strings.Join(names, ", ")))}
+}
+
 // parseUserID parses an integer user id into *id, or says why it cannot.
 func parseUserID(s string, id *uint64) (reason, detail string, ok bool) {
 	v, err := strconv.ParseUint(s, 10, 64)
@@ -245,20 +273,40 @@ func parseUserID(s string, id *uint64) (reason, detail string, ok bool) {
 	}
 	var ne *strconv.NumError
 	if err == nil || (errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange)) {
-		return reasonIDRange, fmt.Sprintf("%s is above %d", s, uint64(bitmapist.MaxUserID)), false
+		return reasonIDRange, fmt.Sprintf("%s is above %d", clip(s), uint64(bitmapist.MaxUserID)), false
 	}
-	return reasonBadID, fmt.Sprintf("%q is not an integer (use --string-ids for string ids)", s), false
+	return reasonBadID, fmt.Sprintf("%s is not an integer (use --string-ids for string ids)", quoteClip(s)), false
 }
 
 // timeParser returns a function that parses the time column in format,
-// reading zone-less times in loc.
+// reading zone-less times in loc. A time whose year in loc is outside
+// 1..9999 is an error (bitmapist.ErrInvalidTime: such keys cannot be listed
+// or deleted, and Python cannot read them).
 func timeParser(format string, loc *time.Location) (func(string) (time.Time, error), error) {
+	parse, err := rawTimeParser(format, loc)
+	if err != nil {
+		return nil, err
+	}
+	return func(s string) (time.Time, error) {
+		t, err := parse(s)
+		if err != nil {
+			return t, err
+		}
+		if err := checkYear(t, loc); err != nil {
+			return time.Time{}, fmt.Errorf("%s: %s", quoteClip(s), strings.TrimPrefix(err.Error(), bitmapist.ErrInvalidTime.Error()+": "))
+		}
+		return t, nil
+	}, nil
+}
+
+// rawTimeParser is timeParser without the year check.
+func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, error), error) {
 	switch strings.ToLower(format) {
 	case "rfc3339":
 		return func(s string) (time.Time, error) {
 			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
-				return t, fmt.Errorf("%q is not an RFC 3339 time", s)
+				return t, fmt.Errorf("%s is not an RFC 3339 time", quoteClip(s))
 			}
 			return t, nil
 		}, nil
@@ -267,7 +315,7 @@ func timeParser(format string, loc *time.Location) (func(string) (time.Time, err
 		return func(s string) (time.Time, error) {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				return time.Time{}, fmt.Errorf("%q is not a Unix time (%s)", s, format)
+				return time.Time{}, fmt.Errorf("%s is not a Unix time (%s)", quoteClip(s), format)
 			}
 			if ms {
 				return time.UnixMilli(n).In(loc), nil
@@ -277,12 +325,12 @@ func timeParser(format string, loc *time.Location) (func(string) (time.Time, err
 	}
 	probe := time.Date(2024, 12, 30, 5, 10, 0, 0, time.UTC).Format(format)
 	if _, err := time.Parse(format, probe); err != nil || probe == format {
-		return nil, usagef("--time-format %q is not a Go time layout (like 2006-01-02 or 2006-01-02 15:04:05) nor rfc3339, unix, unixms", format)
+		return nil, usagef("--time-format %s is not a Go time layout (like 2006-01-02 or 2006-01-02 15:04:05) nor rfc3339, unix, unixms", quoteClip(format))
 	}
 	return func(s string) (time.Time, error) {
 		t, err := time.ParseInLocation(format, s, loc)
 		if err != nil {
-			return t, fmt.Errorf("%q does not match %s", s, format)
+			return t, fmt.Errorf("%s does not match %s", quoteClip(s), format)
 		}
 		return t, nil
 	}, nil
@@ -319,6 +367,11 @@ func (b *batchImporter) flush(ctx context.Context) error {
 		return nil
 	}
 	rows := b.rows
+	if b.cfg.CheckOnly {
+		b.sum.Checked += len(rows)
+		b.rows = b.rows[:0]
+		return nil
+	}
 	if b.cfg.StringIDs {
 		var err error
 		if rows, err = b.mapIDs(ctx, rows); err != nil {
@@ -384,7 +437,7 @@ func (b *batchImporter) mapIDs(ctx context.Context, rows []pendingRow) ([]pendin
 		for _, r := range rows {
 			i := index[r.user]
 			if full[i] {
-				b.reject(r.line, reasonIDMapFull, fmt.Sprintf("no offset left in id map %q for %q", b.cfg.IDMap, r.user))
+				b.reject(r.line, reasonIDMapFull, fmt.Sprintf("no offset left in id map %q for %s", b.cfg.IDMap, quoteClip(r.user)))
 				continue
 			}
 			r.id = ids[i]

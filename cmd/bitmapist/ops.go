@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func (s *selection) set(c *bitmapist.Client, events []string) (bitmapist.Set, er
 	sets := make([]bitmapist.Set, len(events))
 	for i, ev := range events {
 		if err := bitmapist.ValidateEventName(ev); err != nil {
-			return nil, &usageError{err: err}
+			return nil, eventNameError(ev, err)
 		}
 		sets[i] = c.Events(ev, g, at)
 	}
@@ -67,7 +68,7 @@ func (s *selection) set(c *bitmapist.Client, events []string) (bitmapist.Set, er
 		}
 		return bitmapist.AndNot(sets[0], bitmapist.Or(sets[1:]...)), nil
 	}
-	return nil, usagef("--op %q: want and, or, xor or andnot", s.op)
+	return nil, usagef("--op %s: want and, or, xor or andnot", quoteClip(s.op))
 }
 
 // eventsCommand builds "events": EventNames from the shell.
@@ -154,7 +155,10 @@ func (a *app) idsCommand() *cobra.Command {
 		Short: "List the ids of the users who did EVENT in one period, one per line",
 		Long: `List the ids of the users who did EVENT in the period of --group that contains
 --at, ascending, one per line. With --strings, print the string ids that
-"import --string-ids" or MarkEventString mapped to them.`,
+"import --string-ids" or MarkEventString mapped to them; an id that the id map
+(--id-map) has no string for is printed as "#<id>" (e.g. "#17") and counted in
+a warning on stderr, and when none of the ids has a string the command fails
+(exit 1) naming the id map: most likely --id-map is wrong.`,
 		Example: `  bitmapist ids --group months --at 2011-01 customer:purchased
   bitmapist ids --group days --at 2016-05-01 --strings newPlayer`,
 		Args: cobra.MinimumNArgs(1),
@@ -162,6 +166,16 @@ func (a *app) idsCommand() *cobra.Command {
 			ctx := cmd.Context()
 			if err := sel.check(args); err != nil {
 				return err
+			}
+			if limit < 0 {
+				return usagef("--limit %d: want 0 (all) or a positive number of ids", limit)
+			}
+			if !strs {
+				for _, name := range []string{"with-offsets", "id-map"} {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s works only with --strings", name)
+					}
+				}
 			}
 			c, done, err := a.open(ctx)
 			if err != nil {
@@ -189,6 +203,20 @@ func (a *app) idsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			unmapped := 0
+			for i, n := range names {
+				if n == "" {
+					// Strings gives "" for an offset without a string.
+					names[i] = "#" + strconv.FormatUint(ids[i], 10)
+					unmapped++
+				}
+			}
+			if unmapped > 0 && unmapped == len(ids) {
+				return fmt.Errorf("none of the %d ids has a string in id map %q (is --id-map right? without --strings the integer ids are printed)", len(ids), idMap)
+			}
+			if unmapped > 0 {
+				fmt.Fprintf(a.stderr, "bitmapist: warning: %d of %d ids have no string in id map %q; printed as #<id>\n", unmapped, len(ids), idMap)
+			}
 			for i, n := range names {
 				if withNum {
 					fmt.Fprintf(a.stdout, "%d\t%s\n", ids[i], n)
@@ -205,6 +233,7 @@ func (a *app) idsCommand() *cobra.Command {
 	f.StringVar(&idMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --strings)")
 	f.BoolVar(&withNum, "with-offsets", false, "with --strings, print \"<id>\\t<string>\"")
 	f.IntVar(&limit, "limit", 0, "print at most this many ids (0: all)")
+	cmd.Flags().Lookup("strings").Usage = "print the string ids of the id map instead of the integer ids (\"#<id>\" for an id without a string)"
 	return cmd
 }
 
@@ -234,13 +263,16 @@ bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
 			ctx := cmd.Context()
 			event, user := args[0], args[1]
 			if err := bitmapist.ValidateEventName(event); err != nil {
-				return &usageError{err: err}
+				return eventNameError(event, err)
 			}
 			var id uint64
 			if !stringID {
+				if cmd.Flags().Changed("id-map") {
+					return usagef("--id-map works only with --string-id")
+				}
 				v, err := strconv.ParseUint(user, 10, 64)
 				if err != nil || v > bitmapist.MaxUserID {
-					return usagef("user id %q: want an integer 0..%d (or --string-id)", user, uint64(bitmapist.MaxUserID))
+					return usagef("user id %s: want an integer 0..%d (or --string-id)", quoteClip(user), uint64(bitmapist.MaxUserID))
 				}
 				id = v
 			}
@@ -268,6 +300,9 @@ bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
 				err, verb = c.UnmarkEvent(ctx, event, id, opts...), "unmarked"
 			} else {
 				err = c.MarkEvent(ctx, event, id, opts...)
+			}
+			if errors.Is(err, bitmapist.ErrInvalidTime) {
+				return &usageError{err: fmt.Errorf("--at: %w", err)}
 			}
 			if err != nil {
 				return err

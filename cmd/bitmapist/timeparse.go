@@ -20,16 +20,24 @@ var timeLayouts = []string{
 
 // parseTime parses a point in time given on the command line: "now", an
 // RFC 3339 time, or a date and time without zone ("2024-12-30",
-// "2024-12-30 05:10", "2024-12", "2024"), which is read in loc.
+// "2024-12-30 05:10", "2024-12", "2024"), which is read in loc. An empty
+// string is an error, and so is a time whose year in loc is outside
+// 1..9999 (wrapping bitmapist.ErrInvalidTime).
 func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || strings.EqualFold(s, "now") {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("empty time: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024")
+	}
+	if strings.EqualFold(s, "now") {
 		return now.In(loc), nil
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			if err := checkYear(t, loc); err != nil {
+				return time.Time{}, fmt.Errorf("time %s: %w", quoteClip(s), err)
+			}
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("time %q: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024", s)
+	return time.Time{}, fmt.Errorf("time %s: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024", quoteClip(s))
 }
