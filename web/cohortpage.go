@@ -153,13 +153,13 @@ func newFormView(v url.Values, events []string) formView {
 	} else {
 		if g, err := bitmapist.ParseTimeGroup(f.TimeGroup); err == nil {
 			f.TimeGroup = g.String()
-		} else if f.TimeGroup == "" {
+		} else if strings.TrimSpace(f.TimeGroup) == "" { // cohort.ParseQuery's default
 			f.TimeGroup = cohort.DefaultTimeGroup.String()
 		}
-		if f.Rows == "" {
+		if strings.TrimSpace(f.Rows) == "" {
 			f.Rows = strconv.Itoa(cohort.DefaultRows)
 		}
-		if f.Cols == "" {
+		if strings.TrimSpace(f.Cols) == "" {
 			f.Cols = strconv.Itoa(cohort.DefaultCols)
 		}
 		on := func(name string) bool {
@@ -176,6 +176,9 @@ func newFormView(v url.Values, events []string) formView {
 	for i, e := range events2 {
 		if strings.TrimSpace(e) == "" {
 			continue
+		}
+		if len(f.Steps) == cohort.MaxAdditional {
+			break // more is a 400 (cohort.MaxAdditional); the form offers what may be sent
 		}
 		op := "and"
 		if i < len(ops) && strings.EqualFold(strings.TrimSpace(ops[i]), "or") {
@@ -206,9 +209,30 @@ type cohortData struct {
 	CSVURL  string   // the same query as CSV
 }
 
+// errMalformedQuery is wrapped by the error about a query string that does
+// not parse (url.ParseQuery's error: a ";" separator, a bad %-escape, more
+// parameters than net/url allows). Such a request is answered 400 about
+// the query string, never computed from the parameters that did parse.
+var errMalformedQuery = errors.New("malformed query string")
+
+// queryValues parses the request's query string (the dashboard serves GET
+// and HEAD only: the URL holds every parameter). It returns what parsed
+// and an error wrapping errMalformedQuery when some of it did not.
+func queryValues(r *http.Request) (url.Values, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return v, fmt.Errorf("%w: %v", errMalformedQuery, err)
+	}
+	return v, nil
+}
+
 // queryError returns the parameter and message of a bad-input error, or
-// ok false for any other error.
+// ok false for any other error. An error about the query string as a whole
+// names no parameter.
 func queryError(err error) (field, msg string, ok bool) {
+	if errors.Is(err, errMalformedQuery) {
+		return "", err.Error(), true
+	}
 	var qe *cohort.QueryError
 	if errors.As(err, &qe) {
 		return qe.Field, qe.Field + ": " + qe.Msg, true
@@ -248,11 +272,11 @@ func caption(q cohort.Query) string {
 }
 
 func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
-	v := r.URL.Query()
-	submitted := len(v) > 0 // a bare /cohort shows the form only
+	// badErr is a *cohort.QueryError or wraps errMalformedQuery: a 400.
+	v, badErr := queryValues(r)
+	submitted := len(v) > 0 && badErr == nil // a bare /cohort shows the form only
 	var (
 		q      cohort.Query
-		badErr error // a *cohort.QueryError: answered with 400
 		events []string
 		table  *cohort.Table
 	)
@@ -307,7 +331,12 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *co
 		}
 		http.Error(w, msg, http.StatusBadRequest)
 	}
-	q, err := parseCohortForm(r.URL.Query(), h.c.Location())
+	v, err := queryValues(r)
+	if err != nil {
+		fail(err)
+		return nil
+	}
+	q, err := parseCohortForm(v, h.c.Location())
 	if err != nil {
 		fail(err)
 		return nil

@@ -68,7 +68,13 @@ type handler struct {
 //
 // Only GET and HEAD are served (405 otherwise). Bad form input answers 400
 // with a message naming the field (as JSON {"error", "field"} from
-// cohort.json); Redis failures 502; a Redis slower than WithTimeout 504; a
+// cohort.json), before any Redis work on the table: values out of
+// cohort.ParseQuery's bounds (rows, columns, more than
+// cohort.MaxAdditional additional events, event names longer than
+// bitmapist.MaxEventNameLen bytes) included. A query string that does not
+// parse (a ";" separator, a bad %-escape, more parameters than net/url
+// accepts) answers 400 "malformed query string: ..." (field "" in JSON)
+// whatever the parameters that did parse. Redis failures 502; a Redis slower than WithTimeout 504; a
 // panic while computing 500. Details of those go to WithErrorHandler, not
 // into the response. A nil c answers 500 on every page.
 func Handler(c *bitmapist.Client, opts ...Option) http.Handler {

@@ -34,7 +34,7 @@ type markConfig struct {
 }
 
 // OnMarkError sets the function told when a mark fails (a Redis error, a
-// timeout, an invalid event name or a user id above bitmapist.MaxUserID).
+// timeout or a user id above bitmapist.MaxUserID).
 // Errors never reach the response: it has been sent by then. The default
 // logs them with slog.Default at level Error.
 func OnMarkError(fn func(r *http.Request, err error)) MarkOption {
@@ -69,15 +69,25 @@ func WithMarkOptions(opts ...bitmapist.MarkOption) MarkOption {
 //
 // The mark is one bitmapist MarkEvent call, a single MULTI/EXEC round trip,
 // made after the handler returns and before the middleware does; its error
-// goes to OnMarkError, never to the response. The event name is checked on
-// every mark (bitmapist.ValidateEventName), so a bad name shows up as an
-// error wrapping bitmapist.ErrInvalidEventName.
+// goes to OnMarkError, never to the response.
+//
+// Mark panics if event is not a valid event name
+// (bitmapist.ValidateEventName), with an error wrapping
+// bitmapist.ErrInvalidEventName, when it is called, before any request:
+// the name is fixed by the program, so a bad one is a programmer error,
+// reported at start-up as regexp.MustCompile and http.ServeMux.Handle
+// report a bad pattern, rather than as an error on every request. Check a
+// name that comes from configuration with bitmapist.ValidateEventName
+// first.
 //
 // The result is a plain func(http.Handler) http.Handler, so it composes
 // with net/http, chi's r.Use / r.With and any router taking that shape. The
 // ResponseWriter the handler sees still supports http.Flusher, and
 // http.ResponseController reaches the original writer through Unwrap.
 func Mark(c *bitmapist.Client, event string, user UserFunc, opts ...MarkOption) func(http.Handler) http.Handler {
+	if err := bitmapist.ValidateEventName(event); err != nil {
+		panic(fmt.Errorf("bitmapist/web: Mark: %w", err))
+	}
 	cfg := markConfig{onError: logError, timeout: DefaultMarkTimeout}
 	for _, o := range opts {
 		if o != nil {

@@ -80,7 +80,12 @@ type overviewData struct {
 }
 
 func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
-	sort := r.URL.Query().Get("sort")
+	v, err := queryValues(r)
+	if err != nil {
+		h.renderError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	sort := v.Get("sort")
 	if sort == "" {
 		sort = "month"
 	}
