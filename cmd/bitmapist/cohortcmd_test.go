@@ -121,12 +121,12 @@ func TestCohortUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"cohort", "a", "--json", "--csv"}, "at most one of"},
-		{[]string{"cohort", "a", "--rows", "0"}, "num_rows"},
-		{[]string{"cohort", "a", "--cols", "100000"}, "num_cols"},
+		{[]string{"cohort", "a", "--rows", "0"}, "--rows"},
+		{[]string{"cohort", "a", "--cols", "100000"}, "--cols"},
 		{[]string{"cohort", "a", "--additional", "xor:b"}, "additional"},
-		{[]string{"cohort", "a", "--group", "fortnights"}, "time_group"},
+		{[]string{"cohort", "a", "--group", "fortnights"}, "--group"},
 		{[]string{"cohort", "a", "--now", "soon"}, "--now"},
-		{[]string{"cohort", "a b"}, "primary_event"},
+		{[]string{"cohort", "bitop_x"}, "PRIMARY"},
 		{[]string{"cohort"}, "accepts between 1 and 2 arg(s)"},
 	}
 	for _, tc := range tests {

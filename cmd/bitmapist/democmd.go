@@ -43,13 +43,23 @@ log's last day, so "today" and "this month" are December 2011.
 
 With --redis URL the same demo writes to that Redis instead, under the prefix
 "` + demoPrefix + `" unless --prefix says otherwise; remove it afterwards with
-"bitmapist --redis URL --prefix ` + demoPrefix + ` delete --all --yes".`,
+"bitmapist --redis URL --prefix ` + demoPrefix + ` delete --all --yes".
+Only an explicit --redis does that: ` + envRedisURL + ` is ignored by the demo, so
+that it never writes into the Redis your environment points at.
+
+--addr is checked (listened on) before the replay starts.`,
 		Example: `  go run ./cmd/bitmapist demo
   bitmapist demo --addr 127.0.0.1:9000
   bitmapist demo --redis redis://127.0.0.1:6379/0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			// Listen first: a bad or busy --addr fails before the replay.
+			ln, err := listen(addr)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
 			data, err := demoData()
 			if err != nil {
 				return err
@@ -114,7 +124,7 @@ With --redis URL the same demo writes to that Redis instead, under the prefix
 				st.Rows, time.Since(start).Seconds(), st.Customers, demoCreated, st.Updates, demoUpdated, st.Purchases, demoPurchased, st.NoCustomer)
 
 			q := demoCohortQuery(st)
-			return serveDashboard(ctx, dashboardMux(c, web.WithTitle("bitmapist demo: Online Retail")), addr, func(base string) {
+			return serveListener(ctx, dashboardMux(c, web.WithTitle("bitmapist demo: Online Retail")), ln, func(base string) {
 				fmt.Fprintf(a.stdout, "serving on %s\n", base)
 				fmt.Fprintf(a.stdout, "\nThe first-purchase monthly cohort table, as published for this data (948, 362, 317, ...):\n")
 				fmt.Fprintf(a.stdout, "  %scohort?%s\n", base, q.Encode())

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -85,12 +88,96 @@ func TestImportBadRows(t *testing.T) {
 	})
 }
 
+// With --fail-on-reject every row is checked before anything is written:
+// one bad row anywhere (first batch, last batch, the very last row, a row
+// with an impossible year) means nothing is written, from a file, a
+// gzipped file or stdin; with no bad row everything is written.
 func TestImportFailOnReject(t *testing.T) {
-	b := testutil.Miniredis(t)
-	r := cli(t, b, "user,day\n1,2024-12-30\n,2024-12-30\n", "import", "--user-col", "user", "--time-col", "day", "--event", "e", "--fail-on-reject", "-")
-	if r.code != exitError || !strings.Contains(r.stderr, "1 rows rejected") || !strings.Contains(r.stdout, "1 marked, 1 rejected") {
-		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		var good strings.Builder
+		good.WriteString("user,day\n")
+		for i := range 25 {
+			fmt.Fprintf(&good, "%d,2024-12-%02d\n", i, 1+i%28)
+		}
+		bad := map[string]string{
+			"first row":   strings.Replace(good.String(), "0,2024-12-01", ",2024-12-01", 1),
+			"middle row":  strings.Replace(good.String(), "12,2024-12-13", "12,2024-13-13", 1),
+			"last row":    good.String() + "x,2024-12-30\n",
+			"year 0":      good.String() + "99,0000-12-30\n",
+			"short row":   good.String() + "99\n",
+			"bad CSV row": good.String() + "99,\"2024-12-30\n",
+		}
+		dir := t.TempDir()
+		for name, csv := range bad {
+			plain := filepath.Join(dir, "log.csv")
+			gz := filepath.Join(dir, "log.csv.gz")
+			writeFile(t, plain, csv, false)
+			writeFile(t, gz, csv, true)
+			rejects := filepath.Join(dir, "rejects.csv")
+			for _, src := range []string{plain, gz, "-"} {
+				r := cli(t, b, csv, "import", "--user-col", "user", "--time-col", "day", "--event", "e", "--batch", "4", "--fail-on-reject", "--rejects", rejects, src)
+				if r.code != exitError || !strings.Contains(r.stderr, "1 rows rejected (--fail-on-reject): nothing written") ||
+					!strings.Contains(r.stdout, "nothing written") || !strings.Contains(r.stdout, "1 rejected") {
+					t.Errorf("%s from %s: exit %d\nstdout %s\nstderr %s", name, src, r.code, r.stdout, r.stderr)
+				}
+				if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+					t.Errorf("%s from %s: keys written: %q", name, src, got)
+				}
+				if data, err := os.ReadFile(rejects); err != nil || strings.Count(string(data), "\n") != 2 {
+					t.Errorf("%s from %s: rejects file %q, %v", name, src, data, err)
+				}
+			}
+		}
+		r := mustOK(t, cli(t, b, good.String(), "import", "--user-col", "user", "--time-col", "day", "--event", "e", "--batch", "4", "--fail-on-reject", "-"))
+		if !strings.Contains(r.stdout, "25 read, 25 marked, 0 rejected") {
+			t.Errorf("good file:\n%s", r.stdout)
+		}
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		if n, err := c.Month("e", time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)).Count(t.Context()); err != nil || n != 25 {
+			t.Errorf("month count %d, %v", n, err)
+		}
+	})
+}
+
+// writeFile writes content to path, gzipped when gz is set.
+func writeFile(t *testing.T, path, content string, gz bool) {
+	t.Helper()
+	var buf bytes.Buffer
+	if gz {
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write([]byte(content))
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		buf.WriteString(content)
 	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Outputs are opened before anything is written: a --rejects file that
+// cannot be created fails the run with Redis untouched, with and without
+// --fail-on-reject, whether rows are rejected or not.
+func TestImportRejectsFileFirst(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		dir := t.TempDir()
+		for _, path := range []string{"/nonexistent/dir/r.csv", dir, filepath.Join(dir, "missing", "r.csv")} {
+			for _, extra := range [][]string{nil, {"--fail-on-reject"}} {
+				for _, csv := range []string{"u,t\n1,2024-12-30\n", "u,t\n1,2024-12-30\nx,2024-12-30\n"} {
+					args := append([]string{"import", "--user-col", "u", "--time-col", "t", "--event", "e", "--rejects", path}, extra...)
+					r := cli(t, b, csv, append(args, "-")...)
+					if r.code != exitError || !strings.HasPrefix(r.stderr, "bitmapist: --rejects: ") || r.stdout != "" {
+						t.Errorf("%q: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+					}
+					if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+						t.Fatalf("%q: keys written: %q", args, got)
+					}
+				}
+			}
+		}
+	})
 }
 
 func TestImportUsageErrors(t *testing.T) {
@@ -103,7 +190,7 @@ func TestImportUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--user-col", "user", "--time-col", "day", "-"}, exitUsage, "exactly one of"},
 		{[]string{"--user-col", "user", "--time-col", "day", "--event", "e", "--event-col", "event", "-"}, exitUsage, "exactly one of"},
-		{[]string{"--user-col", "uid", "--time-col", "day", "--event", "e", "-"}, exitError, `no column "uid" (--user-col); the columns are user, day, event`},
+		{[]string{"--user-col", "uid", "--time-col", "day", "--event", "e", "-"}, exitUsage, `no column "uid" (--user-col); the columns are user, day, event`},
 		{[]string{"--user-col", "user", "--time-col", "day", "--event", "e", "--time-format", "yyyy-mm-dd", "-"}, exitUsage, "not a Go time layout"},
 		{[]string{"--user-col", "user", "--time-col", "day", "--event", "bad*name", "-"}, exitUsage, "invalid event name"},
 		{[]string{"--user-col", "user", "--time-col", "day", "--event", "e", "no-such-file.csv"}, exitError, "no-such-file.csv"},

@@ -29,15 +29,31 @@ func dashboardMux(c *bitmapist.Client, opts ...web.Option) *http.ServeMux {
 	return mux
 }
 
-// serveDashboard listens on addr, calls ready with the dashboard's base
-// URL ("http://127.0.0.1:8080/bitmapist/") once it accepts connections,
-// and serves until ctx ends; it then shuts down gracefully (up to 5
-// seconds) and returns nil. A listen error is returned as it is.
-func serveDashboard(ctx context.Context, h http.Handler, addr string, ready func(base string)) error {
+// listen listens on the TCP address addr ("cannot listen on ADDR: ..."
+// when it cannot).
+func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
+	return ln, nil
+}
+
+// serveDashboard listens on addr and serves h there as serveListener does.
+// A listen error is returned as it is.
+func serveDashboard(ctx context.Context, h http.Handler, addr string, ready func(base string)) error {
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	return serveListener(ctx, h, ln, ready)
+}
+
+// serveListener serves h on ln, calls ready with the dashboard's base URL
+// ("http://127.0.0.1:8080/bitmapist/") once it accepts connections, and
+// serves until ctx ends; it then shuts down gracefully (up to 5 seconds),
+// closing ln, and returns nil.
+func serveListener(ctx context.Context, h http.Handler, ln net.Listener, ready func(base string)) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
