@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -142,7 +143,13 @@ func startServing(t *testing.T, args ...string) (base string, out *syncBuffer, s
 }
 
 func TestDemoCommand(t *testing.T) {
+	// The demo ignores the environment's Redis (nothing listens on port 1):
+	// only an explicit --redis takes it off the embedded one.
+	t.Setenv(envRedisURL, "redis://127.0.0.1:1/0")
 	base, out, stop := startServing(t, "demo", "--addr", "127.0.0.1:0", "-q")
+	if !regexp.MustCompile(`replaying the Online Retail log into redis://127\.0\.0\.1:\d+ `).MatchString(out.String()) || strings.Contains(out.String(), "127.0.0.1:1 ") {
+		t.Errorf("the demo does not say it uses the embedded Redis:\n%s", out)
+	}
 	// The printed dashboard link shows the published table.
 	link := regexp.MustCompile(`(http://\S+/bitmapist/cohort\?\S+)`).FindString(out.String())
 	if link == "" || !strings.HasPrefix(link, base) {
@@ -208,5 +215,20 @@ func TestDemoCommandRedisDefaultPrefix(t *testing.T) {
 	}
 	if code := stop(); code != exitOK {
 		t.Errorf("demo exit %d after cancel", code)
+	}
+}
+
+// A bad or busy --addr fails the demo before the replay starts.
+func TestDemoAddrCheckedFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, addr := range []string{"nonsense", "127.0.0.1:99999", ln.Addr().String()} {
+		r := runCLI(t, "", "demo", "-q", "--addr", addr)
+		if r.code != exitError || !strings.HasPrefix(r.stderr, "bitmapist: cannot listen on "+addr) || r.stdout != "" {
+			t.Errorf("--addr %s: exit %d, stdout %q, stderr %q", addr, r.code, r.stdout, r.stderr)
+		}
 	}
 }

@@ -284,3 +284,91 @@ func TestImportFlagsCheckedFirst(t *testing.T) {
 		}
 	}
 }
+
+// A time whose year (in --tz) is outside 1..9999, or the zero time that the
+// library reads as "now", is a rejected row in every time format; the
+// bounds themselves are fine and their keys are listed and deleted.
+func TestImportImpossibleTimes(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		tests := []struct {
+			format string
+			tz     string
+			bad    []string
+			good   []string
+		}{
+			{"unix", "UTC", []string{"99999999999999", "-62135596801", "253402300800", "-62135596800"}, []string{"-1", "253402300799", "-62135596799"}},
+			{"unixms", "UTC", []string{"253402300800000", "-62135596800001", "-62135596800000"}, []string{"253402300799999", "-62135596799999"}},
+			{"rfc3339", "UTC", []string{"0000-12-31T23:00:00Z", "0001-01-01T00:30:00+01:00", "0001-01-01T00:00:00Z"}, []string{"9999-12-31T23:59:59Z", "0001-01-01T00:00:01Z"}},
+			{"rfc3339", "Pacific/Kiritimati", []string{"9999-12-31T12:00:00Z"}, []string{"9999-12-31T09:00:00Z"}},
+			{"2006-01-02", "UTC", []string{"0000-01-01", "0001-01-01"}, []string{"0001-01-02", "9999-12-31"}},
+		}
+		for i, tc := range tests {
+			event := fmt.Sprintf("t%d", i)
+			var csv strings.Builder
+			csv.WriteString("u;t\n")
+			for j, v := range append(slices.Clone(tc.bad), tc.good...) {
+				fmt.Fprintf(&csv, "%d;%s\n", j, v)
+			}
+			r := mustOK(t, cli(t, b, csv.String(), "--tz", tc.tz, "import", "--user-col", "u", "--time-col", "t", "--event", event, "--time-format", tc.format, "--delimiter", ";", "--show-rejected", "-1", "-"))
+			want := fmt.Sprintf("%d read, %d marked, %d rejected", len(tc.bad)+len(tc.good), len(tc.good), len(tc.bad))
+			if !strings.Contains(r.stdout, want) || strings.Count(r.stdout, ": bad time: ") != len(tc.bad) {
+				t.Errorf("%s in %s: want %q and %d bad times:\n%s", tc.format, tc.tz, want, len(tc.bad), r.stdout)
+			}
+			if r := mustOK(t, cli(t, b, "", "events", event)); strings.TrimSpace(r.stdout) != event {
+				t.Errorf("%s: events %q", tc.format, r.stdout)
+			}
+			keys := prefixKeys(t, b, b.Prefix+event+"_")
+			r = mustOK(t, cli(t, b, "", "delete", event))
+			if want := fmt.Sprintf("deleted %d keys of %s", len(keys), event); strings.TrimSpace(r.stdout) != want || len(keys) == 0 {
+				t.Errorf("%s: %q, want %q", tc.format, r.stdout, want)
+			}
+		}
+		if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+			t.Errorf("keys left: %q", got)
+		}
+	})
+}
+
+// A rejected row echoes at most maxEcho characters of a bad value, in the
+// summary and in the --rejects file, whatever the reason.
+func TestImportClipsEchoedValues(t *testing.T) {
+	b := testutil.Miniredis(t)
+	huge := strings.Repeat("x", 5<<20)
+	csv := "u,t,e\n" +
+		huge + ",2024-12-30,ev\n" + // bad id
+		"1," + huge + ",ev\n" + // bad time
+		"2,2024-12-30," + huge + "\n" + // bad event name (too long)
+		"3,2024-12-30,a b" + huge + "\n" + // bad event name (whitespace)
+		strings.Repeat("9", 1<<20) + ",2024-12-30,ev\n" // id out of range
+	rejects := filepath.Join(t.TempDir(), "rejects.csv")
+	r := mustOK(t, cli(t, b, csv, "import", "--user-col", "u", "--time-col", "t", "--event-col", "e", "--rejects", rejects, "-"))
+	data, err := os.ReadFile(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"summary": r.stdout, "rejects file": string(data)} {
+		if !strings.Contains(out, "5 rejected") && name == "summary" {
+			t.Errorf("summary:\n%s", out)
+		}
+		for _, l := range lines(out) {
+			if len(l) > 300 {
+				t.Errorf("%s line of %d bytes: %.120s", name, len(l), l)
+			}
+		}
+		for _, reason := range []string{reasonBadID, reasonBadTime, reasonBadEvent, reasonIDRange} {
+			if !strings.Contains(out, reason) {
+				t.Errorf("%s lacks %q", name, reason)
+			}
+		}
+		if strings.Count(out, "…") != 5 {
+			t.Errorf("%s: %d clipped values, want 5:\n%s", name, strings.Count(out, "…"), out)
+		}
+	}
+	// The same on the command line.
+	for _, args := range [][]string{{"mark", "ev", huge}, {"mark", "--at", huge, "ev", "1"}, {"mark", huge, "1"}, {"count", "--op", huge, "ev"}, {"delete", "a b" + huge}} {
+		r := cli(t, b, "", args...)
+		if r.code != exitUsage || len(r.stderr) > 300 || !strings.Contains(r.stderr, "…") {
+			t.Errorf("%.20q: exit %d, stderr %.200q", args, r.code, r.stderr)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +166,85 @@ func TestInterrupted(t *testing.T) {
 	if r.code != exitInt || r.stderr != "bitmapist: interrupted\n" {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
+}
+
+// Every time given on the command line (mark --at, count/ids --at, cohort
+// --now/--start) whose year in --tz is outside 1..9999, or that is the zero
+// time, is a usage error and nothing is written; the bounds work and their
+// keys are listed and deleted.
+func TestImpossibleTimesRefused(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		bad := []struct{ tz, at string }{
+			{"UTC", "0000-01-01"},
+			{"UTC", "0000-12-31T23:59:59Z"},
+			{"UTC", "0001-01-01"}, // the zero time: "now" to the library
+			{"UTC", "0001-01-01T00:30:00+01:00"},
+			{"America/New_York", "0001-01-01T02:00:00Z"},
+			{"Pacific/Kiritimati", "9999-12-31T23:00:00Z"},
+		}
+		for _, tc := range bad {
+			for _, args := range [][]string{
+				{"mark", "--at", tc.at, "ev", "1"},
+				{"mark", "--unmark", "--at", tc.at, "ev", "1"},
+				{"mark", "--string-id", "--at", tc.at, "ev", "alice"},
+				{"count", "--at", tc.at, "ev"},
+				{"ids", "--at", tc.at, "ev"},
+				{"cohort", "ev", "--now", tc.at},
+				{"cohort", "ev", "--start", tc.at},
+			} {
+				args = append([]string{"--tz", tc.tz}, args...)
+				checkUsage(t, args, cli(t, b, "", args...), "invalid event time")
+			}
+		}
+		if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+			t.Fatalf("keys written: %q", got)
+		}
+		for i, at := range []string{"0001-01-01T00:00:01Z", "9999-12-31T23:59:59Z"} {
+			mustOK(t, cli(t, b, "", "mark", "--at", at, "ev", strconv.Itoa(i)))
+			if r := mustOK(t, cli(t, b, "", "count", "-g", "years", "--at", at, "ev")); strings.TrimSpace(r.stdout) != "1" {
+				t.Errorf("count at %s: %q", at, r.stdout)
+			}
+		}
+		if r := mustOK(t, cli(t, b, "", "events")); strings.TrimSpace(r.stdout) != "ev" {
+			t.Errorf("events: %q", r.stdout)
+		}
+		keys := prefixKeys(t, b, b.Prefix)
+		if r := mustOK(t, cli(t, b, "", "delete", "ev")); strings.TrimSpace(r.stdout) != "deleted "+strconv.Itoa(len(keys))+" keys of ev" || len(keys) != 6 {
+			t.Errorf("delete: %q, keys were %q", r.stdout, keys)
+		}
+	})
+}
+
+// ids --strings never prints a blank line: an id without a string in the
+// id map is printed as "#<id>" with a warning on stderr, and when none of
+// the ids has one (a mistyped --id-map) the command fails naming the map.
+func TestIDsStringsUnmapped(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		mustOK(t, cli(t, b, "", "mark", "--string-id", "--at", "2024-12-30", "signup", "alice"))
+		mustOK(t, cli(t, b, "", "mark", "--string-id", "--at", "2024-12-30", "--id-map", "other", "signup", "bob")) // id 0 in "other"
+		mustOK(t, cli(t, b, "", "mark", "--at", "2024-12-30", "signup", "17"))
+		mustOK(t, cli(t, b, "", "mark", "--at", "2024-12-30", "signup", "5"))
+
+		r := mustOK(t, cli(t, b, "", "ids", "--at", "2024-12-30", "--strings", "signup"))
+		if got, want := lines(r.stdout), []string{"alice", "#5", "#17"}; !slices.Equal(got, want) || strings.Contains(r.stdout, "\n\n") {
+			t.Errorf("ids --strings = %q, want %q", got, want)
+		}
+		if !strings.Contains(r.stderr, `2 of 3 ids have no string in id map "users"`) {
+			t.Errorf("stderr %q", r.stderr)
+		}
+		r = mustOK(t, cli(t, b, "", "ids", "--at", "2024-12-30", "--strings", "--with-offsets", "signup"))
+		if got, want := lines(r.stdout), []string{"0\talice", "5\t#5", "17\t#17"}; !slices.Equal(got, want) {
+			t.Errorf("ids --strings --with-offsets = %q, want %q", got, want)
+		}
+		for _, idMap := range []string{"usres", "nothing-here"} {
+			r = cli(t, b, "", "ids", "--at", "2024-12-30", "--strings", "--id-map", idMap, "signup")
+			if r.code != exitError || r.stdout != "" || !strings.Contains(r.stderr, `none of the 3 ids has a string in id map "`+idMap+`"`) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("--id-map %s: exit %d, stdout %q, stderr %q", idMap, r.code, r.stdout, r.stderr)
+			}
+		}
+		// No ids at all is not an error.
+		if r := mustOK(t, cli(t, b, "", "ids", "--at", "2020-01-01", "--strings", "--id-map", "usres", "signup")); r.stdout != "" || r.stderr != "" {
+			t.Errorf("empty day: %q %q", r.stdout, r.stderr)
+		}
+	})
 }
