@@ -155,7 +155,9 @@ func (a *app) location() (*time.Location, error) {
 
 // open connects to --redis and returns a bitmapist client on it with
 // --prefix and --tz, plus extra options. It pings first, so an unreachable
-// server is one clear error. Call the returned close function when done.
+// server is one clear error. A single address that turns out to be a node
+// of a Redis Cluster is used as a cluster seed (asClusterIfNode), as with
+// --cluster. Call the returned close function when done.
 func (a *app) open(ctx context.Context, extra ...bitmapist.Option) (*bitmapist.Client, func(), error) {
 	loc, err := a.location()
 	if err != nil {
