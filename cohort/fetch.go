@@ -74,8 +74,12 @@ type chunk struct {
 type chunks map[string]chunk
 
 // readWindows reads every key's window with one GETRANGE each, in one
-// pipelined round trip (split per node on a cluster).
-func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string]window) (chunks, error) {
+// pipelined round trip (split per node on a cluster). With ops (single
+// Redis only) it sends one MULTI/EXEC instead, in which each key of ops
+// is computed by its BITOPs (in order) right before it is read and its
+// temporary keys are deleted right after: at most one of them exists at a
+// time, and none outlives the transaction, whatever fails.
+func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string]window, ops map[string][]bitop) (chunks, error) {
 	out := make(chunks, len(need))
 	keys := make([]string, 0, len(need))
 	for k, w := range need {
@@ -87,15 +91,33 @@ func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string
 		return out, nil
 	}
 	slices.Sort(keys) // deterministic command order
-	p := rdb.Pipeline()
+	var p redis.Pipeliner
+	if len(ops) == 0 {
+		p = rdb.Pipeline()
+	} else {
+		p = rdb.TxPipeline()
+	}
 	cmds := make([]*redis.StringCmd, len(keys))
+	var tmps []string
 	for i, k := range keys {
+		tmps = tmps[:0]
+		for _, o := range ops[k] {
+			if o.op == "AND" {
+				p.BitOpAnd(ctx, o.dst, o.keys...)
+			} else {
+				p.BitOpOr(ctx, o.dst, o.keys...)
+			}
+			tmps = append(tmps, o.dst)
+		}
 		w := need[k]
 		end := w.hi
 		if end >= unbounded {
 			end = -1 // GETRANGE's "to the end"
 		}
 		cmds[i] = p.GetRange(ctx, k, w.lo, end)
+		if len(tmps) > 0 {
+			p.Del(ctx, tmps...) // copies the names
+		}
 	}
 	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("cohort: read %d bitmaps: %w", len(keys), err)

@@ -44,7 +44,7 @@ func TestFirstTimeWeeksHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, cmds := rec.reset()
-		readOnly(t, cmds)
+		readOnly(t, b.Prefix, cmds)
 		if want := []int64{1, 1}; !slices.Equal(tab.Totals, want) {
 			t.Errorf("first-time: totals %v, want %v ({4} then {5})", tab.Totals, want)
 		}

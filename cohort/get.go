@@ -20,14 +20,21 @@ import (
 //     (Secondary combined with Additional in that period); without
 //     WithReplacement those users then leave the row's cohort.
 //
-// It reads Redis in two pipelined round trips (cluster-safe: pipelines
-// are split per node, and every command names one key): where each row's
-// primary bitmap holds users (BITPOS and STRLEN), then each distinct
-// bitmap once, only the bytes that can hold a cohort member (GETRANGE).
-// It computes every cell in memory, writes nothing and leaves no keys
-// behind; FirstTime adds a SCAN of the primary event's keys. Like the
-// references, it is not a snapshot of one instant: marks made while it
-// runs may or may not be counted. q is not modified.
+// It reads Redis in two pipelined round trips: where each row's primary
+// bitmap holds users (BITPOS and STRLEN), then each distinct bitmap once,
+// only the bytes that can hold a cohort member (GETRANGE). On a single
+// Redis the second round trip is one MULTI/EXEC that also combines each
+// period's return set (Secondary with Additional, several bitmaps) into
+// one with BITOP AND/OR into a temporary key (<prefix>bitop_<OP>_<random>,
+// the shape event listings leave out), reads that instead and deletes it
+// in the same transaction, so no key is left behind even on error; it
+// needs write permission (not a read-only replica). On a cluster, where
+// those keys live in different slots, it writes nothing: pipelines are
+// split per node, every command names one key, and the return sets are
+// combined in memory. Every cell is computed in memory; FirstTime adds a
+// SCAN of the primary event's keys. Like the references, it is not a
+// snapshot of one instant: marks made while it runs may or may not be
+// counted. q is not modified.
 //
 // Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
 // for a bad query (before any Redis work); otherwise the Redis error,
@@ -50,6 +57,7 @@ type plan struct {
 	narrow  [][]string            // narrow[i]: keys of PrimaryAnd in row i's period, or nil
 	groups  [][]string            // the return set: the AND of groups, each the OR of its events
 	ret     []map[string][]string // ret[k][event]: keys of event in period k, k <= last
+	comb    []string              // comb[k]: temporary key holding period k's return set, "" if combined in memory
 	history []string              // FirstTime: keys holding Primary before row 0
 }
 
@@ -117,7 +125,9 @@ func history(ctx context.Context, c *bitmapist.Client, event string, t0 time.Tim
 // the bytes that can hold a cohort member: a row's own extent for its
 // cohort, the hull of the extents of the rows that use a period for that
 // period's return events. Cohorts of ids assigned at sign-up are narrow
-// ranges, so most of each bitmap is never sent.
+// ranges, so most of each bitmap is never sent On a single Redis a period's
+// return events are first combined server-side (plan.combine), so only
+// their combination is read.
 func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 	p := newPlan(c, &q)
 	rdb := c.Redis()
@@ -177,13 +187,27 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 			want(p.narrow[i], rowWin[i])
 		}
 	}
+	// On a single Redis each period's return set is combined server-side
+	// (BITOP into temporary keys, in the MULTI of the reads): one bitmap
+	// read per period. A cluster cannot (its keys live in different
+	// slots), so it reads every event's bitmap and combines them here.
+	ops := map[string][]bitop{} // ops[key]: the BITOPs that compute the temporary key
+	p.comb = make([]string, len(p.ret))
 	for k, events := range p.ret {
+		if !c.IsCluster() && !retWin[k].empty() {
+			var kops []bitop
+			if p.comb[k], kops = p.combine(c, k); p.comb[k] != "" {
+				ops[p.comb[k]] = kops
+				want(p.comb[k:k+1], retWin[k])
+				continue
+			}
+		}
 		for _, keys := range events {
 			want(keys, retWin[k])
 		}
 	}
 	want(p.history, all)
-	cs, err := readWindows(ctx, rdb, need)
+	cs, err := readWindows(ctx, rdb, need, ops)
 	if err != nil {
 		return nil, err
 	}
@@ -277,10 +301,14 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 }
 
 // returnFactors returns period k's return set over window w as factors
-// whose AND is the set: one per group of chainGroups, the event's bitmap
+// whose AND is the set: the temporary key's bitmap alone when Redis
+// combined it (p.comb[k]); otherwise one per group of chainGroups, the event's bitmap
 // itself for a group of one event (aliasing the chunks: read-only), the OR
 // of its events' bitmaps otherwise.
 func (p *plan) returnFactors(cs chunks, k int, w window) []bitmapist.Bitmap {
+	if p.comb[k] != "" {
+		return []bitmapist.Bitmap{cs.view(p.comb[k], w)}
+	}
 	fs := make([]bitmapist.Bitmap, len(p.groups))
 	for gi, grp := range p.groups {
 		if len(grp) == 1 {

@@ -99,7 +99,7 @@ func TestGetUpstreamDaily(t *testing.T) {
 				}
 
 				rt, cmds := rec.reset()
-				readOnly(t, cmds)
+				readOnly(t, b.Prefix, cmds)
 				if b.Name != testutil.NameCluster && rt != 2 {
 					t.Errorf("%d round trips (%v), want 2", rt, cmds)
 				}

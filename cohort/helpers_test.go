@@ -64,7 +64,9 @@ func grid(tb *cohort.Table) [][]int64 {
 	return out
 }
 
-// recorder is a go-redis hook that records every round trip and command.
+// recorder is a go-redis hook that records every round trip and command:
+// its name, and for BITOP and DEL the keys written ("BITOP <dst>",
+// "DEL <key> ...").
 type recorder struct {
 	mu         sync.Mutex
 	roundTrips int
@@ -77,7 +79,7 @@ func (r *recorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		r.mu.Lock()
 		r.roundTrips++
-		r.cmds = append(r.cmds, strings.ToUpper(cmd.Name()))
+		r.cmds = append(r.cmds, describeCmd(cmd))
 		r.mu.Unlock()
 		return next(ctx, cmd)
 	}
@@ -88,11 +90,25 @@ func (r *recorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		r.mu.Lock()
 		r.roundTrips++
 		for _, c := range cmds {
-			r.cmds = append(r.cmds, strings.ToUpper(c.Name()))
+			r.cmds = append(r.cmds, describeCmd(c))
 		}
 		r.mu.Unlock()
 		return next(ctx, cmds)
 	}
+}
+
+// describeCmd returns cmd's name, followed for BITOP by its destination
+// and for DEL by its keys.
+func describeCmd(cmd redis.Cmder) string {
+	name := strings.ToUpper(cmd.Name())
+	args := cmd.Args()
+	switch {
+	case name == "BITOP" && len(args) > 2:
+		return fmt.Sprint(name, " ", args[2])
+	case name == "DEL":
+		return strings.TrimSuffix(fmt.Sprintln(append([]any{name}, args[1:]...)...), "\n")
+	}
+	return name
 }
 
 // reset clears the record and returns what it held.
@@ -112,12 +128,21 @@ func record(b testutil.Backend) *recorder {
 }
 
 // readOnly fails unless every command is a read (BITPOS, STRLEN, GETRANGE,
-// SCAN) or part of opening a connection (HELLO, CLIENT SETINFO, SELECT).
-func readOnly(t *testing.T, cmds []string) {
+// SCAN), part of opening a connection (HELLO, CLIENT SETINFO, SELECT), or
+// a MULTI/EXEC whose only writes (BITOP, DEL) are of temporary keys
+// (prefix + "bitop_...").
+func readOnly(t *testing.T, prefix string, cmds []string) {
 	t.Helper()
 	for _, c := range cmds {
-		switch c {
-		case "BITPOS", "STRLEN", "GETRANGE", "SCAN", "HELLO", "CLIENT", "SELECT":
+		name, keys, _ := strings.Cut(c, " ")
+		switch name {
+		case "BITPOS", "STRLEN", "GETRANGE", "SCAN", "HELLO", "CLIENT", "SELECT", "MULTI", "EXEC":
+		case "BITOP", "DEL":
+			for _, k := range strings.Fields(keys) {
+				if !strings.HasPrefix(k, prefix+"bitop_") {
+					t.Fatalf("table computation wrote %s with %q (commands %v); want only temporary keys", name, k, cmds)
+				}
+			}
 		default:
 			t.Fatalf("table computation sent %s (commands %v); want only reads", c, cmds)
 		}

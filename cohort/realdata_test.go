@@ -68,7 +68,7 @@ func TestRealDataOnlineRetail(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, cmds := rec.reset()
-		readOnly(t, cmds)
+		readOnly(t, b.Prefix, cmds)
 		if got := tab.RowLabel(0); got != "2010-12" {
 			t.Fatalf("row 0 is %s, want 2010-12", got)
 		}

@@ -1,0 +1,180 @@
+package cohort_test
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// tempKeys returns b's temporary operation keys (<prefix>bitop_*).
+func tempKeys(t *testing.T, b testutil.Backend) []string {
+	t.Helper()
+	keys, err := b.Client.Keys(context.Background(), b.Prefix+"bitop_*").Result()
+	if err != nil && b.Name != testutil.NameCluster { // KEYS on a cluster asks one node; keyCount covers all
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// TestGetCombinesReturnSets: with additional events, a single Redis
+// combines each period's return set with BITOP into temporary keys in the
+// MULTI of the reads and deletes them in it; a cluster reads every event's
+// bitmap. Both give the tables of the model (the in-memory sets), the
+// same on every backend, leave no key behind and take 2 round trips on a
+// single Redis (3 with FirstTime's SCAN).
+func TestGetCombinesReturnSets(t *testing.T) {
+	now := time.Date(2025, 6, 18, 12, 0, 0, 0, time.UTC)
+	var marks []modelMark
+	add := func(event string, at time.Time, ids ...uint64) {
+		for _, id := range ids {
+			marks = append(marks, modelMark{event, id, at})
+		}
+	}
+	for m := range 6 {
+		at := time.Date(2025, time.January+time.Month(m), 10, 9, 0, 0, 0, time.UTC)
+		base := uint64(1000 * m)
+		add("signup", at, span(base, base+40)...)
+		for k := m; k < 6; k++ {
+			at := time.Date(2025, time.January+time.Month(k), 12+k, 9, 0, 0, 0, time.UTC)
+			add("active", at, span(base+uint64(k), base+uint64(k)+25)...)
+			add("paid", at, span(base+uint64(3*k), base+uint64(3*k)+10)...)
+			add("shared", at, span(base+uint64(20-k), base+30)...)
+			add("referred", at, base+uint64(2*k), base+33)
+		}
+	}
+	add("signup", time.Date(2024, 11, 3, 0, 0, 0, 0, time.UTC), span(0, 5)...)
+	add("active", time.Date(2024, 12, 9, 0, 0, 0, 0, time.UTC), span(0, 5)...)
+	add("paid", time.Date(2024, 12, 10, 0, 0, 0, 0, time.UTC), span(2, 3)...)
+
+	and := func(e string) cohort.Step { return cohort.Step{Event: e, Op: cohort.And} }
+	or := func(e string) cohort.Step { return cohort.Step{Event: e, Op: cohort.Or} }
+	queries := []cohort.Query{
+		{Additional: []cohort.Step{and("paid")}, WithReplacement: true},
+		{Additional: []cohort.Step{and("paid")}},
+		{Additional: []cohort.Step{or("shared")}},
+		{Additional: []cohort.Step{or("shared"), and("paid"), or("referred")}, WithReplacement: true},
+		{Additional: []cohort.Step{and("paid"), and("shared")}, OnOrAfter: true},
+		{Additional: []cohort.Step{and("referred")}, BlankEmpty: true, WithReplacement: true},
+		{Additional: []cohort.Step{or("paid")}, FirstTime: true, PrimaryAnd: "active"},
+		{Additional: []cohort.Step{and("paid")}, TimeGroup: bitmapist.Years, Rows: 2, Cols: 2, WithReplacement: true},
+		{Additional: []cohort.Step{and("active")}, Secondary: "paid", TimeGroup: bitmapist.Weeks, Rows: 10, Cols: 8},
+	}
+	for i := range queries {
+		q := &queries[i]
+		q.Primary, q.Now, q.Start = "signup", now, time.Date(2024, 11, 1, 0, 0, 0, 0, time.UTC)
+		if q.Secondary == "" {
+			q.Secondary = "active"
+		}
+		if q.TimeGroup == bitmapist.Hours { // the zero value: months unless set
+			q.TimeGroup, q.Rows, q.Cols = bitmapist.Months, 8, 8
+		}
+		if q.TimeGroup == bitmapist.Years {
+			q.Start = time.Time{}
+		}
+	}
+
+	results := map[string][][][]int64{} // backend name -> grid of each query
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b, now)
+		bm := make([]bitmapist.Mark, len(marks))
+		for i, m := range marks {
+			bm[i] = bitmapist.Mark{Event: m.event, UserID: m.id, Time: m.at}
+		}
+		if err := c.MarkEvents(ctx, bm); err != nil {
+			t.Fatal(err)
+		}
+		keysBefore := keyCount(t, b)
+		rec := record(b)
+		for _, q := range queries {
+			rec.reset() // the previous query's checks
+			tab, err := cohort.Get(ctx, c, q)
+			if err != nil {
+				t.Fatalf("%s: %v", describe(q), err)
+			}
+			rt, cmds := rec.reset()
+			readOnly(t, b.Prefix, cmds)
+			bitops := 0
+			for _, cmd := range cmds {
+				if strings.HasPrefix(cmd, "BITOP ") {
+					bitops++
+				}
+			}
+			if b.Name == testutil.NameCluster {
+				if bitops != 0 {
+					t.Errorf("%s: cluster sent %d BITOPs", describe(q), bitops)
+				}
+			} else {
+				if bitops == 0 || !slices.Contains(cmds, "MULTI") || !slices.Contains(cmds, "EXEC") {
+					t.Errorf("%s: commands %v, want the return sets combined by BITOP in a MULTI", describe(q), cmds)
+				}
+				if want := 2 + btoi(q.FirstTime); rt != want { // FirstTime: a SCAN of the history
+					t.Errorf("%s: %d round trips, want %d", describe(q), rt, want)
+				}
+			}
+			if tmps := tempKeys(t, b); len(tmps) > 0 {
+				t.Errorf("%s: temporary keys left behind: %v", describe(q), tmps)
+			}
+			wantCells, wantTotals := modelTable(marks, q)
+			if !reflect.DeepEqual(tab.Totals, wantTotals) || !reflect.DeepEqual(grid(tab), wantCells) {
+				t.Errorf("%s: totals %v, cells\n%swant totals %v, cells\n%s", describe(q), tab.Totals, fmtGrid(grid(tab)),
+					wantTotals, fmtGrid(wantCells))
+			}
+			if slices.Max(wantTotals) == 0 || slices.Max(slices.Concat(wantCells...)) <= 0 {
+				t.Errorf("%s: empty table, the data do not exercise it", describe(q))
+			}
+			results[b.Name] = append(results[b.Name], grid(tab))
+		}
+		if n := keyCount(t, b); n != keysBefore {
+			t.Errorf("%d keys after the tables, %d before: keys left behind", n, keysBefore)
+		}
+	})
+	for name, r := range results {
+		if !reflect.DeepEqual(r, results[testutil.NameMiniredis]) {
+			t.Errorf("%s gives other tables than miniredis", name)
+		}
+	}
+}
+
+// TestGetCombineFailureLeavesNoKeys: when a BITOP fails inside the MULTI
+// (an event key that is not a string), Get returns the error and the DEL
+// of the same transaction still removes every temporary key.
+func TestGetCombineFailureLeavesNoKeys(t *testing.T) {
+	now := time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC)
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b, now)
+		markIDs(t, c, "signup", now, 1, 2, 3)
+		markIDs(t, c, "active", now, 2, 3)
+		markIDs(t, c, "shared", now, 3)
+		if err := b.Client.LPush(ctx, c.Key("paid", bitmapist.Months, now), "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+		keysBefore := keyCount(t, b)
+		q := cohort.Query{Primary: "signup", Secondary: "active", TimeGroup: bitmapist.Months, Rows: 1, Cols: 1, Now: now,
+			Additional: []cohort.Step{{Event: "shared", Op: cohort.Or}, {Event: "paid", Op: cohort.And}}}
+		if _, err := cohort.Get(ctx, c, q); err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
+			t.Errorf("Get over a list key: %v, want a WRONGTYPE error", err)
+		}
+		if tmps := tempKeys(t, b); len(tmps) > 0 {
+			t.Errorf("temporary keys left behind: %v", tmps)
+		}
+		if n := keyCount(t, b); n != keysBefore {
+			t.Errorf("%d keys after, %d before: keys left behind", n, keysBefore)
+		}
+	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
