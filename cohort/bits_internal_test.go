@@ -12,7 +12,7 @@ import (
 func TestAndCountAndNotAll(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	random := func() bitmapist.Bitmap {
-		b := make(bitmapist.Bitmap, rng.IntN(40))
+		b := make(bitmapist.Bitmap, rng.IntN(140))
 		for i := range b {
 			b[i] = byte(rng.Uint32())
 		}
@@ -35,4 +35,25 @@ func TestAndCountAndNotAll(t *testing.T) {
 			t.Fatalf("andNotAll = %x, want %x (a %x, fs %x)", got, want, a, fs)
 		}
 	}
+}
+
+// BenchmarkAnd2Count: a cell of a table over a million ids (125 KB).
+func BenchmarkAnd2Count(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := make(bitmapist.Bitmap, 125_000), make(bitmapist.Bitmap, 125_000)
+	for i := range x {
+		x[i], y[i] = byte(rng.Uint32()), byte(rng.Uint32())
+	}
+	b.Run("cohort", func(b *testing.B) {
+		b.SetBytes(int64(len(x)))
+		for b.Loop() {
+			and2Count(x, y)
+		}
+	})
+	b.Run("core", func(b *testing.B) {
+		b.SetBytes(int64(len(x)))
+		for b.Loop() {
+			x.AndCount(y)
+		}
+	})
 }
