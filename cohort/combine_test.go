@@ -2,6 +2,7 @@ package cohort_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -177,4 +178,54 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestGetReadsOnlyCohortBytes: every GETRANGE stays within the bytes of
+// the only cohort (ids 8000..8015: bytes 1000..1001), for the cohort's own
+// bitmap and for the return events' (combined or not), whose bitmaps span
+// ids 0..9000.
+func TestGetReadsOnlyCohortBytes(t *testing.T) {
+	now := time.Date(2025, 4, 20, 12, 0, 0, 0, time.UTC)
+	march := time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC)
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b, now)
+		markIDs(t, c, "signup", march, span(8000, 8015)...)
+		for _, at := range []time.Time{march, now} {
+			markIDs(t, c, "active", at, append(span(0, 10), span(8003, 9000)...)...)
+			markIDs(t, c, "paid", at, append(span(0, 10), 8005, 8006, 8007, 9000)...)
+		}
+		rec := record(b)
+		for _, add := range [][]cohort.Step{nil, {{Event: "paid", Op: cohort.And}}} {
+			rec.reset()
+			tab, err := cohort.Get(ctx, c, cohort.Query{Primary: "signup", Secondary: "active", Additional: add,
+				TimeGroup: bitmapist.Months, Rows: 2, Cols: 2, Start: march, WithReplacement: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := [][]int64{{13, 13}, {none, none}}
+			if add != nil {
+				want = [][]int64{{3, 3}, {none, none}}
+			}
+			if !reflect.DeepEqual(grid(tab), want) {
+				t.Errorf("%v: cells %v, want %v", add, grid(tab), want)
+			}
+			_, cmds := rec.reset()
+			reads := 0
+			for _, cmd := range cmds {
+				var key string
+				var lo, hi int64
+				if _, err := fmt.Sscanf(cmd, "GETRANGE %s %d %d", &key, &lo, &hi); err != nil {
+					continue
+				}
+				reads++
+				if lo < 1000 || hi > 1001 {
+					t.Errorf("%v: GETRANGE %s %d %d, want bytes within 1000..1001", add, key, lo, hi)
+				}
+			}
+			if reads == 0 {
+				t.Errorf("%v: no GETRANGE in %v", add, cmds)
+			}
+		}
+	})
 }

@@ -178,7 +178,11 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 	need := map[string]window{}
 	want := func(keys []string, w window) {
 		for _, k := range keys {
-			need[k] = need[k].hull(w)
+			if old, ok := need[k]; ok {
+				need[k] = old.hull(w)
+			} else {
+				need[k] = w // not hulled with the zero window{0, 0}: byte 0
+			}
 		}
 	}
 	for i := range p.rows {

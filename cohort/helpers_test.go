@@ -66,7 +66,8 @@ func grid(tb *cohort.Table) [][]int64 {
 
 // recorder is a go-redis hook that records every round trip and command:
 // its name, and for BITOP and DEL the keys written ("BITOP <dst>",
-// "DEL <key> ...").
+// "DEL <key> ..."), for GETRANGE its arguments ("GETRANGE <key> <start>
+// <end>").
 type recorder struct {
 	mu         sync.Mutex
 	roundTrips int
@@ -97,14 +98,16 @@ func (r *recorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	}
 }
 
-// describeCmd returns cmd's name, followed for BITOP by its destination
-// and for DEL by its keys.
+// describeCmd returns cmd's name, followed for BITOP by its destination,
+// for DEL by its keys and for GETRANGE by its arguments.
 func describeCmd(cmd redis.Cmder) string {
 	name := strings.ToUpper(cmd.Name())
 	args := cmd.Args()
 	switch {
 	case name == "BITOP" && len(args) > 2:
 		return fmt.Sprint(name, " ", args[2])
+	case name == "GETRANGE" && len(args) == 4:
+		return fmt.Sprint(name, " ", args[1], " ", args[2], " ", args[3])
 	case name == "DEL":
 		return strings.TrimSuffix(fmt.Sprintln(append([]any{name}, args[1:]...)...), "\n")
 	}
