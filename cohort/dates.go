@@ -108,7 +108,12 @@ func DatesData(ctx context.Context, c *bitmapist.Client, d DatesQuery) (*Table, 
 		}
 		return nil, err
 	}
-	return compute(ctx, c, q.normalized(c))
+	t, err := run(ctx, c, q)
+	var qe *QueryError
+	if errors.As(err, &qe) {
+		qe.Field = datesField(qe.Field)
+	}
+	return t, err
 }
 
 // datesField maps a Query field name to the DatesQuery one.

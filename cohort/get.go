@@ -37,8 +37,9 @@ import (
 // counted. q is not modified.
 //
 // Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
-// for a bad query (before any Redis work); otherwise the Redis error,
-// wrapped.
+// for a bad query, including one whose periods leave the years 1..9999
+// (before any Redis work); bitmapist.ErrNoRedis for a client made without
+// Redis; otherwise the Redis error, wrapped.
 func Get(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 	if c == nil {
 		return nil, ErrNilClient
@@ -46,7 +47,29 @@ func Get(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 	if err := q.validate(); err != nil {
 		return nil, err
 	}
-	return compute(ctx, c, q.normalized(c))
+	return run(ctx, c, q)
+}
+
+// run applies the client's defaults to a validated q, checks that every
+// period of the table lies in years 1..9999 (the years keys can hold), and
+// computes the table. A client without Redis returns bitmapist.ErrNoRedis.
+func run(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
+	if err := c.Ready(); err != nil {
+		return nil, err
+	}
+	n := q.normalized(c)
+	field := "Now"
+	if !n.Start.IsZero() {
+		field = "Start"
+	}
+	first := n.firstRow()
+	last := n.TimeGroup.Add(first, n.Rows+n.Cols-2)
+	for _, t := range []time.Time{n.Now, first, last} {
+		if y := t.Year(); y < 1 || y > 9999 {
+			return nil, queryErr(field, "the table would reach %s, outside the years 1..9999", n.TimeGroup.Label(t))
+		}
+	}
+	return compute(ctx, c, n)
 }
 
 // plan lists the bitmaps a table reads.

@@ -113,6 +113,11 @@ func isNil(rdb redis.UniversalClient) bool {
 	return false
 }
 
+// Ready returns ErrNoRedis when c is nil or was made without Redis (New
+// with a nil client), and nil otherwise. It does not contact Redis: packages
+// building on a Client call it before their own Redis work.
+func (c *Client) Ready() error { return c.ready() }
+
 // ready returns ErrNoRedis when the client was made without Redis.
 func (c *Client) ready() error {
 	if c == nil || c.noRedis {

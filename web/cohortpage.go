@@ -226,6 +226,10 @@ func queryValues(r *http.Request) (url.Values, error) {
 	return v, nil
 }
 
+// goFieldParams maps the Query fields that cohort.Get itself checks (after
+// ParseQuery) to their request parameters.
+var goFieldParams = map[string]string{"Start": "start", "Now": "now"}
+
 // queryError returns the parameter and message of a bad-input error, or
 // ok false for any other error. An error about the query string as a whole
 // names no parameter.
@@ -235,7 +239,11 @@ func queryError(err error) (field, msg string, ok bool) {
 	}
 	var qe *cohort.QueryError
 	if errors.As(err, &qe) {
-		return qe.Field, qe.Field + ": " + qe.Msg, true
+		field := qe.Field
+		if p, ok := goFieldParams[field]; ok {
+			field = p // an error from cohort.Get names the Query field
+		}
+		return field, field + ": " + qe.Msg, true
 	}
 	if errors.Is(err, cohort.ErrInvalidQuery) {
 		return "", err.Error(), true

@@ -308,6 +308,9 @@ func TestCohortBadInput(t *testing.T) {
 		{base + "&additional_event=c", "additional_op"},
 		{"primary_event=a%00b&secondary_event=b", "primary_event"},
 		{base + "&additional_event=&additional_op=and&additional_event=a%0Ab&additional_op=and", "additional[1]"},
+		// Periods outside the years 1..9999, which cohort.Get rejects.
+		{base + "&start=9999-12-31&num_rows=2&num_cols=2", "start"},
+		{base + "&now=0001-01-02&num_rows=5", "now"},
 	} {
 		for _, path := range []string{"/cohort", "/cohort.json", "/cohort.csv"} {
 			code, body := get(t, h, path+"?"+tc.query)
