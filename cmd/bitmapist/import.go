@@ -3,9 +3,11 @@ package main
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -88,16 +90,17 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 			} else {
 				in = a.stdin
 			}
-			// The rejects file is created before anything is written, so
-			// that a bad path fails the run with Redis untouched.
-			var rejectsFile *os.File
+			// The rejects file is prepared before anything is written, so
+			// that a bad path fails the run with Redis untouched; an
+			// existing file is replaced only when the run gets to write it.
+			var rejectsFile *rejectsOut
 			if rejects != "" {
-				f, err := os.Create(rejects)
+				out, err := openRejects(rejects, src)
 				if err != nil {
 					return fmt.Errorf("--rejects: %w", err)
 				}
-				defer f.Close()
-				rejectsFile = f
+				defer out.discard()
+				rejectsFile = out
 			}
 			c, done, err := a.open(ctx)
 			if err != nil {
@@ -157,7 +160,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 				if len(sum.Rejected) > 0 {
 					a.printCheckSummary(name, sum, show)
 					if rejectsFile != nil {
-						if err := writeRejects(rejectsFile, sum.Rejected); err != nil {
+						if err := rejectsFile.write(sum.Rejected); err != nil {
 							return fmt.Errorf("--rejects: %w", err)
 						}
 					}
@@ -168,7 +171,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 			if sum != nil {
 				a.printImportSummary(name, sum, show)
 				if rejectsFile != nil {
-					if werr := writeRejects(rejectsFile, sum.Rejected); werr != nil && err == nil {
+					if werr := rejectsFile.write(sum.Rejected); werr != nil && err == nil {
 						err = fmt.Errorf("--rejects: %w", werr)
 					}
 				}
@@ -360,27 +363,79 @@ func orNone(s string) string {
 	return s
 }
 
-// writeRejects writes rows as CSV (line,reason,detail) to f, from its
-// start, and closes it.
-func writeRejects(f *os.File, rows []rejectedRow) error {
-	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return err
+// rejectsOut is where --rejects goes. A regular file (or a new one) is
+// written to a temporary file beside it and renamed over it only once the
+// rejected rows are complete, so a run that fails early never truncates
+// it; anything else (/dev/stdout, a pipe) is written directly.
+type rejectsOut struct {
+	path   string
+	tmp    *os.File // a regular file's stand-in, renamed to path by write
+	direct *os.File // a non-regular file, written in place
+}
+
+// openRejects prepares path for the rejected rows. It refuses the input
+// file itself (input may be nil for stdin) and fails at once on a path
+// that cannot be written, before anything is imported.
+func openRejects(path string, input *os.File) (*rejectsOut, error) {
+	st, err := os.Stat(path)
+	if err == nil && input != nil {
+		if in, ierr := input.Stat(); ierr == nil && os.SameFile(st, in) {
+			return nil, fmt.Errorf("%s is the input file", path)
+		}
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return err
+	if err == nil && !st.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &rejectsOut{path: path, direct: f}, nil
 	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	return &rejectsOut{path: path, tmp: tmp}, nil
+}
+
+// write writes rows as CSV (line,reason,detail) and finishes the file.
+func (r *rejectsOut) write(rows []rejectedRow) error {
 	var b strings.Builder
 	b.WriteString("line,reason,detail\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "%d,%s,%s\n", r.Line, csvQuote(r.Reason), csvQuote(r.Detail))
+	for _, row := range rows {
+		fmt.Fprintf(&b, "%d,%s,%s\n", row.Line, csvQuote(row.Reason), csvQuote(row.Detail))
 	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		f.Close()
+	if r.direct != nil {
+		_, err := r.direct.WriteString(b.String())
+		return errors.Join(err, r.direct.Close())
+	}
+	if _, err := r.tmp.WriteString(b.String()); err != nil {
+		r.discard()
 		return err
 	}
-	return f.Close()
+	if err := r.tmp.Close(); err != nil {
+		r.discard()
+		return err
+	}
+	if err := os.Rename(r.tmp.Name(), r.path); err != nil {
+		r.discard()
+		return err
+	}
+	r.tmp = nil
+	return nil
+}
+
+// discard removes the temporary file of a run that did not write its
+// rejects; it is a no-op after write.
+func (r *rejectsOut) discard() {
+	if r.tmp != nil {
+		r.tmp.Close()
+		os.Remove(r.tmp.Name())
+		r.tmp = nil
+	}
+	if r.direct != nil {
+		r.direct.Close()
+		r.direct = nil
+	}
 }
 
 // csvQuote quotes s for a CSV field when it needs it.

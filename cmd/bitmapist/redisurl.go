@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -39,6 +40,9 @@ func parseRedis(addr string, cluster bool) (redis.UniversalClient, error) {
 	for i, p := range parts {
 		if !strings.Contains(p, "://") {
 			p = "redis://" + p
+		}
+		if err := checkRedisURL(p); err != nil {
+			return nil, fmt.Errorf("%w %q: %v", errRedisURL, redactURL(p), err)
 		}
 		o, err := redis.ParseURL(p)
 		if err != nil {
@@ -117,4 +121,23 @@ func redactURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// checkRedisURL refuses what go-redis's ParseURL lets through: a database
+// that is not a plain non-negative number ("/-1" and "/+7" would silently
+// mean database 0 or 7) and a port outside 1..65535.
+func checkRedisURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" && strings.Trim(db, "0123456789") != "" {
+		return fmt.Errorf("database %q is not a number 0, 1, 2, ...", db)
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not in 1..65535", port)
+		}
+	}
+	return nil
 }
