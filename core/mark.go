@@ -266,10 +266,7 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 				pipe.SetBit(ctx, c.UniqueKey(mk.Event), id, bit)
 			}
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(start, end int) {
-			defer func() { <-sem; wg.Done() }()
+		send := func(start, end int) {
 			if _, err := pipe.Exec(ctx); err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -278,6 +275,16 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 				}
 				mu.Unlock()
 			}
+		}
+		if start == 0 && end == len(marks) {
+			send(start, end) // one pipeline: no goroutine to hand it to
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(start, end int) {
+			defer func() { <-sem; wg.Done() }()
+			send(start, end)
 		}(start, end)
 	}
 	wg.Wait()
