@@ -43,6 +43,7 @@ type MarkError struct {
 	Err   error // the cause
 }
 
+// Error returns "mark <index>: <cause>".
 func (e *MarkError) Error() string { return fmt.Sprintf("mark %d: %v", e.Index, e.Err) }
 
 // Unwrap returns the cause.

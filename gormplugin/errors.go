@@ -38,6 +38,7 @@ type SendError struct {
 	Err    error    // the cause, e.g. a go-redis or context.DeadlineExceeded error
 }
 
+// Error says how many marks of which events were lost, and why.
 func (e *SendError) Error() string {
 	return fmt.Sprintf("bitmapistplugin: %d marks (%v) not recorded: %v", e.Marks, e.Events, e.Err)
 }
