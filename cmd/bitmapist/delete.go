@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/cohort"
 )
 
 // deleteCommand builds "delete": DeleteEvent, DeleteAll and
@@ -41,7 +41,9 @@ bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
 				return usagef("--all deletes every key under prefix %q: add --yes", a.prefix)
 			}
 			for _, ev := range args {
-				if err := bitmapist.ValidateEventName(ev); err != nil {
+				// Any name that EventNames lists can be deleted, including
+				// ones Python bitmapist wrote with spaces or globs.
+				if err := cohort.CheckEventName(ev); err != nil {
 					return eventNameError(ev, err)
 				}
 			}

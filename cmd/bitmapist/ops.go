@@ -6,9 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
@@ -50,7 +53,9 @@ func (s *selection) set(c *bitmapist.Client, events []string) (bitmapist.Set, er
 	}
 	sets := make([]bitmapist.Set, len(events))
 	for i, ev := range events {
-		if err := bitmapist.ValidateEventName(ev); err != nil {
+		// Reading takes any name Python bitmapist may have written
+		// ("signed up"); only marking needs ValidateEventName's rule.
+		if err := cohort.CheckEventName(ev); err != nil {
 			return nil, eventNameError(ev, err)
 		}
 		sets[i] = c.Events(ev, g, at)
@@ -96,6 +101,11 @@ bitmapist's get_event_names does (SCAN, never KEYS, on every cluster master).`,
 				return err
 			}
 			for _, n := range names {
+				// A name with control characters (possible in data Python
+				// wrote) is printed Go-quoted, never raw to the terminal.
+				if strings.ContainsFunc(n, unicode.IsControl) || !utf8.ValidString(n) {
+					n = strconv.Quote(n)
+				}
 				fmt.Fprintln(a.stdout, n)
 			}
 			return nil

@@ -119,7 +119,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		}
 	}
 	// Nothing listens on port 1: bad flags are refused before connecting.
-	for _, args := range [][]string{{"count", "-g", "fortnights", "e"}, {"ids", "--op", "nand", "e"}, {"count", "bad event"}, {"ids", "--at", "soon", "e"}, {"mark", "--at", "soon", "e", "1"}} {
+	for _, args := range [][]string{{"count", "-g", "fortnights", "e"}, {"ids", "--op", "nand", "e"}, {"count", "bad\x01event"}, {"ids", "--at", "soon", "e"}, {"mark", "--at", "soon", "e", "1"}} {
 		r := runCLI(t, "", append([]string{"--redis", "redis://127.0.0.1:1"}, args...)...)
 		if r.code != exitUsage || strings.Contains(r.stderr, "cannot reach") {
 			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
