@@ -60,7 +60,7 @@ func TestEventNamesAndDelete(t *testing.T) {
 		if _, err := c.DeleteAll(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if keys := storedKeys(t, b.Client, b.Prefix); len(keys) != 0 {
+		if keys := testutil.Keys(t, b.Client, b.Prefix); len(keys) != 0 {
 			t.Errorf("DeleteAll left %q", keys)
 		}
 	})

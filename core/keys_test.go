@@ -8,42 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
-
-// storedKeys returns every key under prefix, sorted, via SCAN on every master.
-func storedKeys(t *testing.T, rdb redis.UniversalClient, prefix string) []string {
-	t.Helper()
-	ctx := context.Background()
-	var keys []string
-	scan := func(ctx context.Context, c *redis.Client) error {
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		return iter.Err()
-	}
-	var err error
-	switch c := rdb.(type) {
-	case *redis.ClusterClient:
-		var mu = make(chan struct{}, 1)
-		err = c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			mu <- struct{}{}
-			defer func() { <-mu }()
-			return scan(ctx, n)
-		})
-	case *redis.Client:
-		err = scan(ctx, c)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 func TestKeysMatchPythonBitmapist(t *testing.T) {
 	plus2 := time.FixedZone("+02:00", 2*3600)
@@ -74,7 +41,7 @@ func TestKeysMatchPythonBitmapist(t *testing.T) {
 				for _, k := range tc.want {
 					want = append(want, prefix+k)
 				}
-				if got := storedKeys(t, b.Client, prefix); !slices.Equal(got, want) {
+				if got := testutil.Keys(t, b.Client, prefix); !slices.Equal(got, want) {
 					t.Errorf("keys = %q, want %q", got, want)
 				}
 				// The Key method agrees with what MarkEvent wrote.
@@ -96,7 +63,7 @@ func TestDefaultPrefixIsTrackist(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"trackist_active_2024-12", "trackist_active_2024-12-30", "trackist_active_W2025-1"}
-	if got := storedKeys(t, b.Client, ""); !slices.Equal(got, want) {
+	if got := testutil.Keys(t, b.Client, ""); !slices.Equal(got, want) {
 		t.Errorf("keys = %q, want %q", got, want)
 	}
 }

@@ -108,7 +108,7 @@ func TestImpossibleTimesWriteNothing(t *testing.T) {
 				t.Errorf("MarkEvents at %v: %v, want MarkError at 1 wrapping ErrInvalidTime", at, err)
 			}
 		}
-		if keys := storedKeys(t, b.Client, b.Prefix); len(keys) != 0 {
+		if keys := testutil.Keys(t, b.Client, b.Prefix); len(keys) != 0 {
 			t.Errorf("impossible times wrote %q", keys)
 		}
 		// The edges of the range are fine.

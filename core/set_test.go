@@ -71,7 +71,7 @@ func wantIDs(t *testing.T, s bitmapist.Set, want ...uint64) {
 // noTempKeys fails when a temporary operation key was left behind.
 func noTempKeys(t *testing.T, b testutil.Backend) {
 	t.Helper()
-	if keys := storedKeys(t, b.Client, b.Prefix+"bitop_"); len(keys) > 0 {
+	if keys := testutil.Keys(t, b.Client, b.Prefix+"bitop_"); len(keys) > 0 {
 		t.Errorf("temporary keys left behind: %q", keys)
 	}
 }
@@ -332,7 +332,7 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		if !errors.As(err, &me) || me.Index != 1 || !errors.Is(err, bitmapist.ErrInvalidUserID) {
 			t.Errorf("MarkEvents = %v, want MarkError at 1 wrapping ErrInvalidUserID", err)
 		}
-		if keys := storedKeys(t, b.Client, b.Prefix); len(keys) != 0 {
+		if keys := testutil.Keys(t, b.Client, b.Prefix); len(keys) != 0 {
 			t.Errorf("invalid input wrote %q", keys)
 		}
 	})

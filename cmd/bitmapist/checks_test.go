@@ -1,54 +1,13 @@
 package main
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
-
-// prefixKeys returns the keys under prefix on every node of b, sorted.
-func prefixKeys(t *testing.T, b testutil.Backend, prefix string) []string {
-	t.Helper()
-	ctx := t.Context()
-	var keys []string
-	scan := func(ctx context.Context, c *redis.Client) error {
-		it := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for it.Next(ctx) {
-			keys = append(keys, it.Val())
-		}
-		return it.Err()
-	}
-	var err error
-	switch c := b.Client.(type) {
-	case *redis.ClusterClient:
-		// One master at a time: keys is not guarded.
-		var masters []*redis.Client
-		err = c.ForEachMaster(ctx, func(_ context.Context, m *redis.Client) error {
-			masters = append(masters, m)
-			return nil
-		})
-		for _, m := range masters {
-			if err == nil {
-				err = scan(ctx, m)
-			}
-		}
-	case *redis.Client:
-		err = scan(ctx, c)
-	default:
-		t.Fatalf("unknown client %T", b.Client)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // checkUsage fails t unless r is a usage error: exit 2 and one stderr line
 // starting with "bitmapist: " that contains want.
@@ -97,7 +56,7 @@ func TestBadPrefixRefused(t *testing.T) {
 			checkUsage(t, args, runCLI(t, "", args...), "$"+envPrefix)
 		})
 	}
-	if got := prefixKeys(t, b, ""); !slices.Equal(got, []string{"foreign"}) {
+	if got := testutil.Keys(t, b.Client, ""); !slices.Equal(got, []string{"foreign"}) {
 		t.Errorf("keys after the refused commands: %q", got)
 	}
 	// Usual prefixes still work.
@@ -105,7 +64,7 @@ func TestBadPrefixRefused(t *testing.T) {
 		mustOK(t, runCLI(t, "", "--redis", url, "--prefix", prefix, "mark", "--at", "2024-12-30", "ev", "1"))
 		mustOK(t, runCLI(t, "", "--redis", url, "--prefix", prefix, "delete", "--all", "--yes"))
 	}
-	if got := prefixKeys(t, b, ""); !slices.Equal(got, []string{"foreign"}) {
+	if got := testutil.Keys(t, b.Client, ""); !slices.Equal(got, []string{"foreign"}) {
 		t.Errorf("keys at the end: %q", got)
 	}
 }
@@ -163,7 +122,7 @@ func TestNonsenseFlagValuesRefused(t *testing.T) {
 	for _, tc := range tests {
 		checkUsage(t, tc.args, cli(t, b, tc.stdin, tc.args...), tc.want)
 	}
-	if got := prefixKeys(t, b, ""); len(got) != 0 {
+	if got := testutil.Keys(t, b.Client, ""); len(got) != 0 {
 		t.Errorf("keys written: %q", got)
 	}
 }

@@ -120,7 +120,7 @@ func TestImportFailOnReject(t *testing.T) {
 					!strings.Contains(r.stdout, "nothing written") || !strings.Contains(r.stdout, "1 rejected") {
 					t.Errorf("%s from %s: exit %d\nstdout %s\nstderr %s", name, src, r.code, r.stdout, r.stderr)
 				}
-				if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+				if got := testutil.Keys(t, b.Client, b.Prefix); len(got) != 0 {
 					t.Errorf("%s from %s: keys written: %q", name, src, got)
 				}
 				if data, err := os.ReadFile(rejects); err != nil || strings.Count(string(data), "\n") != 2 {
@@ -171,7 +171,7 @@ func TestImportRejectsFileFirst(t *testing.T) {
 					if r.code != exitError || !strings.HasPrefix(r.stderr, "bitmapist: --rejects: ") || r.stdout != "" {
 						t.Errorf("%q: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
 					}
-					if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+					if got := testutil.Keys(t, b.Client, b.Prefix); len(got) != 0 {
 						t.Fatalf("%q: keys written: %q", args, got)
 					}
 				}
@@ -317,13 +317,13 @@ func TestImportImpossibleTimes(t *testing.T) {
 			if r := mustOK(t, cli(t, b, "", "events", event)); strings.TrimSpace(r.stdout) != event {
 				t.Errorf("%s: events %q", tc.format, r.stdout)
 			}
-			keys := prefixKeys(t, b, b.Prefix+event+"_")
+			keys := testutil.Keys(t, b.Client, b.Prefix+event+"_")
 			r = mustOK(t, cli(t, b, "", "delete", event))
 			if want := fmt.Sprintf("deleted %d keys of %s", len(keys), event); strings.TrimSpace(r.stdout) != want || len(keys) == 0 {
 				t.Errorf("%s: %q, want %q", tc.format, r.stdout, want)
 			}
 		}
-		if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+		if got := testutil.Keys(t, b.Client, b.Prefix); len(got) != 0 {
 			t.Errorf("keys left: %q", got)
 		}
 	})

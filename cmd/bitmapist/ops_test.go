@@ -196,7 +196,7 @@ func TestImpossibleTimesRefused(t *testing.T) {
 				checkUsage(t, args, cli(t, b, "", args...), "invalid event time")
 			}
 		}
-		if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+		if got := testutil.Keys(t, b.Client, b.Prefix); len(got) != 0 {
 			t.Fatalf("keys written: %q", got)
 		}
 		for i, at := range []string{"0001-01-01T00:00:01Z", "9999-12-31T23:59:59Z"} {
@@ -208,7 +208,7 @@ func TestImpossibleTimesRefused(t *testing.T) {
 		if r := mustOK(t, cli(t, b, "", "events")); strings.TrimSpace(r.stdout) != "ev" {
 			t.Errorf("events: %q", r.stdout)
 		}
-		keys := prefixKeys(t, b, b.Prefix)
+		keys := testutil.Keys(t, b.Client, b.Prefix)
 		if r := mustOK(t, cli(t, b, "", "delete", "ev")); strings.TrimSpace(r.stdout) != "deleted "+strconv.Itoa(len(keys))+" keys of ev" || len(keys) != 6 {
 			t.Errorf("delete: %q, keys were %q", r.stdout, keys)
 		}

@@ -119,15 +119,15 @@ func TestSingleClusterNode(t *testing.T) {
 		if r := mustOK(t, cli("", "cohort", "imp0", "--group", "months", "--start", "2024-12", "--now", "2024-12-31", "--rows", "1", "--cols", "1", "--csv")); !strings.Contains(r.stdout, ",25,25") {
 			t.Errorf("%s: cohort %q", addr, r.stdout)
 		}
-		keys := prefixKeys(t, b, b.Prefix+"ev0_")
+		keys := testutil.Keys(t, b.Client, b.Prefix+"ev0_")
 		if r := mustOK(t, cli("", "delete", "ev0")); strings.TrimSpace(r.stdout) != fmt.Sprintf("deleted %d keys of ev0", len(keys)) || len(keys) != 4 {
 			t.Errorf("%s: delete ev0: %q (keys %q)", addr, r.stdout, keys)
 		}
-		keys = prefixKeys(t, b, b.Prefix)
+		keys = testutil.Keys(t, b.Client, b.Prefix)
 		if r := mustOK(t, cli("", "delete", "--all", "--yes")); strings.TrimSpace(r.stdout) != fmt.Sprintf("deleted %d keys under prefix %q", len(keys), b.Prefix) {
 			t.Errorf("%s: delete --all: %q, want %d keys", addr, r.stdout, len(keys))
 		}
-		if got := prefixKeys(t, b, b.Prefix); len(got) != 0 {
+		if got := testutil.Keys(t, b.Client, b.Prefix); len(got) != 0 {
 			t.Errorf("%s: keys left: %q", addr, got)
 		}
 	}
