@@ -36,24 +36,3 @@ func TestAndCountAndNotAll(t *testing.T) {
 		}
 	}
 }
-
-// BenchmarkAnd2Count: a cell of a table over a million ids (125 KB).
-func BenchmarkAnd2Count(b *testing.B) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	x, y := make(bitmapist.Bitmap, 125_000), make(bitmapist.Bitmap, 125_000)
-	for i := range x {
-		x[i], y[i] = byte(rng.Uint32()), byte(rng.Uint32())
-	}
-	b.Run("cohort", func(b *testing.B) {
-		b.SetBytes(int64(len(x)))
-		for b.Loop() {
-			and2Count(x, y)
-		}
-	})
-	b.Run("core", func(b *testing.B) {
-		b.SetBytes(int64(len(x)))
-		for b.Loop() {
-			x.AndCount(y)
-		}
-	})
-}

@@ -130,3 +130,18 @@ func BenchmarkSparseIDs(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAndCount: one cohort cell over a million ids (two 125 KB
+// bitmaps), counted in memory.
+func BenchmarkAndCount(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x, y := make(bitmapist.Bitmap, 125_000), make(bitmapist.Bitmap, 125_000)
+	for i := range x {
+		x[i], y[i] = byte(r.Uint32()), byte(r.Uint32())
+	}
+	b.SetBytes(int64(len(x)))
+	b.ReportAllocs()
+	for b.Loop() {
+		x.AndCount(y)
+	}
+}

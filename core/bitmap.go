@@ -131,28 +131,27 @@ func (b Bitmap) Not() Bitmap {
 func (b Bitmap) AndNot(o Bitmap) Bitmap {
 	out := make(Bitmap, max(len(b), len(o)))
 	copy(out, b)
-	n := min(len(b), len(o))
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		binary.LittleEndian.PutUint64(out[i:], binary.LittleEndian.Uint64(out[i:])&^binary.LittleEndian.Uint64(o[i:]))
-	}
-	for ; i < n; i++ {
-		out[i] &^= o[i]
-	}
-	return out
+	return out.AndNotWith(o)
 }
 
 // AndCount returns the number of ids in both b and o, without building
-// b AND o.
+// b AND o. It is the inner loop of cohort tables (one call per cell over
+// whole bitmaps), so it counts four 64-bit words per step.
 func (b Bitmap) AndCount(o Bitmap) int64 {
 	n := min(len(b), len(o))
-	var c int
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		c += bits.OnesCount64(binary.LittleEndian.Uint64(b[i:]) & binary.LittleEndian.Uint64(o[i:]))
+	x, y := b[:n], o[:n]
+	le := binary.LittleEndian
+	var c0, c1, c2, c3 int
+	for len(x) >= 32 && len(y) >= 32 {
+		c0 += bits.OnesCount64(le.Uint64(x[0:]) & le.Uint64(y[0:]))
+		c1 += bits.OnesCount64(le.Uint64(x[8:]) & le.Uint64(y[8:]))
+		c2 += bits.OnesCount64(le.Uint64(x[16:]) & le.Uint64(y[16:]))
+		c3 += bits.OnesCount64(le.Uint64(x[24:]) & le.Uint64(y[24:]))
+		x, y = x[32:], y[32:]
 	}
-	for ; i < n; i++ {
-		c += bits.OnesCount8(b[i] & o[i])
+	c := c0 + c1 + c2 + c3
+	for i := range min(len(x), len(y)) {
+		c += bits.OnesCount8(x[i] & y[i])
 	}
 	return int64(c)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -41,6 +42,23 @@ func (s *selection) check(events []string) error {
 
 // set builds the selection on c: the events in the period of --group that
 // contains --at, combined with --op. Bad flags or event names return a
+// open connects to Redis and returns the client, the selection's Set for
+// events and the function that closes the connection. Flags are checked (set) after
+// connecting only because the time zone and clock come from the client;
+// check has already refused what needs no client.
+func (s *selection) open(ctx context.Context, a *app, events []string) (*bitmapist.Client, bitmapist.Set, func(), error) {
+	c, done, err := a.open(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	set, err := s.set(c, events)
+	if err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return c, set, done, nil
+}
+
 // *usageError.
 func (s *selection) set(c *bitmapist.Client, events []string) (bitmapist.Set, error) {
 	g, err := bitmapist.ParseTimeGroup(s.group)
@@ -129,15 +147,11 @@ func (a *app) countCommand() *cobra.Command {
 			if err := sel.check(args); err != nil {
 				return err
 			}
-			c, done, err := a.open(ctx)
+			_, s, done, err := sel.open(ctx, a, args)
 			if err != nil {
 				return err
 			}
 			defer done()
-			s, err := sel.set(c, args)
-			if err != nil {
-				return err
-			}
 			n, err := s.Count(ctx)
 			if err != nil {
 				return err
@@ -187,15 +201,11 @@ a warning on stderr, and when none of the ids has a string the command fails
 					}
 				}
 			}
-			c, done, err := a.open(ctx)
+			c, s, done, err := sel.open(ctx, a, args)
 			if err != nil {
 				return err
 			}
 			defer done()
-			s, err := sel.set(c, args)
-			if err != nil {
-				return err
-			}
 			ids, err := s.IDs(ctx)
 			if err != nil {
 				return err
