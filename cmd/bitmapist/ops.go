@@ -249,11 +249,10 @@ a warning on stderr, and when none of the ids has a string the command fails
 	}
 	sel.addFlags(cmd)
 	f := cmd.Flags()
-	f.BoolVar(&strs, "strings", false, "print the string ids of the id map instead of the integer ids")
+	f.BoolVar(&strs, "strings", false, "print the string ids of the id map instead of the integer ids (\"#<id>\" for an id without a string)")
 	f.StringVar(&idMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --strings)")
 	f.BoolVar(&withNum, "with-offsets", false, "with --strings, print \"<id>\\t<string>\"")
 	f.IntVar(&limit, "limit", 0, "print at most this many ids (0: all)")
-	cmd.Flags().Lookup("strings").Usage = "print the string ids of the id map instead of the integer ids (\"#<id>\" for an id without a string)"
 	return cmd
 }
 
