@@ -22,6 +22,7 @@ const none = -1
 func newClient(b testutil.Backend, now time.Time, opts ...bitmapist.Option) *bitmapist.Client {
 	opts = append([]bitmapist.Option{
 		bitmapist.WithPrefix(b.Prefix),
+		bitmapist.WithIDMapClient(b.IDMap),
 		bitmapist.WithClock(func() time.Time { return now }),
 	}, opts...)
 	return bitmapist.New(b.Client, opts...)

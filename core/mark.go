@@ -125,9 +125,14 @@ func (c *Client) setEvent(ctx context.Context, verb, event string, userID uint64
 	if err := c.ready(); err != nil {
 		return err
 	}
+	keep, err := c.retainer(ctx)
+	if err != nil {
+		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
+	}
 	pipe := c.pipeline()
-	c.queueMark(ctx, pipe, make([]byte, 0, 64), event, int64(userID), bit, m)
+	c.queueMark(ctx, pipe, make([]byte, 0, 64), event, int64(userID), bit, m, keep)
 	if _, err := pipe.Exec(ctx); err != nil {
+		keep.failed()
 		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
 	}
 	return nil
@@ -143,14 +148,15 @@ func (c *Client) pipeline() redis.Pipeliner {
 	return c.rdb.TxPipeline()
 }
 
-// queueMark queues the SETBITs of one mark; buf is scratch space for keys.
-func (c *Client) queueMark(ctx context.Context, pipe redis.Pipeliner, buf []byte, event string, id int64, bit int, m markConfig) []byte {
+// queueMark queues the SETBITs of one mark, and the TTLs that keep (nil
+// without WithRetention) asks for; buf is scratch space for keys.
+func (c *Client) queueMark(ctx context.Context, pipe redis.Pipeliner, buf []byte, event string, id int64, bit int, m markConfig, keep *retainer) []byte {
 	for _, g := range [...]TimeGroup{Months, Weeks, Days, Hours} {
 		if g == Hours && !m.hourly {
 			continue
 		}
 		buf = c.appendKey(buf[:0], event, g, m.at)
-		pipe.SetBit(ctx, string(buf), id, bit)
+		keep.setBit(ctx, pipe, string(buf), g, m.at, id, bit)
 	}
 	if m.unique {
 		pipe.SetBit(ctx, c.UniqueKey(event), id, bit)
@@ -204,6 +210,10 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	if err := c.ready(); err != nil {
 		return err
 	}
+	keep, err := c.retainer(ctx)
+	if err != nil {
+		return fmt.Errorf("bitmapist: mark events: %w", err)
+	}
 	base := c.markConfig(opts)
 	now := c.clock()
 	// An import touches few distinct (event, hour) pairs: build each key
@@ -256,11 +266,15 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 				bit = 0
 			}
 			id := int64(mk.UserID)
-			pipe.SetBit(ctx, ks[0], id, bit)
-			pipe.SetBit(ctx, ks[1], id, bit)
-			pipe.SetBit(ctx, ks[2], id, bit)
-			if base.hourly {
-				pipe.SetBit(ctx, ks[3], id, bit)
+			if keep != nil { // WithRetention: TTLs and expired periods
+				keep.setBits(ctx, pipe, ks, at, id, bit, base.hourly)
+			} else {
+				pipe.SetBit(ctx, ks[0], id, bit)
+				pipe.SetBit(ctx, ks[1], id, bit)
+				pipe.SetBit(ctx, ks[2], id, bit)
+				if base.hourly {
+					pipe.SetBit(ctx, ks[3], id, bit)
+				}
 			}
 			if base.unique {
 				pipe.SetBit(ctx, c.UniqueKey(mk.Event), id, bit)
@@ -268,6 +282,7 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 		}
 		send := func(start, end int) {
 			if _, err := pipe.Exec(ctx); err != nil {
+				keep.failed()
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = fmt.Errorf("bitmapist: mark events %d..%d of %d (%q) failed: %w",
