@@ -2,6 +2,8 @@ package bitmapist
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -215,4 +217,102 @@ func parseSuffix(suffix string, loc *time.Location) (TimeGroup, time.Time, bool)
 		return 0, time.Time{}, false // 2024-2-30, hour 24
 	}
 	return g, t, true
+}
+
+// RetentionReport is what Client.ApplyRetention found and did.
+type RetentionReport struct {
+	// Keys is the number of period bitmaps found under the prefix.
+	Keys int `json:"keys"`
+	// Kept is how many of them are kept forever (their group has no
+	// retention); unique bitmaps and other keys are not counted at all.
+	Kept int `json:"kept"`
+	// HadTTL is how many already had a TTL, left alone (EXPIRE NX).
+	HadTTL int `json:"had_ttl"`
+	// Set is how many got (or, in a dry run, would get) a TTL ending at
+	// their deadline.
+	Set int `json:"set"`
+	// Expired is how many are past their deadline: they got (or would
+	// get) a TTL of one second.
+	Expired int `json:"expired"`
+}
+
+// ApplyRetention gives the existing bitmaps under the client's prefix the
+// TTL that WithRetention gives new ones: each period bitmap of a group
+// with a retention and no TTL yet expires at its period's end plus the
+// retention (a bitmap already past that, within a second). Keys that have
+// a TTL are left alone. With apply false nothing is written: the report
+// says what would be done (TTL is read for every key). Work goes in
+// pipelines of 500 keys; progress, if not nil, gets the keys done and
+// found. It returns ErrUnsupported when the client has no Retention.
+func (c *Client) ApplyRetention(ctx context.Context, apply bool, progress func(done, total int)) (RetentionReport, error) {
+	var rep RetentionReport
+	if c.keep == nil {
+		return rep, fmt.Errorf("%w: ApplyRetention on a client without WithRetention", ErrUnsupported)
+	}
+	server, err := c.onServer(ctx)
+	if err != nil {
+		return rep, err
+	}
+	keys, err := c.statKeys(ctx, "")
+	if err != nil {
+		return rep, fmt.Errorf("bitmapist: expire: %w", err)
+	}
+	type job struct {
+		key string
+		ttl time.Duration
+	}
+	var jobs []job
+	now := c.clock()
+	for _, k := range keys {
+		_, suffix, ok := splitKey(k.Key[len(c.prefix):])
+		g, start, ok2 := parseSuffix(suffix, c.loc)
+		if !ok || !ok2 {
+			continue
+		}
+		rep.Keys++
+		deadline, ok := c.keep.Deadline(g, start)
+		if !ok {
+			rep.Kept++
+			continue
+		}
+		jobs = append(jobs, job{k.Key, deadline.Sub(now)})
+	}
+	for start := 0; start < len(jobs); start += statsBatch {
+		batch := jobs[start:min(start+statsBatch, len(jobs))]
+		ttls := make([]*redis.DurationCmd, len(batch))
+		p := c.rdb.Pipeline()
+		for i, j := range batch {
+			ttls[i] = p.TTL(ctx, j.key)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return rep, fmt.Errorf("bitmapist: expire: %w", err)
+		}
+		p = c.rdb.Pipeline()
+		for i, j := range batch {
+			switch d := ttls[i].Val(); {
+			case d == -2: // gone since the SCAN
+				rep.Keys--
+			case d != -1:
+				rep.HadTTL++
+			default:
+				if j.ttl <= 0 {
+					rep.Expired++
+				} else {
+					rep.Set++
+				}
+				if apply {
+					queueExpire(ctx, p, j.key, max(j.ttl, time.Second), server)
+				}
+			}
+		}
+		if apply {
+			if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+				return rep, fmt.Errorf("bitmapist: expire: %w", err)
+			}
+		}
+		if progress != nil {
+			progress(start+len(batch), len(jobs))
+		}
+	}
+	return rep, nil
 }

@@ -144,6 +144,8 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		a.serveCommand(),
 		a.demoCommand(),
 		a.deleteCommand(),
+		a.statsCommand(),
+		a.expireCommand(),
 	)
 	return root
 }
