@@ -23,7 +23,7 @@ func randomLog(seed uint64, days, users int, events ...string) engageLog {
 	r := rand.New(rand.NewPCG(seed, 2))
 	ids := make([]uint64, users)
 	for i := range ids {
-		ids[i] = uint64(r.IntN(100_000))
+		ids[i] = uint64(r.IntN(70_000))
 	}
 	l := engageLog{}
 	for ei, e := range events {
@@ -50,8 +50,12 @@ func (l engageLog) mark(t *testing.T, c *bitmapist.Client) {
 			}
 		}
 	}
-	if err := c.MarkEvents(context.Background(), marks); err != nil {
-		t.Fatal(err)
+	for len(marks) > 0 { // small batches: miniredis copies a bitmap per SETBIT
+		n := min(len(marks), 500)
+		if err := c.MarkEvents(context.Background(), marks[:n]); err != nil {
+			t.Fatal(err)
+		}
+		marks = marks[n:]
 	}
 }
 
