@@ -59,6 +59,7 @@ type app struct {
 	cluster  bool   // --cluster
 	prefix   string // --prefix
 	tz       string // --tz
+	maxID    uint64 // --max-id
 }
 
 // run is the whole command: it parses args (without the program name),
@@ -133,6 +134,7 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		"Redis for the string id map (import --string-ids, ids --strings), redis://host:port/db or a cluster's node list; needed on a bitmapist-server, which has no hashes nor Lua (default: the --redis server)")
 	pf.BoolVar(&a.cluster, "cluster", false, "treat a single --redis address as a Redis Cluster seed node (without it, a single address is asked INFO cluster and a cluster node is used as a seed all the same)")
 	pf.StringVar(&a.prefix, "prefix", prefixDefault, "key prefix, as in Python bitmapist (env "+envPrefix+"); not empty, no whitespace nor glob characters * ? [ ] \\")
+	pf.Uint64Var(&a.maxID, "max-id", bitmapist.MaxUserID, "largest integer user id (and string id map offset) to mark; larger ones are refused before anything is written (each id is a bit offset: one id near 2^32 makes 512 MiB bitmaps that stall Redis)")
 	pf.StringVar(&a.tz, "tz", "UTC", "time zone that hours, days, weeks and months are cut in (IANA name, e.g. Europe/Paris)")
 	root.AddCommand(
 		a.eventsCommand(),
@@ -182,7 +184,7 @@ func (a *app) open(ctx context.Context, extra ...bitmapist.Option) (*bitmapist.C
 	if rdb, err = asClusterIfNode(pctx, rdb); err != nil {
 		return nil, nil, fmt.Errorf("cannot reach Redis Cluster at %s: %w", redactURL(a.redisURL), err)
 	}
-	opts := append([]bitmapist.Option{bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc)}, extra...)
+	opts := append([]bitmapist.Option{bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc), bitmapist.WithMaxUserID(a.maxID)}, extra...)
 	if a.idmapURL == "" {
 		return bitmapist.New(rdb, opts...), func() { _ = rdb.Close() }, nil
 	}
