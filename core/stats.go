@@ -172,7 +172,7 @@ func (c *Client) measureRedis(ctx context.Context, keys []*statKey, sample, larg
 			id := [2]string{k.event, k.group}
 			if sample <= 0 || taken[id] < sample {
 				taken[id]++
-				mems[i] = p.MemoryUsage(ctx, k.Key, 0)
+				mems[i] = p.MemoryUsage(ctx, k.Key)
 			}
 		}
 		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -201,7 +201,7 @@ func (c *Client) measureLongest(ctx context.Context, keys []*statKey, n int) err
 	mems := map[*statKey]*redis.IntCmd{}
 	for _, k := range ranked[:min(n, len(ranked))] {
 		if k.Bytes < 0 {
-			mems[k] = p.MemoryUsage(ctx, k.Key, 0)
+			mems[k] = p.MemoryUsage(ctx, k.Key)
 		}
 	}
 	if len(mems) == 0 {
