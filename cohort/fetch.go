@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -37,10 +38,15 @@ func (w window) hull(o window) window {
 // extents reads, in one pipelined round trip, the window of every key
 // that holds set bits: from the byte of its first set bit (BITPOS) to its
 // last byte (STRLEN). A key without set bits, or missing, gets noWindow.
-func extents(ctx context.Context, rdb redis.UniversalClient, keys []string) (map[string]window, error) {
+// On bitmapist-server (server), which has neither command, it GETs the
+// whole keys instead.
+func extents(ctx context.Context, rdb redis.UniversalClient, keys []string, server bool) (map[string]window, error) {
 	out := make(map[string]window, len(keys))
 	if len(keys) == 0 {
 		return out, nil
+	}
+	if server {
+		return extentsByGet(ctx, rdb, keys)
 	}
 	p := rdb.Pipeline()
 	pos := make([]*redis.IntCmd, len(keys))
@@ -63,6 +69,31 @@ func extents(ctx context.Context, rdb redis.UniversalClient, keys []string) (map
 	return out, nil
 }
 
+// extentsByGet is extents with one whole-key GET per key (bitmapist-server,
+// whose GET ends at the highest set bit, so the string is never longer
+// than its set bits).
+func extentsByGet(ctx context.Context, rdb redis.UniversalClient, keys []string) (map[string]window, error) {
+	out := make(map[string]window, len(keys))
+	p := rdb.Pipeline()
+	gets := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		gets[i] = p.Get(ctx, k)
+	}
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("cohort: locate %d bitmaps: %w", len(keys), err)
+	}
+	for i, k := range keys {
+		b, _ := gets[i].Bytes()
+		first := slices.IndexFunc(b, func(x byte) bool { return x != 0 })
+		if first < 0 {
+			out[k] = noWindow
+			continue
+		}
+		out[k] = window{int64(first), int64(len(b)) - 1}
+	}
+	return out, nil
+}
+
 // chunk is the part of a bitmap that was read: its bytes from offset off
 // (shorter than asked when the string ends before the window does).
 type chunk struct {
@@ -78,8 +109,10 @@ type chunks map[string]chunk
 // Redis only) it sends one MULTI/EXEC instead, in which each key of ops
 // is computed by its BITOPs (in order) right before it is read and its
 // temporary keys are deleted right after: at most one of them exists at a
-// time, and none outlives the transaction, whatever fails.
-func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string]window, ops map[string][]bitop) (chunks, error) {
+// time, and none outlives the transaction, whatever fails. On
+// bitmapist-server (server), which has no GETRANGE, each key is read whole
+// with GET and its window cut out here.
+func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string]window, ops map[string][]bitop, server bool) (chunks, error) {
 	out := make(chunks, len(need))
 	keys := make([]string, 0, len(need))
 	for k, w := range need {
@@ -114,20 +147,31 @@ func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string
 		if end >= unbounded {
 			end = -1 // GETRANGE's "to the end"
 		}
-		cmds[i] = p.GetRange(ctx, k, w.lo, end)
+		if server {
+			cmds[i] = p.Get(ctx, k)
+		} else {
+			cmds[i] = p.GetRange(ctx, k, w.lo, end)
+		}
 		if len(tmps) > 0 {
 			p.Del(ctx, tmps...) // copies the names
 		}
 	}
-	if _, err := p.Exec(ctx); err != nil {
+	if _, err := p.Exec(ctx); err != nil && !(server && errors.Is(err, redis.Nil)) {
 		return nil, fmt.Errorf("cohort: read %d bitmaps: %w", len(keys), err)
 	}
 	for i, k := range keys {
 		b, err := cmds[i].Bytes()
+		if server && errors.Is(err, redis.Nil) { // GET of a missing key
+			b, err = nil, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("cohort: read %q: %w", k, err)
 		}
-		out[k] = chunk{off: need[k].lo, data: b}
+		off := need[k].lo
+		if server {
+			off = 0 // the whole key
+		}
+		out[k] = chunk{off: off, data: b}
 	}
 	return out, nil
 }

@@ -154,12 +154,17 @@ func history(ctx context.Context, c *bitmapist.Client, event string, t0 time.Tim
 func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 	p := newPlan(c, &q)
 	rdb := c.Redis()
+	be, err := c.Backend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	server := be == bitmapist.BackendBitmapistServer
 
 	var rowKeys []string
 	for _, keys := range p.rows {
 		rowKeys = append(rowKeys, keys...)
 	}
-	ext, err := extents(ctx, rdb, rowKeys)
+	ext, err := extents(ctx, rdb, rowKeys, server)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +239,7 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 		}
 	}
 	want(p.history, all)
-	cs, err := readWindows(ctx, rdb, need, ops)
+	cs, err := readWindows(ctx, rdb, need, ops, server)
 	if err != nil {
 		return nil, err
 	}

@@ -61,10 +61,16 @@ const serverSlashDepth = 8
 // once, and matches with Go's filepath.Match, whose '*' stops at '/'. So
 // the pattern is tried again with "/*" appended, up to serverSlashDepth
 // times, and names that Python wrote with '/' (which this package refuses
-// to mark) are listed too; fn sees each key once.
+// to mark) are listed too; fn sees each key once. A pattern ending in
+// "_*" (one event's periods, the bitop_ temporaries) is sent once: what
+// follows its last '_' never holds a '/'.
 func (c *Client) scanServer(ctx context.Context, pattern string, fn func(ctx context.Context, rdb redis.Cmdable, keys []string) error) error {
 	seen := map[string]bool{}
-	for range serverSlashDepth + 1 {
+	tries := serverSlashDepth + 1
+	if strings.HasSuffix(pattern, "_*") {
+		tries = 1
+	}
+	for range tries {
 		keys, _, err := c.rdb.Scan(ctx, 0, pattern, scanCount).Result()
 		if err != nil {
 			return err
