@@ -138,58 +138,73 @@ func (r *roundTripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) r
 	return func(ctx context.Context, cmds []redis.Cmder) error { r.n++; return next(ctx, cmds) }
 }
 
+// benchBackends runs fn as sub-benchmarks "redis" (testutil.Redis: the
+// real one when BITMAPIST_TEST_REDIS_URL is set, else miniredis) and
+// "bitmapist-server" (when BITMAPIST_TEST_BITMAPIST_SERVER is set; skipped
+// with that reason otherwise).
+func benchBackends(b *testing.B, fn func(b *testing.B, be testutil.Backend)) {
+	b.Run("redis", func(b *testing.B) { fn(b, testutil.Redis(b)) })
+	b.Run("bitmapist-server", func(b *testing.B) {
+		be, ok := testutil.BitmapistServer(b)
+		if !ok {
+			b.Skip("not run: " + testutil.EnvBitmapistServer + " is not set")
+		}
+		fn(b, be)
+	})
+}
+
 // BenchmarkTable12x12Monthly computes a 12×12 monthly table over 1,000,000
-// users with one additional event, on the local Redis (testutil.Redis:
-// the real one when BITMAPIST_TEST_REDIS_URL is set, else miniredis), both
-// ways in the same run and on the same data: "bitmapist" (cohort.Get) and
-// "reference" (one BITOP and one BITCOUNT round trip per cell). Both must
-// give the same table.
+// users with one additional event, on Redis and on bitmapist-server
+// (benchBackends), both ways in the same run and on the same data:
+// "bitmapist" (cohort.Get) and "reference" (one BITOP and one BITCOUNT
+// round trip per cell). Both must give the same table.
 func BenchmarkTable12x12Monthly(b *testing.B) {
 	for _, shape := range []string{"sequential", "random"} {
 		b.Run(shape, func(b *testing.B) {
-			be := testutil.Redis(b)
-			ctx := context.Background()
-			c := bitmapist.New(be.Client, bitmapist.WithPrefix(be.Prefix))
-			writeBenchData(b, c, shape == "sequential")
-			q := benchQuery()
+			benchBackends(b, func(b *testing.B, be testutil.Backend) {
+				ctx := context.Background()
+				c := bitmapist.New(be.Client, bitmapist.WithPrefix(be.Prefix))
+				writeBenchData(b, c, shape == "sequential")
+				q := benchQuery()
 
-			tab, err := cohort.Get(ctx, c, q)
-			if err != nil {
-				b.Fatal(err)
-			}
-			refCells, refTotals, err := referenceTable(ctx, c, q)
-			if err != nil {
-				b.Fatal(err)
-			}
-			got := grid(tab)
-			for i := range q.Rows {
-				if tab.Totals[i] != refTotals[i] {
-					b.Fatalf("row %d: total %d, reference %d", i, tab.Totals[i], refTotals[i])
+				tab, err := cohort.Get(ctx, c, q)
+				if err != nil {
+					b.Fatal(err)
 				}
-				for j := range q.Cols {
-					if got[i][j] != refCells[i][j] {
-						b.Fatalf("cell (%d,%d) = %d, reference %d", i, j, got[i][j], refCells[i][j])
+				refCells, refTotals, err := referenceTable(ctx, c, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := grid(tab)
+				for i := range q.Rows {
+					if tab.Totals[i] != refTotals[i] {
+						b.Fatalf("row %d: total %d, reference %d", i, tab.Totals[i], refTotals[i])
+					}
+					for j := range q.Cols {
+						if got[i][j] != refCells[i][j] {
+							b.Fatalf("cell (%d,%d) = %d, reference %d", i, j, got[i][j], refCells[i][j])
+						}
 					}
 				}
-			}
 
-			counter := &roundTripCounter{}
-			be.Client.AddHook(counter)
-			run := func(b *testing.B, table func() error) {
-				b.ReportAllocs()
-				counter.n = 0
-				for b.Loop() {
-					if err := table(); err != nil {
-						b.Fatal(err)
+				counter := &roundTripCounter{}
+				be.Client.AddHook(counter)
+				run := func(b *testing.B, table func() error) {
+					b.ReportAllocs()
+					counter.n = 0
+					for b.Loop() {
+						if err := table(); err != nil {
+							b.Fatal(err)
+						}
 					}
+					b.ReportMetric(float64(counter.n)/float64(b.N), "roundtrips/op")
 				}
-				b.ReportMetric(float64(counter.n)/float64(b.N), "roundtrips/op")
-			}
-			b.Run("bitmapist", func(b *testing.B) {
-				run(b, func() error { _, err := cohort.Get(ctx, c, q); return err })
-			})
-			b.Run("reference", func(b *testing.B) {
-				run(b, func() error { _, _, err := referenceTable(ctx, c, q); return err })
+				b.Run("bitmapist", func(b *testing.B) {
+					run(b, func() error { _, err := cohort.Get(ctx, c, q); return err })
+				})
+				b.Run("reference", func(b *testing.B) {
+					run(b, func() error { _, _, err := referenceTable(ctx, c, q); return err })
+				})
 			})
 		})
 	}

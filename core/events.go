@@ -17,8 +17,9 @@ const scanCount = 1000
 
 // scan calls fn with every key matching pattern, using SCAN (never KEYS) on
 // every master of a cluster. fn may be called from several goroutines on a
-// cluster; it must be safe for that.
-func (c *Client) scan(ctx context.Context, pattern string, fn func(ctx context.Context, rdb redis.Cmdable, keys []string) error) error {
+// cluster; it must be safe for that. With slashes, a bitmapist-server is also
+// asked for the keys where the pattern's * stands for text holding '/' (scanServer).
+func (c *Client) scan(ctx context.Context, pattern string, slashes bool, fn func(ctx context.Context, rdb redis.Cmdable, keys []string) error) error {
 	if err := c.ready(); err != nil {
 		return err
 	}
@@ -27,7 +28,7 @@ func (c *Client) scan(ctx context.Context, pattern string, fn func(ctx context.C
 		return err
 	}
 	if server {
-		return c.scanServer(ctx, pattern, fn)
+		return c.scanServer(ctx, pattern, slashes, fn)
 	}
 	one := func(ctx context.Context, rdb redis.Cmdable) error {
 		var cursor uint64
@@ -61,14 +62,14 @@ const serverSlashDepth = 8
 // once, and matches with Go's filepath.Match, whose '*' stops at '/'. So
 // the pattern is tried again with "/*" appended, up to serverSlashDepth
 // times, and names that Python wrote with '/' (which this package refuses
-// to mark) are listed too; fn sees each key once. A pattern ending in
-// "_*" (one event's periods, the bitop_ temporaries) is sent once: what
-// follows its last '_' never holds a '/'.
-func (c *Client) scanServer(ctx context.Context, pattern string, fn func(ctx context.Context, rdb redis.Cmdable, keys []string) error) error {
+// to mark) are listed too; fn sees each key once. Without slashes (one
+// event's periods, the bitop_ temporaries: what '*' stands for there never
+// holds a '/') the pattern is sent once.
+func (c *Client) scanServer(ctx context.Context, pattern string, slashes bool, fn func(ctx context.Context, rdb redis.Cmdable, keys []string) error) error {
 	seen := map[string]bool{}
-	tries := serverSlashDepth + 1
-	if strings.HasSuffix(pattern, "_*") {
-		tries = 1
+	tries := 1
+	if slashes {
+		tries = serverSlashDepth + 1
 	}
 	for range tries {
 		keys, _, err := c.rdb.Scan(ctx, 0, pattern, scanCount).Result()
@@ -116,7 +117,7 @@ func escapeGlob(s string) string {
 func (c *Client) EventNames(ctx context.Context, prefix string) ([]string, error) {
 	var mu sync.Mutex
 	set := map[string]struct{}{}
-	err := c.scan(ctx, escapeGlob(c.prefix+prefix)+"*", func(_ context.Context, _ redis.Cmdable, keys []string) error {
+	err := c.scan(ctx, escapeGlob(c.prefix+prefix)+"*", true, func(_ context.Context, _ redis.Cmdable, keys []string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, k := range keys {
@@ -146,7 +147,7 @@ func (c *Client) Periods(ctx context.Context, event string, g TimeGroup) ([]*Per
 	}
 	var mu sync.Mutex
 	starts := map[time.Time]struct{}{}
-	err := c.scan(ctx, escapeGlob(c.prefix+event)+"_*", func(_ context.Context, _ redis.Cmdable, keys []string) error {
+	err := c.scan(ctx, escapeGlob(c.prefix+event)+"_*", false, func(_ context.Context, _ redis.Cmdable, keys []string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, k := range keys {
@@ -216,7 +217,7 @@ func (c *Client) parseSuffix(s string) (time.Time, TimeGroup, bool) {
 // deleted. Keys of other events whose names merely start with event are
 // kept. Like Python bitmapist's delete_all_events for one event name.
 func (c *Client) DeleteEvent(ctx context.Context, event string) (int64, error) {
-	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix+event)+"_*", func(k string) bool {
+	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix+event)+"_*", false, func(k string) bool {
 		ev, _, ok := splitKey(k[len(c.prefix):])
 		return ok && ev == event
 	})
@@ -231,7 +232,7 @@ func (c *Client) DeleteEvent(ctx context.Context, event string) (int64, error) {
 // and returns how many it deleted. It uses SCAN on every master, never
 // KEYS or FLUSHDB, so other data in the same Redis is untouched.
 func (c *Client) DeleteAll(ctx context.Context) (int64, error) {
-	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix)+"*", func(string) bool { return true })
+	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix)+"*", true, func(string) bool { return true })
 	if err != nil {
 		return n, fmt.Errorf("bitmapist: delete all: %w", err)
 	}
@@ -242,21 +243,21 @@ func (c *Client) DeleteAll(ctx context.Context) (int64, error) {
 // (<prefix>bitop_*), such as the ones Python bitmapist never expires, and
 // returns how many it deleted.
 func (c *Client) DeleteTemporaryBitmaps(ctx context.Context) (int64, error) {
-	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix)+"bitop_*", func(string) bool { return true })
+	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix)+"bitop_*", false, func(string) bool { return true })
 	if err != nil {
 		return n, fmt.Errorf("bitmapist: delete temporary bitmaps: %w", err)
 	}
 	return n, nil
 }
 
-func (c *Client) deleteMatching(ctx context.Context, pattern string, keep func(string) bool) (int64, error) {
+func (c *Client) deleteMatching(ctx context.Context, pattern string, slashes bool, keep func(string) bool) (int64, error) {
 	var mu sync.Mutex
 	var total int64
 	server, err := c.onServer(ctx)
 	if err != nil {
 		return 0, err
 	}
-	err = c.scan(ctx, pattern, func(ctx context.Context, rdb redis.Cmdable, keys []string) error {
+	err = c.scan(ctx, pattern, slashes, func(ctx context.Context, rdb redis.Cmdable, keys []string) error {
 		p := rdb.Pipeline()
 		var cmds []*redis.IntCmd
 		for _, k := range keys {

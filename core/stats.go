@@ -133,7 +133,7 @@ func (c *Client) Stats(ctx context.Context, opts StatsOptions) (*Stats, error) {
 func (c *Client) statKeys(ctx context.Context, prefix string) ([]*statKey, error) {
 	var mu sync.Mutex
 	var out []*statKey
-	err := c.scan(ctx, escapeGlob(c.prefix+prefix)+"*", func(_ context.Context, _ redis.Cmdable, keys []string) error {
+	err := c.scan(ctx, escapeGlob(c.prefix+prefix)+"*", true, func(_ context.Context, _ redis.Cmdable, keys []string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, k := range keys {

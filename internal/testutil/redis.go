@@ -196,7 +196,7 @@ func backendSpecs(t testing.TB) []backendSpec {
 	bms := os.Getenv(EnvBitmapistServer)
 	if os.Getenv(EnvCI) != "" {
 		var missing []string
-		for _, v := range [][2]string{{EnvRedisURL, url}, {EnvRedisCluster, cluster}} {
+		for _, v := range [][2]string{{EnvRedisURL, url}, {EnvRedisCluster, cluster}, {EnvBitmapistServer, bms}} {
 			if v[1] == "" {
 				missing = append(missing, v[0])
 			}

@@ -276,6 +276,10 @@ func TestCIRequiresServers(t *testing.T) {
 	if msg := fatalMsg(t, func(tb testing.TB) { Backends(tb) }); !strings.Contains(msg, EnvRedisCluster) || strings.Contains(msg, EnvRedisURL) {
 		t.Errorf("Backends in CI without cluster: Fatalf %q", msg)
 	}
+	t.Setenv(EnvRedisCluster, "127.0.0.1:1")
+	if msg := fatalMsg(t, func(tb testing.TB) { Backends(tb) }); !strings.Contains(msg, EnvBitmapistServer) || strings.Contains(msg, EnvRedisCluster) {
+		t.Errorf("Backends in CI without bitmapist-server: Fatalf %q", msg)
+	}
 }
 
 func TestOutsideCI(t *testing.T) {
