@@ -2,8 +2,11 @@ package bitmapist
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // MarkEventsBatchSize is how many marks MarkEvents sends per chunk (one
@@ -41,7 +44,16 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	if len(marks) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	base := c.markConfig(opts)
+	if rdb, ok := c.rdb.(*redis.Client); ok && len(marks) >= rawMinMarks {
+		err := c.markEventsRaw(ctx, rdb.Options(), marks, base)
+		if !errors.Is(err, errRawUnsupported) {
+			return err
+		}
+	}
 	kc := newKeyCache(c, base, c.clock())
 	inflight := markEventsInFlight
 	for i := range marks {
