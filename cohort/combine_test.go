@@ -117,7 +117,7 @@ func TestGetCombinesReturnSets(t *testing.T) {
 					t.Errorf("%s: commands %v, want the return sets combined by BITOP in a MULTI", describe(q), cmds)
 				}
 				if want := 2 + btoi(q.FirstTime); rt != want { // FirstTime: a SCAN of the history
-					t.Errorf("%s: %d round trips, want %d", describe(q), rt, want)
+					t.Errorf("%s: %d round trips, want %d (%v)", describe(q), rt, want, cmds)
 				}
 			}
 			if tmps := tempKeys(t, b); len(tmps) > 0 {

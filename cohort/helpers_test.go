@@ -3,6 +3,7 @@ package cohort_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,9 +80,7 @@ func (r *recorder) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (r *recorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if strings.EqualFold(cmd.Name(), "info") {
-			// The client's backend detection: once per client, not part
-			// of a table's cost.
+		if notTableWork(cmd) {
 			return next(ctx, cmd)
 		}
 		r.mu.Lock()
@@ -94,6 +93,9 @@ func (r *recorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (r *recorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !slices.ContainsFunc(cmds, func(c redis.Cmder) bool { return !notTableWork(c) }) {
+			return next(ctx, cmds)
+		}
 		r.mu.Lock()
 		r.roundTrips++
 		for _, c := range cmds {
@@ -102,6 +104,18 @@ func (r *recorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		r.mu.Unlock()
 		return next(ctx, cmds)
 	}
+}
+
+// notTableWork reports whether cmd is no part of a table's cost: opening a
+// pooled connection (HELLO, CLIENT SETINFO, SELECT, AUTH), which happens
+// whenever the pool dials, and the client's backend detection (INFO, once
+// per client).
+func notTableWork(cmd redis.Cmder) bool {
+	switch strings.ToUpper(cmd.Name()) {
+	case "HELLO", "CLIENT", "SELECT", "AUTH", "INFO":
+		return true
+	}
+	return false
 }
 
 // describeCmd returns cmd's name, followed for BITOP by its destination,
