@@ -175,15 +175,41 @@ func (t *txConn) Commit() error {
 	if !ok {
 		return gorm.ErrInvalidTransaction
 	}
-	err := c.Commit()
+	batch, err := t.stageOutbox()
+	if err != nil {
+		// The plugin's own SQL failed: the transaction does not commit.
+		_ = t.Rollback()
+		return err
+	}
+	err = c.Commit()
 	t.mu.Lock()
 	marks := t.pending
 	t.pending, t.savepoints, t.done = nil, nil, true
 	t.mu.Unlock()
-	if err == nil && len(marks) > 0 {
+	switch {
+	case err != nil || len(marks) == 0:
+	case batch != 0:
+		t.p.outbox.committed(t.ctx, batch, marks)
+	default:
 		t.p.dispatch(t.ctx, marks)
 	}
 	return err
+}
+
+// stageOutbox writes the pending marks into the outbox table in the
+// transaction (WithOutbox) and returns their batch id; 0 without an outbox
+// or marks.
+func (t *txConn) stageOutbox() (int64, error) {
+	if t.p.outbox == nil {
+		return 0, nil
+	}
+	t.mu.Lock()
+	marks := t.pending
+	t.mu.Unlock()
+	if len(marks) == 0 {
+		return 0, nil
+	}
+	return t.p.outbox.stage(t.ctx, t.inner, marks)
 }
 
 // Rollback rolls the transaction back and drops its marks.
