@@ -23,6 +23,8 @@ type Client struct {
 	cluster bool
 	tmpTTL  time.Duration
 	noRedis bool // New was given no Redis: only keys and periods work
+	limits  ReadLimits
+	reader  *Reader
 }
 
 // Option configures a Client in New.
@@ -89,10 +91,12 @@ func New(rdb redis.UniversalClient, opts ...Option) *Client {
 		loc:    time.UTC,
 		clock:  time.Now,
 		tmpTTL: time.Minute,
+		limits: DefaultReadLimits,
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.reader = newReader(c)
 	_, c.cluster = rdb.(*redis.ClusterClient)
 	c.noRedis = isNil(rdb)
 	return c
