@@ -144,48 +144,69 @@ func (r *Reader) Extents(ctx context.Context, keys []string) ([]Extent, error) {
 		return nil, err
 	}
 	out := make([]Extent, len(keys))
-	todo := make([]int, 0, len(keys)) // keys whose first bit is not found yet
-	next := make([]int64, len(keys))  // next byte to scan
+	sc := &bitposScan{next: make([]int64, len(keys)), step: make([]int64, len(keys))}
 	for i, n := range lens {
 		out[i] = Extent{Len: n, First: -1}
 		if n > 0 {
-			todo = append(todo, i)
+			sc.todo = append(sc.todo, i)
+			sc.step[i] = min(firstScan, r.lim.Scan)
 		}
 	}
-	for len(todo) > 0 {
-		if todo, err = r.bitposStep(ctx, keys, todo, next, out); err != nil {
+	for len(sc.todo) > 0 {
+		if err := r.bitposStep(ctx, keys, sc, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// bitposStep runs one pipeline of BITPOS over the next range of up to 16
-// keys of todo and returns the keys still to scan.
-func (r *Reader) bitposStep(ctx context.Context, keys []string, todo []int, next []int64, out []Extent) ([]int, error) {
-	batch := todo[:min(len(todo), max(1, int(4*r.lim.Pipeline/r.lim.Scan)))]
+// firstScan is how many bytes the first BITPOS of a key scans; each
+// further one scans 8 times more, up to ReadLimits.Scan. Bitmaps of active
+// users have a set bit in their first bytes, so one round trip finds
+// nearly all.
+const firstScan = 16 << 10
+
+// bitposScan is the state of Extents: the keys still to scan, and for
+// each key the next byte to scan and how many bytes its next BITPOS scans.
+type bitposScan struct {
+	todo       []int
+	next, step []int64
+}
+
+// bitposStep runs one pipeline of BITPOS over the next range of keys of
+// sc.todo (at most 1,000 commands and 4 × ReadLimits.Pipeline bytes
+// scanned) and keeps in sc.todo the keys still to scan.
+func (r *Reader) bitposStep(ctx context.Context, keys []string, sc *bitposScan, out []Extent) error {
+	budget := 4 * r.lim.Pipeline
+	n := 0
+	for n < len(sc.todo) && n < 1000 && (n == 0 || budget >= sc.step[sc.todo[n]]) {
+		budget -= sc.step[sc.todo[n]]
+		n++
+	}
+	batch := sc.todo[:n]
 	p := r.c.rdb.Pipeline()
 	cmds := make([]*redis.IntCmd, len(batch))
 	for j, i := range batch {
-		end := min(next[i]+r.lim.Scan, out[i].Len) - 1
-		cmds[j] = p.BitPos(ctx, keys[i], 1, next[i], end)
+		end := min(sc.next[i]+sc.step[i], out[i].Len) - 1
+		cmds[j] = p.BitPos(ctx, keys[i], 1, sc.next[i], end)
 	}
 	if _, err := p.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("bitmapist: locate %d bitmaps: %w", len(batch), err)
+		return fmt.Errorf("bitmapist: locate %d bitmaps: %w", len(batch), err)
 	}
-	rest := todo[len(batch):]
 	var again []int
 	for j, i := range batch {
 		if pos := cmds[j].Val(); pos >= 0 {
 			out[i].First = pos / 8
 			continue
 		}
-		next[i] += r.lim.Scan
-		if next[i] < out[i].Len {
+		sc.next[i] += sc.step[i]
+		sc.step[i] = min(8*sc.step[i], r.lim.Scan)
+		if sc.next[i] < out[i].Len {
 			again = append(again, i)
 		}
 	}
-	return append(again, rest...), nil
+	sc.todo = append(again, sc.todo[n:]...)
+	return nil
 }
 
 // Span is a byte range of one key: bytes Lo up to (not including) Hi.
