@@ -35,7 +35,11 @@ func (c *Client) eachID(ctx context.Context, e *expr, fn func([]uint64) error) e
 		return nil
 	case c.ready() != nil:
 		return ErrNoRedis
-	case e.op == opKey:
+	}
+	if _, err := c.checkSetOnServer(ctx, e); err != nil {
+		return err
+	}
+	if e.op == opKey {
 		return c.streamKeyIDs(ctx, e.key, fn)
 	}
 	buf := make([]uint64, 0, idBatch)

@@ -71,7 +71,9 @@ func WithReadLimits(l ReadLimits) Option { return func(c *Client) { c.limits = l
 // pipeline a bounded total, and all reads of one Client share one bound on
 // bytes in flight. Cohort tables, set evaluation, counts and id listings
 // all read through it. Get one with Client.Reader; it is safe for use by
-// many goroutines at once.
+// many goroutines at once. On bitmapist-server (BackendBitmapistServer),
+// which has no STRLEN, BITPOS or GETRANGE, Lengths and ReadSpans read each
+// key whole with GET, Extents start at byte 0 and Count is one BITCOUNT.
 type Reader struct {
 	c        *Client
 	lim      ReadLimits
@@ -116,6 +118,12 @@ func (r *Reader) Lengths(ctx context.Context, keys []string) ([]int64, error) {
 	if err := r.c.ready(); err != nil {
 		return nil, err
 	}
+	if server, err := r.c.onServer(ctx); err != nil || server {
+		if err != nil {
+			return nil, err
+		}
+		return r.wholeLengths(ctx, keys)
+	}
 	out := make([]int64, len(keys))
 	for lo := 0; lo < len(keys); lo += 1000 {
 		hi := min(lo+1000, len(keys))
@@ -144,6 +152,12 @@ func (r *Reader) Extents(ctx context.Context, keys []string) ([]Extent, error) {
 		return nil, err
 	}
 	out := make([]Extent, len(keys))
+	if server, _ := r.c.onServer(ctx); server { // no BITPOS there: from byte 0
+		for i, n := range lens {
+			out[i] = Extent{Len: n, First: min(0, n-1)}
+		}
+		return out, nil
+	}
 	sc := &bitposScan{next: make([]int64, len(keys)), step: make([]int64, len(keys))}
 	for i, n := range lens {
 		out[i] = Extent{Len: n, First: -1}
@@ -227,6 +241,12 @@ func (r *Reader) ReadSpans(ctx context.Context, spans []Span) ([]Bitmap, error) 
 	if err := r.c.ready(); err != nil {
 		return nil, err
 	}
+	if server, err := r.c.onServer(ctx); err != nil || server {
+		if err != nil {
+			return nil, err
+		}
+		return r.wholeSpans(ctx, spans)
+	}
 	out := make([]Bitmap, len(spans))
 	var batch []piece
 	var bytes int64
@@ -307,6 +327,12 @@ func joinPiece(cur Bitmap, from, lo int64, b []byte) Bitmap {
 // Count returns the number of set bits of key (BITCOUNT), counted over byte
 // ranges of at most ReadLimits.Scan bytes, four to a pipeline.
 func (r *Reader) Count(ctx context.Context, key string) (int64, error) {
+	if server, err := r.c.onServer(ctx); err != nil || server {
+		if err != nil {
+			return 0, err
+		}
+		return r.c.rdb.BitCount(ctx, key, nil).Result() // a roaring cardinality there
+	}
 	lens, err := r.Lengths(ctx, []string{key})
 	if err != nil {
 		return 0, err
@@ -382,4 +408,59 @@ func (r *Reader) BitOp(ctx context.Context, op, dst string, keys []string, lens 
 // bitmapist) leave out.
 func (r *Reader) TempKey(op string) string {
 	return r.c.prefix + "bitop_" + op + "_" + strconv.FormatUint(rand.Uint64(), 36)
+}
+
+// wholeGet reads keys whole with one pipelined GET (bitmapist-server, which
+// has no STRLEN, BITPOS or GETRANGE; its GET ends at the highest set bit).
+func (r *Reader) wholeGet(ctx context.Context, keys []string) ([]Bitmap, error) {
+	p := r.c.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = p.Get(ctx, k)
+	}
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("bitmapist: read %d bitmaps: %w", len(keys), err)
+	}
+	out := make([]Bitmap, len(keys))
+	for i, cmd := range cmds {
+		b, err := cmd.Bytes()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("bitmapist: read %q: %w", keys[i], err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// wholeLengths is Lengths on bitmapist-server: the length of each key's GET.
+func (r *Reader) wholeLengths(ctx context.Context, keys []string) ([]int64, error) {
+	bufs, err := r.wholeGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(keys))
+	for i, b := range bufs {
+		out[i] = int64(len(b))
+	}
+	return out, nil
+}
+
+// wholeSpans is ReadSpans on bitmapist-server: each span cut from its key's
+// whole GET.
+func (r *Reader) wholeSpans(ctx context.Context, spans []Span) ([]Bitmap, error) {
+	keys := make([]string, len(spans))
+	for i, s := range spans {
+		keys[i] = s.Key
+	}
+	bufs, err := r.wholeGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Bitmap, len(spans))
+	for i, s := range spans {
+		if b := bufs[i]; s.Len() > 0 && s.Lo < int64(len(b)) {
+			out[i] = b[s.Lo:min(s.Hi, int64(len(b)))]
+		}
+	}
+	return out, nil
 }

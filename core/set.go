@@ -174,6 +174,9 @@ func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 		n, err := c.reader.Count(ctx, e.key)
 		return n, c.wrapRead("count", err)
 	}
+	if _, err := c.checkSetOnServer(ctx, e); err != nil {
+		return 0, err
+	}
 	var total atomic.Int64
 	err := c.evalStripes(ctx, e, 0, func(_ int64, b Bitmap) error {
 		total.Add(b.Count())
@@ -182,22 +185,31 @@ func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 	return total.Load(), c.wrapRead("count", err)
 }
 
-// hasEvents reports whether e has at least one set bit.
+// hasEvents reports whether e has at least one set bit: bounded BITPOS on
+// Redis (Reader.Extents: stops at the first set byte), BITCOUNT on bitmapist-server (a roaring
+// cardinality, as cheap).
 func (c *Client) hasEvents(ctx context.Context, e *expr) (bool, error) {
 	if e.op == opKey && c.ready() == nil {
-		ext, err := c.reader.Extents(ctx, []string{e.key})
+		server, err := c.onServer(ctx)
 		if err != nil {
-			return false, c.wrapRead("has events", err)
+			return false, err
 		}
-		return !ext[0].Empty(), nil
+		if !server {
+			ext, err := c.reader.Extents(ctx, []string{e.key})
+			if err != nil {
+				return false, c.wrapRead("has events", err)
+			}
+			return !ext[0].Empty(), nil
+		}
 	}
 	n, err := c.count(ctx, e)
 	return n > 0, err
 }
 
 // has evaluates membership of id without building the set: it reads each
-// key's bit and length (GETBIT and STRLEN, one pipelined round trip, no
-// temporary keys, any cluster slots) and applies the operations to them.
+// key's bit (GETBIT, one pipelined round trip, no temporary keys, any
+// cluster slots), and its length (STRLEN) when a Not needs it, and applies
+// the operations to them.
 func (c *Client) has(ctx context.Context, e *expr, id uint64) (bool, error) {
 	if err := checkUserID(id); err != nil {
 		return false, err
@@ -211,13 +223,17 @@ func (c *Client) has(ctx context.Context, e *expr, id uint64) (bool, error) {
 	if err := c.ready(); err != nil {
 		return false, err
 	}
+	if _, err := c.checkSetOnServer(ctx, e); err != nil {
+		return false, err
+	}
 	keys := e.keys(map[string]bool{}, nil)
 	p := c.rdb.Pipeline()
 	bitCmds := make([]*redis.IntCmd, len(keys))
 	lenCmds := make([]*redis.IntCmd, len(keys))
+	withLen := e.hasNot()
 	for i, k := range keys {
 		bitCmds[i] = p.GetBit(ctx, k, int64(id))
-		if e.op != opKey {
+		if withLen {
 			lenCmds[i] = p.StrLen(ctx, k)
 		}
 	}
@@ -229,7 +245,10 @@ func (c *Client) has(ctx context.Context, e *expr, id uint64) (bool, error) {
 	}
 	leaves := make(map[string]bitInfo, len(keys))
 	for i, k := range keys {
-		leaves[k] = bitInfo{bit: bitCmds[i].Val() == 1, n: lenCmds[i].Val()}
+		leaves[k] = bitInfo{bit: bitCmds[i].Val() == 1}
+		if withLen {
+			leaves[k] = bitInfo{bit: bitCmds[i].Val() == 1, n: lenCmds[i].Val()}
+		}
 	}
 	return evalBit(e, leaves, int64(id>>3)).bit, nil
 }
