@@ -22,7 +22,8 @@ type Client struct {
 	clock   func() time.Time
 	cluster bool
 	tmpTTL  time.Duration
-	noRedis bool // New was given no Redis: only keys and periods work
+	maxID   uint64 // largest user id marked; see WithMaxUserID
+	noRedis bool   // New was given no Redis: only keys and periods work
 }
 
 // Option configures a Client in New.
@@ -76,6 +77,18 @@ func WithTempTTL(d time.Duration) Option {
 	}
 }
 
+// WithMaxUserID sets the largest user id the client marks (default and cap
+// MaxUserID, 2^32-1). Every id is a bit offset, and one stray id near 2^32
+// makes 512 MiB bitmaps that stall Redis for seconds while they are
+// allocated: set n to a bound your ids cannot exceed, for example 100
+// million for a table with ids in the millions. Marking a larger id returns
+// an error wrapping ErrInvalidUserID and writes nothing (for MarkEvents,
+// nothing of the whole batch). String id maps (IDMap) hand out offsets
+// 0 .. n at most. Reading sets is not limited.
+func WithMaxUserID(n uint64) Option {
+	return func(c *Client) { c.maxID = min(n, MaxUserID) }
+}
+
 // New returns a Client on rdb, which may be a *redis.Client, a
 // *redis.ClusterClient or any other redis.UniversalClient. A nil rdb gives
 // a client that builds keys and periods only; its Redis calls return
@@ -89,6 +102,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Client {
 		loc:    time.UTC,
 		clock:  time.Now,
 		tmpTTL: time.Minute,
+		maxID:  MaxUserID,
 	}
 	for _, o := range opts {
 		o(c)
@@ -143,6 +157,9 @@ func (c *Client) TrackHourly() bool { return c.hourly }
 
 // TrackUnique reports whether the unique bitmap is written by default.
 func (c *Client) TrackUnique() bool { return c.unique }
+
+// MaxUserID returns the largest user id the client marks (WithMaxUserID).
+func (c *Client) MaxUserID() uint64 { return c.maxID }
 
 // IsCluster reports whether the client talks to a Redis Cluster.
 func (c *Client) IsCluster() bool { return c.cluster }

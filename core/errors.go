@@ -30,6 +30,14 @@ var (
 	// ErrIDMapFull is returned when a string id map has handed out every
 	// offset it may (MaxUserID+1 by default) and is asked for a new one.
 	ErrIDMapFull = errors.New("bitmapist: id map is full")
+	// ErrUnknownOutcome is wrapped when a write was sent to Redis but its
+	// reply never came (a timeout, a cancelled context or a connection lost
+	// after the command went out) or said that only part of it ran: the bits
+	// may or may not have been written. It is never wrapped when nothing
+	// was sent (Redis unreachable, no free connection) or when Redis refused
+	// the whole write. Marking is idempotent, so such a write can simply be
+	// retried.
+	ErrUnknownOutcome = errors.New("bitmapist: outcome unknown, the write may have been applied")
 )
 
 // MaxUserID is the largest user id a bitmap can hold: Redis limits bit
@@ -52,6 +60,17 @@ func (e *MarkError) Unwrap() error { return e.Err }
 func checkTime(t time.Time) error {
 	if y := t.Year(); y < 1 || y > 9999 {
 		return fmt.Errorf("%w: %s (year %d is outside 1..9999)", ErrInvalidTime, t.Format(time.RFC3339), y)
+	}
+	return nil
+}
+
+// checkMarkID is checkUserID against the client's WithMaxUserID bound.
+func (c *Client) checkMarkID(id uint64) error {
+	if id > c.maxID {
+		if c.maxID == MaxUserID {
+			return checkUserID(id)
+		}
+		return fmt.Errorf("%w: %d is above the client's maximum %d (WithMaxUserID)", ErrInvalidUserID, id, c.maxID)
 	}
 	return nil
 }

@@ -30,10 +30,11 @@ type IDMap struct {
 const DefaultIDMap = "users"
 
 // IDMap returns the string id map called name (for example "users",
-// "devices"), able to hand out offsets 0 .. MaxUserID.
+// "devices"), able to hand out offsets 0 .. the client's MaxUserID
+// (WithMaxUserID; 2^32-1 by default).
 func (c *Client) IDMap(name string) *IDMap {
 	tag := "bitmapist_idmap:{" + c.prefix + name + "}"
-	return &IDMap{c: c, fwd: tag + ":fwd", rev: tag + ":rev", limit: MaxUserID + 1}
+	return &IDMap{c: c, fwd: tag + ":fwd", rev: tag + ":rev", limit: c.maxID + 1}
 }
 
 // Users returns the id map called DefaultIDMap ("users"), the one that
@@ -41,11 +42,11 @@ func (c *Client) IDMap(name string) *IDMap {
 func (c *Client) Users() *IDMap { return c.IDMap(DefaultIDMap) }
 
 // WithLimit returns a copy of m that hands out at most n offsets (0 ..
-// n-1); asking it for more returns ErrIDMapFull. n is capped at
-// MaxUserID+1.
+// n-1); asking it for more returns ErrIDMapFull. n is capped at the
+// client's MaxUserID+1.
 func (m *IDMap) WithLimit(n uint64) *IDMap {
 	cp := *m
-	cp.limit = min(n, MaxUserID+1)
+	cp.limit = min(n, m.c.maxID+1)
 	return &cp
 }
 

@@ -3,7 +3,6 @@ package bitmapist
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,9 +56,12 @@ func (c *Client) markConfig(opts []MarkOption) markConfig {
 // pipeline on a cluster (where the keys live in different slots). Marking a
 // user twice in a period counts once.
 //
-// It returns an error wrapping ErrInvalidEventName, ErrInvalidUserID or
-// ErrInvalidTime (nothing written) for bad input, ErrNoRedis for a client
-// made without Redis, or the Redis error wrapped with the event name.
+// It returns an error wrapping ErrInvalidEventName, ErrInvalidUserID (also
+// for ids above WithMaxUserID) or ErrInvalidTime (nothing written) for bad
+// input, ErrNoRedis for a client made without Redis, or the Redis error
+// wrapped with the event name. A Redis error that leaves it open whether
+// the bits were written (a timeout after the write was sent, a lost
+// connection) also wraps ErrUnknownOutcome.
 func (c *Client) MarkEvent(ctx context.Context, event string, userID uint64, opts ...MarkOption) error {
 	return c.setEvent(ctx, "mark", event, userID, 1, opts)
 }
@@ -99,14 +101,14 @@ func (c *Client) setUnique(ctx context.Context, verb, event string, userID uint6
 	if err := ValidateEventName(event); err != nil {
 		return err
 	}
-	if err := checkUserID(userID); err != nil {
+	if err := c.checkMarkID(userID); err != nil {
 		return err
 	}
 	if err := c.ready(); err != nil {
 		return err
 	}
 	if err := c.rdb.SetBit(ctx, c.UniqueKey(event), int64(userID), bit).Err(); err != nil {
-		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
+		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, outcomeErr(err, true))
 	}
 	return nil
 }
@@ -115,7 +117,7 @@ func (c *Client) setEvent(ctx context.Context, verb, event string, userID uint64
 	if err := ValidateEventName(event); err != nil {
 		return err
 	}
-	if err := checkUserID(userID); err != nil {
+	if err := c.checkMarkID(userID); err != nil {
 		return err
 	}
 	m := c.markConfig(opts)
@@ -128,7 +130,7 @@ func (c *Client) setEvent(ctx context.Context, verb, event string, userID uint64
 	pipe := c.pipeline()
 	c.queueMark(ctx, pipe, make([]byte, 0, 64), event, int64(userID), bit, m)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
+		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, outcomeErr(err, !c.cluster))
 	}
 	return nil
 }
@@ -164,132 +166,4 @@ type Mark struct {
 	UserID uint64    // 0 .. MaxUserID
 	Time   time.Time // when; the zero time means the client's clock
 	Unmark bool      // clear the bits instead of setting them
-}
-
-// MarkEventsBatchSize is how many marks MarkEvents sends per pipelined
-// round trip.
-const MarkEventsBatchSize = 5000
-
-// markEventsInFlight is how many MarkEvents pipelines may await Redis at
-// once: the next one is built while Redis runs the previous.
-const markEventsInFlight = 3
-
-// MarkEvents marks (or unmarks) many (event, user, time) triples, for
-// imports and replays. opts apply to every entry (At is ignored: each Mark
-// carries its own time).
-//
-// Every entry is validated first: if any is bad, MarkEvents returns a
-// *MarkError naming its index (wrapping ErrInvalidEventName,
-// ErrInvalidUserID or ErrInvalidTime) and writes nothing. Marks are then sent in pipelines of
-// MarkEventsBatchSize, each one MULTI/EXEC on a single Redis, so a batch
-// commits whole or not at all. Up to markEventsInFlight pipelines are in
-// flight at once (one when the batch holds an Unmark, to keep order). If
-// Redis fails part-way, other batches may have been written and the error
-// names the failed range; marking is idempotent, so the whole call can
-// simply be retried.
-func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOption) error {
-	for i := range marks {
-		if err := ValidateEventName(marks[i].Event); err != nil {
-			return &MarkError{Index: i, Err: err}
-		}
-		if err := checkUserID(marks[i].UserID); err != nil {
-			return &MarkError{Index: i, Err: err}
-		}
-		if !marks[i].Time.IsZero() {
-			if err := checkTime(marks[i].Time.In(c.loc)); err != nil {
-				return &MarkError{Index: i, Err: err}
-			}
-		}
-	}
-	if err := c.ready(); err != nil {
-		return err
-	}
-	base := c.markConfig(opts)
-	now := c.clock()
-	// An import touches few distinct (event, hour) pairs: build each key
-	// string once per batch call.
-	type slot struct {
-		event      string
-		y, m, d, h int
-	}
-	keys := map[slot]*[4]string{}
-	buf := make([]byte, 0, 64)
-
-	// Pipelines are sent while the next one is being built. Unmarks keep
-	// one in flight, so a mark and an unmark of the same bit stay in order.
-	inflight := markEventsInFlight
-	for i := range marks {
-		if marks[i].Unmark {
-			inflight = 1
-			break
-		}
-	}
-	var (
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, inflight)
-		mu       sync.Mutex
-		firstErr error
-	)
-	failed := func() bool { mu.Lock(); defer mu.Unlock(); return firstErr != nil }
-	for start := 0; start < len(marks) && !failed(); start += MarkEventsBatchSize {
-		end := min(start+MarkEventsBatchSize, len(marks))
-		pipe := c.pipeline()
-		for _, mk := range marks[start:end] {
-			at := mk.Time
-			if at.IsZero() {
-				at = now
-			}
-			at = at.In(c.loc)
-			y, m, d := at.Date()
-			sl := slot{mk.Event, y, int(m), d, at.Hour()}
-			ks := keys[sl]
-			if ks == nil {
-				ks = new([4]string)
-				for i, g := range [...]TimeGroup{Months, Weeks, Days, Hours} {
-					buf = c.appendKey(buf[:0], mk.Event, g, at)
-					ks[i] = string(buf)
-				}
-				keys[sl] = ks
-			}
-			bit := 1
-			if mk.Unmark {
-				bit = 0
-			}
-			id := int64(mk.UserID)
-			pipe.SetBit(ctx, ks[0], id, bit)
-			pipe.SetBit(ctx, ks[1], id, bit)
-			pipe.SetBit(ctx, ks[2], id, bit)
-			if base.hourly {
-				pipe.SetBit(ctx, ks[3], id, bit)
-			}
-			if base.unique {
-				pipe.SetBit(ctx, c.UniqueKey(mk.Event), id, bit)
-			}
-		}
-		send := func(start, end int) {
-			if _, err := pipe.Exec(ctx); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = fmt.Errorf("bitmapist: mark events %d..%d of %d (%q) failed: %w",
-						start, end-1, len(marks), marks[start].Event, err)
-				}
-				mu.Unlock()
-			}
-		}
-		if start == 0 && end == len(marks) {
-			send(start, end) // one pipeline: no goroutine to hand it to
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(start, end int) {
-			defer func() { <-sem; wg.Done() }()
-			send(start, end)
-		}(start, end)
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return nil
 }

@@ -57,6 +57,7 @@ type app struct {
 	cluster  bool   // --cluster
 	prefix   string // --prefix
 	tz       string // --tz
+	maxID    uint64 // --max-id
 }
 
 // run is the whole command: it parses args (without the program name),
@@ -129,6 +130,7 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		"Redis address: redis://host:port/db, rediss:// for TLS, or a comma-separated list of nodes for a Redis Cluster (env "+envRedisURL+"; demo ignores the env and uses its embedded Redis unless --redis is given)")
 	pf.BoolVar(&a.cluster, "cluster", false, "treat a single --redis address as a Redis Cluster seed node (without it, a single address is asked INFO cluster and a cluster node is used as a seed all the same)")
 	pf.StringVar(&a.prefix, "prefix", prefixDefault, "key prefix, as in Python bitmapist (env "+envPrefix+"); not empty, no whitespace nor glob characters * ? [ ] \\")
+	pf.Uint64Var(&a.maxID, "max-id", bitmapist.MaxUserID, "largest integer user id (and string id map offset) to mark; larger ones are refused before anything is written (each id is a bit offset: one id near 2^32 makes 512 MiB bitmaps that stall Redis)")
 	pf.StringVar(&a.tz, "tz", "UTC", "time zone that hours, days, weeks and months are cut in (IANA name, e.g. Europe/Paris)")
 	root.AddCommand(
 		a.eventsCommand(),
@@ -176,6 +178,6 @@ func (a *app) open(ctx context.Context, extra ...bitmapist.Option) (*bitmapist.C
 	if rdb, err = asClusterIfNode(pctx, rdb); err != nil {
 		return nil, nil, fmt.Errorf("cannot reach Redis Cluster at %s: %w", redactURL(a.redisURL), err)
 	}
-	opts := append([]bitmapist.Option{bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc)}, extra...)
+	opts := append([]bitmapist.Option{bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc), bitmapist.WithMaxUserID(a.maxID)}, extra...)
 	return bitmapist.New(rdb, opts...), func() { _ = rdb.Close() }, nil
 }

@@ -72,6 +72,7 @@ const (
 	reasonBadEvent   = "bad event name"
 	reasonIDMapFull  = "id map full"
 	reasonNotWritten = "not written"
+	reasonMaybe      = "may have been written"
 )
 
 // rejectedRow is one row that import did not mark, and why.
@@ -205,7 +206,7 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 			continue
 		}
 		if !cfg.StringIDs {
-			if reason, detail, ok := parseUserID(row.user, &row.id); !ok {
+			if reason, detail, ok := parseUserID(row.user, c.MaxUserID(), &row.id); !ok {
 				imp.reject(line, reason, detail)
 				continue
 			}
@@ -261,19 +262,20 @@ func headerColumn(header []string, name, flag string) (int, error) {
 	return 0, &usageError{err: fmt.Errorf("%w: no column %s (%s); the columns are %s", errImportHeader, quoteClip(name), flag, clip(strings.Join(names, ", ")))}
 }
 
-// parseUserID parses an integer user id into *id, or says why it cannot.
-func parseUserID(s string, id *uint64) (reason, detail string, ok bool) {
+// parseUserID parses an integer user id 0..maxID into *id, or says why it
+// cannot.
+func parseUserID(s string, maxID uint64, id *uint64) (reason, detail string, ok bool) {
 	v, err := strconv.ParseUint(s, 10, 64)
-	if err == nil && v <= bitmapist.MaxUserID {
+	if err == nil && v <= maxID {
 		*id = v
 		return "", "", true
 	}
 	if n, ierr := strconv.ParseInt(s, 10, 64); ierr == nil && n < 0 {
-		return reasonIDRange, fmt.Sprintf("%s is negative (ids are 0..%d)", s, uint64(bitmapist.MaxUserID)), false
+		return reasonIDRange, fmt.Sprintf("%s is negative (ids are 0..%d)", s, maxID), false
 	}
 	var ne *strconv.NumError
 	if err == nil || (errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange)) {
-		return reasonIDRange, fmt.Sprintf("%s is above %d", clip(s), uint64(bitmapist.MaxUserID)), false
+		return reasonIDRange, fmt.Sprintf("%s is above %d%s", clip(s), maxID, maxIDHint(maxID)), false
 	}
 	return reasonBadID, fmt.Sprintf("%s is not an integer (use --string-ids for string ids)", quoteClip(s)), false
 }
@@ -384,12 +386,18 @@ func (b *batchImporter) flush(ctx context.Context) error {
 	}
 	opts := []bitmapist.MarkOption{bitmapist.TrackHourly(b.cfg.Hourly), bitmapist.TrackUnique(b.cfg.Unique)}
 	if err := b.c.MarkEvents(ctx, b.marks, opts...); err != nil {
-		for _, r := range rows {
-			b.reject(r.line, reasonNotWritten, "Redis failed before this row's batch was written")
-		}
+		first, last := rows[0].line, rows[len(rows)-1].line
+		b.count(b.failed(rows, err))
 		b.rows = b.rows[:0]
-		return fmt.Errorf("marking rows %d..%d: %w", rows[0].line, rows[len(rows)-1].line, err)
+		return fmt.Errorf("marking rows %d..%d: %w", first, last, err)
 	}
+	b.count(rows)
+	b.rows = b.rows[:0]
+	return nil
+}
+
+// count adds marked rows to the summary.
+func (b *batchImporter) count(rows []pendingRow) {
 	for _, r := range rows {
 		b.sum.Marked++
 		b.sum.Events[r.event]++
@@ -401,8 +409,31 @@ func (b *batchImporter) flush(ctx context.Context) error {
 			b.sum.Last = r.at
 		}
 	}
-	b.rows = b.rows[:0]
-	return nil
+}
+
+// failed rejects the rows of a MarkEvents call that failed with err: "not
+// written" for those Redis surely did not write, "may have been written"
+// for those whose write was sent without a reply (ErrUnknownOutcome). It
+// returns the rows that were written.
+func (b *batchImporter) failed(rows []pendingRow, err error) []pendingRow {
+	var be *bitmapist.BatchError
+	if !errors.As(err, &be) {
+		be = &bitmapist.BatchError{Total: len(rows), Failed: []bitmapist.FailedRange{{From: 0, To: len(rows), Err: err}}}
+	}
+	written := make([]pendingRow, 0, len(rows))
+	next := 0
+	for _, f := range be.Failed {
+		written = append(written, rows[next:f.From]...)
+		reason, detail := reasonNotWritten, "Redis failed before this row's batch was written"
+		if f.Unknown() {
+			reason, detail = reasonMaybe, "sent to Redis, but no reply confirmed it (timeout or lost connection)"
+		}
+		for _, r := range rows[f.From:f.To] {
+			b.reject(r.line, reason, detail)
+		}
+		next = f.To
+	}
+	return append(written, rows[next:]...)
 }
 
 // mapIDs sets the id of every row from the id map and returns the rows
@@ -452,4 +483,12 @@ func (b *batchImporter) mapIDs(ctx context.Context, rows []pendingRow) ([]pendin
 		rows[i].id = ids[index[rows[i].user]]
 	}
 	return rows, nil
+}
+
+// maxIDHint names the flag that set a maximum id below bitmapist.MaxUserID.
+func maxIDHint(maxID uint64) string {
+	if maxID < bitmapist.MaxUserID {
+		return " (--max-id)"
+	}
+	return ""
 }

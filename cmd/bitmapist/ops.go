@@ -290,8 +290,8 @@ bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
 					return usagef("--id-map works only with --string-id")
 				}
 				v, err := strconv.ParseUint(user, 10, 64)
-				if err != nil || v > bitmapist.MaxUserID {
-					return usagef("user id %s: want an integer 0..%d (or --string-id)", quoteClip(user), uint64(bitmapist.MaxUserID))
+				if maxID := min(a.maxID, bitmapist.MaxUserID); err != nil || v > maxID {
+					return usagef("user id %s: want an integer 0..%d%s (or --string-id)", quoteClip(user), maxID, maxIDHint(maxID))
 				}
 				id = v
 			}

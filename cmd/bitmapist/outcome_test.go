@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// TestImportStalledRedisMayHaveWritten: rows whose batch was sent to a Redis
+// that never answered are reported "may have been written", never "not
+// written".
+func TestImportStalledRedisMayHaveWritten(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{
+		Addr: testutil.HangingRedis(t, "MULTI"), ReadTimeout: 200 * time.Millisecond,
+		MaxRetries: -1, Protocol: 2,
+	})
+	defer rdb.Close()
+	c := bitmapist.New(rdb)
+	var in strings.Builder
+	in.WriteString("uid,ts\n")
+	for i := range 50 {
+		fmt.Fprintf(&in, "%d,2024-05-%02d\n", i, 1+i%28)
+	}
+	cfg := importConfig{UserCol: "uid", TimeCol: "ts", Event: "e", Batch: 20}
+	sum, err := importCSV(context.Background(), c, strings.NewReader(in.String()), cfg)
+	if !errors.Is(err, bitmapist.ErrUnknownOutcome) {
+		t.Fatalf("import on a stalled Redis: %v, want ErrUnknownOutcome", err)
+	}
+	if sum.Marked != 0 || len(sum.Rejected) != 20 {
+		t.Fatalf("marked %d, rejected %d rows, want 0 and the 20 of the first batch", sum.Marked, len(sum.Rejected))
+	}
+	for _, r := range sum.Rejected {
+		if r.Reason != reasonMaybe {
+			t.Errorf("%s: want reason %q", r, reasonMaybe)
+		}
+	}
+}
+
+func TestImportMaxID(t *testing.T) {
+	b := testutil.Miniredis(t)
+	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithMaxUserID(100))
+	in := "uid,ts\n5,2024-05-01\n101,2024-05-01\n100,2024-05-02\n"
+	sum, err := importCSV(context.Background(), c, strings.NewReader(in), importConfig{UserCol: "uid", TimeCol: "ts", Event: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Marked != 2 || len(sum.Rejected) != 1 || sum.Rejected[0].Line != 3 || sum.Rejected[0].Reason != reasonIDRange {
+		t.Fatalf("marked %d, rejected %v", sum.Marked, sum.Rejected)
+	}
+	if !strings.Contains(sum.Rejected[0].Detail, "above 100 (--max-id)") {
+		t.Errorf("detail %q does not name the bound", sum.Rejected[0].Detail)
+	}
+}
+
+func TestMarkMaxIDFlag(t *testing.T) {
+	b := testutil.Miniredis(t)
+	r := cli(t, b, "", "--max-id", "100", "mark", "e", "101")
+	if r.code == exitOK || !strings.Contains(r.stderr, "0..100 (--max-id)") {
+		t.Fatalf("mark 101 with --max-id 100: exit %d, %s", r.code, r.stderr)
+	}
+	if keys := testutil.Keys(t, b.Client, b.Prefix); len(keys) != 0 {
+		t.Fatalf("refused mark wrote %v", keys)
+	}
+	mustOK(t, cli(t, b, "", "--max-id", "100", "mark", "e", "100"))
+	if keys := testutil.Keys(t, b.Client, b.Prefix); len(keys) != 3 {
+		t.Fatalf("mark 100 wrote %v", keys)
+	}
+}

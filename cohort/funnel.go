@@ -1,0 +1,196 @@
+package cohort
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// Bounds of a funnel, checked before any Redis work.
+const (
+	MaxFunnelSteps  = 10 // FunnelQuery.Steps: 2..MaxFunnelSteps events
+	MaxFunnelWindow = 90 // FunnelQuery.Window: 0..MaxFunnelWindow periods
+)
+
+// FunnelQuery describes a funnel: the users who did Steps[0] (E1) in each
+// entry period of group TimeGroup from the one containing From to the one
+// containing To, and how far they got through Steps within Window periods.
+//
+// A user of the entry cohort of period p reaches step k in period q
+// (p <= q <= p+Window) when they did Steps[k] in q and had reached step
+// k-1 in a period <= q: steps are ordered at the granularity of the
+// period (steps done in the same period count, in step order; use Hours,
+// with hourly tracking on, for a finer order). Period by period,
+// R_k(q) = R_k(q-1) ∪ (R_{k-1}(q) ∩ E_k(q)), R_1 = E1(p); step k's users
+// are |R_k(p+Window)|. It is bitmap algebra over 64-bit words, never a
+// loop over users.
+type FunnelQuery struct {
+	Steps     []string            // E1..En, 2..MaxFunnelSteps event names (repeats allowed)
+	TimeGroup bitmapist.TimeGroup // the length of a period
+	Window    int                 // W: conversion window in periods after the entry period, 0..MaxFunnelWindow
+	From, To  time.Time           // the first and last entry periods (included)
+	// Segment, if not nil, is ANDed into every user set: the funnel of the
+	// users in Segment only.
+	Segment bitmapist.Set
+}
+
+// FunnelStep is one step of a funnel row.
+type FunnelStep struct {
+	Event string `json:"event"`
+	Users int64  `json:"users"` // users who reached the step
+	// FromPrevious is Users / the previous step's Users (0..1; 1 for the
+	// first step, 0 when the previous step has no users).
+	FromPrevious float64 `json:"from_previous"`
+	// FromFirst is Users / the first step's Users (0..1; 0 when it has none).
+	FromFirst float64 `json:"from_first"`
+	// DropOff is the previous step's Users minus Users (0 for the first).
+	DropOff int64 `json:"drop_off"`
+}
+
+// FunnelRow is the funnel of one entry period.
+type FunnelRow struct {
+	Label string       `json:"label"` // the entry period's label
+	Start time.Time    `json:"start"` // its first instant, client's location
+	Steps []FunnelStep `json:"steps"`
+}
+
+// Funnel is the result of GetFunnel. Steps is the total row: each step's
+// Users is the sum over Rows (a user who entered in two periods counts in
+// both, as in a cohort table's totals). In JSON: {"time_group", "window",
+// "steps": [{"event", "users", "from_previous", "from_first",
+// "drop_off"}], "rows": [{"label", "start", "steps": [...]}]}.
+type Funnel struct {
+	TimeGroup bitmapist.TimeGroup `json:"time_group"`
+	Window    int                 `json:"window"`
+	Steps     []FunnelStep        `json:"steps"`
+	Rows      []FunnelRow         `json:"rows"`
+}
+
+// GetFunnel computes the funnel q describes (see FunnelQuery). It reads
+// every distinct bitmap once (Steps[0] in the entry periods, the other
+// steps in the entry periods through Window periods after the last), in
+// one pipelined round trip of GETs (split per node on a Redis Cluster;
+// nothing written), and computes every row in memory.
+//
+// Errors, before any Redis work: ErrNilClient; a *QueryError wrapping
+// ErrInvalidQuery for fewer than 2 or more than MaxFunnelSteps steps, a
+// bad step name (Field "Steps[i]"), a Window outside 0..MaxFunnelWindow, a
+// bad TimeGroup, From, To (more than MaxReportPeriods entry periods) or
+// Segment; bitmapist.ErrNoRedis for a client without Redis; Redis errors
+// wrapped.
+func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel, error) {
+	if len(q.Steps) < 2 || len(q.Steps) > MaxFunnelSteps {
+		return nil, queryErr("Steps", "%d steps, want 2..%d", len(q.Steps), MaxFunnelSteps)
+	}
+	for i, e := range q.Steps {
+		if err := CheckEventName(e); err != nil {
+			return nil, &QueryError{Field: fmt.Sprintf("Steps[%d]", i), Msg: err.Error(), Err: err}
+		}
+	}
+	if q.Window < 0 || q.Window > MaxFunnelWindow {
+		return nil, queryErr("Window", "%d is not in 0..%d", q.Window, MaxFunnelWindow)
+	}
+	from, n, err := reportRange(c, q.Steps[0], q.TimeGroup, q.From, q.To, q.Segment)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkYear("To", q.TimeGroup, q.TimeGroup.Add(from, n-1+q.Window)); err != nil {
+		return nil, err
+	}
+	g := q.TimeGroup
+	span := n + q.Window // periods from's .. the last entry's window end
+	// idx[k][t]: index in sets of step k's bitmap in period t (t < n for step 0)
+	idx := make([][]int, len(q.Steps))
+	var sets []bitmapist.Set
+	seen := map[string]int{}
+	for k, e := range q.Steps {
+		m := span
+		if k == 0 {
+			m = n
+		}
+		idx[k] = make([]int, m)
+		for t := range m {
+			p := c.Events(e, g, g.Add(from, t))
+			i, ok := seen[p.Key()]
+			if !ok {
+				i = len(sets)
+				seen[p.Key()] = i
+				sets = append(sets, p)
+			}
+			idx[k][t] = i
+		}
+	}
+	bms, seg, err := fetchSets(ctx, c, sets, q.Segment)
+	if err != nil {
+		return nil, err
+	}
+	users := make([][]int64, n) // users[row][step]
+	for i := range users {
+		users[i] = make([]int64, len(q.Steps))
+	}
+	forWordBlocks(bms, seg, q.Segment != nil, func(ws [][]uint64, m int) {
+		funnelBlock(users, ws, idx, q.Window, m)
+	})
+	return funnelResult(q, from, users), nil
+}
+
+// funnelBlock adds one block's step counts of every row to users.
+func funnelBlock(users [][]int64, ws [][]uint64, idx [][]int, window, m int) {
+	steps := len(idx)
+	r := make([]uint64, steps)
+	for j := range m {
+		for row := range users {
+			r[0] = ws[idx[0][row]][j]
+			if r[0] == 0 {
+				continue
+			}
+			clear(r[1:])
+			for q := row; q <= row+window; q++ {
+				for k := 1; k < steps; k++ {
+					r[k] |= r[k-1] & ws[idx[k][q]][j]
+				}
+			}
+			for k, x := range r {
+				users[row][k] += int64(bits.OnesCount64(x))
+			}
+		}
+	}
+}
+
+func funnelResult(q FunnelQuery, from time.Time, users [][]int64) *Funnel {
+	g := q.TimeGroup
+	out := &Funnel{TimeGroup: g, Window: q.Window, Rows: make([]FunnelRow, len(users))}
+	total := make([]int64, len(q.Steps))
+	for i, u := range users {
+		s := g.Add(from, i)
+		out.Rows[i] = FunnelRow{Label: g.Label(s), Start: s, Steps: funnelSteps(q.Steps, u)}
+		for k, x := range u {
+			total[k] += x
+		}
+	}
+	out.Steps = funnelSteps(q.Steps, total)
+	return out
+}
+
+// funnelSteps returns the steps of one row from its users per step.
+func funnelSteps(events []string, users []int64) []FunnelStep {
+	out := make([]FunnelStep, len(events))
+	ratio := func(a, b int64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	for k, e := range events {
+		s := FunnelStep{Event: e, Users: users[k], FromFirst: ratio(users[k], users[0]), FromPrevious: 1}
+		if k > 0 {
+			s.FromPrevious = ratio(users[k], users[k-1])
+			s.DropOff = users[k-1] - users[k]
+		}
+		out[k] = s
+	}
+	return out
+}

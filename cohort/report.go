@@ -1,0 +1,128 @@
+package cohort
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// MaxReportPeriods is the largest number of periods (From..To) of a
+// lifecycle, a stickiness report or a funnel's entry range, checked before
+// any Redis work.
+const MaxReportPeriods = 400
+
+// reportRange checks a report's event, group and From..To before any Redis
+// work and returns the start of the first period and the number of periods.
+func reportRange(c *bitmapist.Client, event string, g bitmapist.TimeGroup, from, to time.Time, seg bitmapist.Set) (time.Time, int, error) {
+	if c == nil {
+		return time.Time{}, 0, ErrNilClient
+	}
+	if err := CheckEventName(event); err != nil {
+		return time.Time{}, 0, &QueryError{Field: "Event", Msg: err.Error(), Err: err}
+	}
+	if !g.Valid() {
+		return time.Time{}, 0, &QueryError{Field: "TimeGroup", Msg: "not a time group", Err: bitmapist.ErrInvalidTimeGroup}
+	}
+	switch {
+	case from.IsZero():
+		return time.Time{}, 0, queryErr("From", "is required")
+	case to.IsZero():
+		return time.Time{}, 0, queryErr("To", "is required")
+	}
+	loc := c.Location()
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"From", from}, {"To", to}} {
+		if err := checkYear(f.name, g, f.t.In(loc)); err != nil {
+			return time.Time{}, 0, err
+		}
+	}
+	from, to = g.Start(from.In(loc)), g.Start(to.In(loc))
+	if to.Before(from) {
+		return time.Time{}, 0, queryErr("To", "%s is before From %s", g.Label(to), g.Label(from))
+	}
+	n := 1
+	for t := from; t.Before(to); t = g.Add(t, 1) {
+		if n++; n > MaxReportPeriods {
+			return time.Time{}, 0, queryErr("To", "%s..%s is more than %d %s", g.Label(from), g.Label(to), MaxReportPeriods, g)
+		}
+	}
+	if err := c.CheckSegment(seg); err != nil {
+		var re *bitmapist.ReportError
+		if errors.As(err, &re) {
+			return time.Time{}, 0, &QueryError{Field: "Segment", Msg: re.Msg, Err: err}
+		}
+		return time.Time{}, 0, &QueryError{Field: "Segment", Msg: err.Error(), Err: err}
+	}
+	return from, n, nil
+}
+
+// checkYear returns a *QueryError when t, or the periods next to it, leave
+// the years 1..9999.
+func checkYear(field string, g bitmapist.TimeGroup, t time.Time) error {
+	for _, u := range []time.Time{t, g.Add(t, -1), g.Add(t, 1)} {
+		if y := u.Year(); y < 1 || y > 9999 {
+			return queryErr(field, "the report would reach %s, outside the years 1..9999", g.Label(u))
+		}
+	}
+	return nil
+}
+
+// fetchSets reads every bitmap of sets and of seg in one pipelined round
+// trip (bitmapist.Client.Fetch: split per node on a cluster, nothing
+// written) and returns each set's bitmap and the segment's.
+func fetchSets(ctx context.Context, c *bitmapist.Client, sets []bitmapist.Set, seg bitmapist.Set) ([]bitmapist.Bitmap, bitmapist.Bitmap, error) {
+	if err := c.Ready(); err != nil {
+		return nil, nil, err
+	}
+	snap, err := c.Fetch(ctx, append(append([]bitmapist.Set(nil), sets...), seg)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	bms := make([]bitmapist.Bitmap, len(sets))
+	for i, s := range sets {
+		bms[i] = snap.Bitmap(s)
+	}
+	return bms, snap.Bitmap(seg), nil
+}
+
+// wordBlock is the number of 64-bit words the reports compute at a time
+// (32,768 users): one block of every bitmap stays in the CPU cache.
+const wordBlock = 512
+
+// forWordBlocks reads bms (with seg ANDed into each when hasSeg, stopping
+// at seg's end) in blocks of wordBlock words and calls fn with each block:
+// ws[k][j] is word j of the block of bms[k]; n words are valid.
+func forWordBlocks(bms []bitmapist.Bitmap, seg bitmapist.Bitmap, hasSeg bool, fn func(ws [][]uint64, n int)) {
+	words := 0
+	for _, b := range bms {
+		words = max(words, b.Words())
+	}
+	if hasSeg {
+		words = min(words, seg.Words())
+	}
+	ws := make([][]uint64, len(bms))
+	flat := make([]uint64, len(bms)*wordBlock)
+	for k := range ws {
+		ws[k] = flat[k*wordBlock : (k+1)*wordBlock]
+	}
+	sw := make([]uint64, wordBlock)
+	for first := 0; first < words; first += wordBlock {
+		n := min(wordBlock, words-first)
+		if hasSeg {
+			seg.ReadWords(sw[:n], first)
+		}
+		for k, b := range bms {
+			b.ReadWords(ws[k][:n], first)
+			if hasSeg {
+				for j := range n {
+					ws[k][j] &= sw[j]
+				}
+			}
+		}
+		fn(ws, n)
+	}
+}

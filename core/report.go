@@ -1,0 +1,133 @@
+package bitmapist
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrInvalidReport is wrapped by every error about a bad report request
+// (Client.Trend): a bad event name, time group, range or segment. Such
+// errors are *ReportError values, returned before any Redis work.
+var ErrInvalidReport = errors.New("bitmapist: invalid report")
+
+// ReportError reports which field of a report request (Go field name, for
+// example "From") is wrong. It matches ErrInvalidReport with errors.Is, and
+// also its cause (for example ErrInvalidEventName) when it has one.
+type ReportError struct {
+	Field string // the request field
+	Msg   string // what is wrong with it
+	Err   error  // the underlying error, or nil
+}
+
+// Error returns "bitmapist: invalid report: <Field>: <Msg>".
+func (e *ReportError) Error() string {
+	if e == nil {
+		return ErrInvalidReport.Error()
+	}
+	return ErrInvalidReport.Error() + ": " + e.Field + ": " + e.Msg
+}
+
+// Unwrap returns ErrInvalidReport and the cause, if any.
+func (e *ReportError) Unwrap() []error {
+	if e == nil || e.Err == nil {
+		return []error{ErrInvalidReport}
+	}
+	return []error{ErrInvalidReport, e.Err}
+}
+
+func reportErr(field, format string, args ...any) error {
+	return &ReportError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// checkReadName is the rule for event names a report may read: looser than
+// ValidateEventName (Python bitmapist accepts any name), the same as
+// cohort.CheckEventName.
+func checkReadName(field, event string) error {
+	var why string
+	switch {
+	case event == "":
+		why = "is empty"
+	case len(event) > MaxEventNameLen:
+		why = fmt.Sprintf("is %d bytes long, more than %d", len(event), MaxEventNameLen)
+	case !utf8.ValidString(event):
+		why = "is not valid UTF-8"
+	case strings.HasPrefix(event, "bitop_"):
+		why = "starts with bitop_, reserved for temporary keys"
+	case strings.ContainsFunc(event, unicode.IsControl):
+		why = "contains a control character"
+	default:
+		return nil
+	}
+	err := fmt.Errorf("%w: %s", ErrInvalidEventName, why)
+	return &ReportError{Field: field, Msg: err.Error(), Err: err}
+}
+
+// CheckSegment returns nil when seg can be used as a report's segment (a
+// nil seg is no segment), and otherwise a *ReportError with Field
+// "Segment": seg cannot be evaluated (it holds a period of an invalid time
+// group, whose error it wraps) or was built on another Client. It does not
+// contact Redis; the reports of package cohort call it before their Redis
+// work.
+func (c *Client) CheckSegment(seg Set) error {
+	if seg == nil {
+		return nil
+	}
+	if err := seg.expr().firstErr(); err != nil {
+		return &ReportError{Field: "Segment", Msg: err.Error(), Err: err}
+	}
+	if sc := seg.client(); sc != nil && sc != c {
+		return reportErr("Segment", "is a set of another client")
+	}
+	return nil
+}
+
+// checkYears returns a *ReportError when t is outside the years 1..9999.
+func checkYears(field string, g TimeGroup, t time.Time) error {
+	if y := t.Year(); y < 1 || y > 9999 {
+		return reportErr(field, "the report would reach %s, outside the years 1..9999", g.Label(t))
+	}
+	return nil
+}
+
+// wordBlock is the number of 64-bit words the reports compute at a time
+// (32,768 users): small enough that one block of every bitmap stays in
+// the CPU cache.
+const wordBlock = 512
+
+// forWordBlocks reads bms (with seg ANDed into each when seg is not nil,
+// stopping at seg's end) in blocks of wordBlock words and calls fn with
+// each block: ws[k][j] is word j of the block of bms[k]; n words are valid.
+func forWordBlocks(bms []Bitmap, seg Bitmap, hasSeg bool, fn func(ws [][]uint64, n int)) {
+	words := 0
+	for _, b := range bms {
+		words = max(words, b.Words())
+	}
+	if hasSeg {
+		words = min(words, seg.Words())
+	}
+	ws := make([][]uint64, len(bms))
+	flat := make([]uint64, len(bms)*wordBlock)
+	for k := range ws {
+		ws[k] = flat[k*wordBlock : (k+1)*wordBlock]
+	}
+	sw := make([]uint64, wordBlock)
+	for first := 0; first < words; first += wordBlock {
+		n := min(wordBlock, words-first)
+		if hasSeg {
+			seg.ReadWords(sw[:n], first)
+		}
+		for k, b := range bms {
+			b.ReadWords(ws[k][:n], first)
+			if hasSeg {
+				for j := range n {
+					ws[k][j] &= sw[j]
+				}
+			}
+		}
+		fn(ws, n)
+	}
+}

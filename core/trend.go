@@ -1,0 +1,276 @@
+package bitmapist
+
+import (
+	"context"
+	"math/bits"
+	"time"
+)
+
+// MaxTrendPeriods is the largest number of periods a trend may cover
+// (TrendQuery From..To), checked before any Redis work.
+const MaxTrendPeriods = 400
+
+// The rolling windows of a daily trend, in days ending on (and including)
+// the period's day.
+const (
+	WAUDays = 7
+	MAUDays = 30
+)
+
+// TrendQuery describes a trend: how many users did Event in each period of
+// group Group from the period containing From to the one containing To
+// (both included, in the client's location).
+type TrendQuery struct {
+	Event     string    // the event counted
+	TimeGroup TimeGroup // the length of a period
+	From      time.Time // the first period is the one containing From
+	To        time.Time // the last period is the one containing To (not before From's)
+	// Rolling adds, for days only, the rolling uniques WAU (users active in
+	// the 7 days ending on the day) and MAU (the 30 days ending on it).
+	Rolling bool
+	// Segment, if not nil, is ANDed into every user set: the trend of the
+	// users in Segment only (for example c.Unique("plan:pro")).
+	Segment Set
+}
+
+// TrendValue is one period's values.
+type TrendValue struct {
+	Label string    // the period's label (TimeGroup.Label)
+	Start time.Time // the period's first instant, in the client's location
+	Count int64     // users who did the event in the period (DAU for days)
+	WAU   int64     // Rolling only: users in the 7 days ending on the day
+	MAU   int64     // Rolling only: users in the 30 days ending on the day
+}
+
+// DAUMAU returns the stickiness ratio Count/MAU (0..1), 0 when MAU is 0.
+func (v TrendValue) DAUMAU() float64 {
+	if v.MAU == 0 {
+		return 0
+	}
+	return float64(v.Count) / float64(v.MAU)
+}
+
+// TrendPeriod is one period of a trend and, for comparison, the period
+// of the previous range at the same position: the range of the same
+// number of periods that ends right before From's period, so Previous of
+// period i is the period len(Trend.Periods) periods before it.
+type TrendPeriod struct {
+	TrendValue
+	Previous TrendValue
+}
+
+// Trend is the result of Client.Trend.
+type Trend struct {
+	Event     string        // TrendQuery.Event
+	TimeGroup TimeGroup     // TrendQuery.TimeGroup
+	Rolling   bool          // whether WAU and MAU were computed
+	Periods   []TrendPeriod // From's period first
+	// Unique is the number of distinct users over the whole range, and
+	// PreviousUnique over the previous range.
+	Unique, PreviousUnique int64
+}
+
+// Trend computes the trend q describes: the number of users per period
+// and, with Rolling on days, the rolling WAU and MAU and the DAU/MAU
+// ratio, each with the value of the previous range (see TrendPeriod).
+// With a Segment every count is of the users in the segment only.
+//
+// It reads every bitmap once, in one pipelined round trip (Client.Fetch:
+// split per node on a Redis Cluster, one key per command, nothing
+// written), and counts in memory over 64-bit words: 2N day bitmaps for N
+// periods (N+29 more with Rolling) and the segment's.
+//
+// Errors, before any Redis work: a *ReportError wrapping ErrInvalidReport
+// for an event name that cannot be read, an invalid TimeGroup, a zero From or
+// To, To before From, more than MaxTrendPeriods periods, Rolling on
+// another group than Days, periods outside the years 1..9999, or a
+// Segment that cannot be evaluated or belongs to another client;
+// ErrNoRedis for a client without Redis. Redis errors are returned
+// wrapped.
+func (c *Client) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
+	pl, err := c.planTrend(q)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ready(); err != nil {
+		return nil, err
+	}
+	sets := make([]Set, 0, len(pl.periods)+1)
+	for _, p := range pl.periods {
+		sets = append(sets, p)
+	}
+	snap, err := c.Fetch(ctx, append(sets, q.Segment)...)
+	if err != nil {
+		return nil, err
+	}
+	bms := make([]Bitmap, len(pl.periods))
+	for k, p := range pl.periods {
+		bms[k] = snap.Bitmap(p)
+	}
+	acc := newTrendAcc(len(pl.periods), pl.lead, pl.n, q.Rolling)
+	forWordBlocks(bms, snap.Bitmap(q.Segment), q.Segment != nil, acc.add)
+	return acc.result(q, pl), nil
+}
+
+// trendPlan lists a trend's periods, oldest first: lead look-back days
+// (29 with Rolling), then the previous range's n periods, then the range's.
+type trendPlan struct {
+	periods []*Period
+	lead, n int
+}
+
+func (c *Client) planTrend(q TrendQuery) (*trendPlan, error) {
+	if err := checkReadName("Event", q.Event); err != nil {
+		return nil, err
+	}
+	if !q.TimeGroup.Valid() {
+		return nil, &ReportError{Field: "TimeGroup", Msg: "not a time group", Err: ErrInvalidTimeGroup}
+	}
+	if q.Rolling && q.TimeGroup != Days {
+		return nil, reportErr("Rolling", "rolling WAU/MAU need days, not %s", q.TimeGroup)
+	}
+	from, to, n, err := c.reportRange(q.TimeGroup, q.From, q.To, MaxTrendPeriods)
+	if err != nil {
+		return nil, err
+	}
+	_ = to
+	lead := 0
+	if q.Rolling {
+		lead = MAUDays - 1
+	}
+	first := q.TimeGroup.Add(from, -n-lead)
+	if err := checkYears("From", q.TimeGroup, first); err != nil {
+		return nil, err
+	}
+	if err := c.CheckSegment(q.Segment); err != nil {
+		return nil, err
+	}
+	pl := &trendPlan{lead: lead, n: n, periods: make([]*Period, lead+2*n)}
+	for k := range pl.periods {
+		pl.periods[k] = c.period(q.Event, q.TimeGroup, q.TimeGroup.Add(first, k))
+	}
+	return pl, nil
+}
+
+// reportRange checks a report's From..To and returns the starts of its
+// first and last periods (in the client's location) and their number.
+func (c *Client) reportRange(g TimeGroup, from, to time.Time, maxN int) (time.Time, time.Time, int, error) {
+	if from.IsZero() {
+		return from, to, 0, reportErr("From", "is required")
+	}
+	if to.IsZero() {
+		return from, to, 0, reportErr("To", "is required")
+	}
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"From", from}, {"To", to}} {
+		if err := checkYears(f.name, g, f.t.In(c.loc)); err != nil {
+			return from, to, 0, err
+		}
+	}
+	from, to = g.Start(from.In(c.loc)), g.Start(to.In(c.loc))
+	if to.Before(from) {
+		return from, to, 0, reportErr("To", "%s is before From %s", g.Label(to), g.Label(from))
+	}
+	n := 1
+	for t := from; t.Before(to); t = g.Add(t, 1) {
+		if n++; n > maxN {
+			return from, to, 0, reportErr("To", "%s..%s is more than %d %s", g.Label(from), g.Label(to), maxN, g)
+		}
+	}
+	return from, to, n, nil
+}
+
+// trendAcc accumulates a trend's counts block by block.
+type trendAcc struct {
+	lead, n       int
+	rolling       bool
+	count         []int64 // per period index
+	wau, mau      []int64
+	unique, prevU int64
+	a, pre, suf   []uint64 // one word of every period; scratch of the rolling OR
+}
+
+func newTrendAcc(m, lead, n int, rolling bool) *trendAcc {
+	t := &trendAcc{lead: lead, n: n, rolling: rolling, count: make([]int64, m), a: make([]uint64, m)}
+	if rolling {
+		t.wau, t.mau = make([]int64, m), make([]int64, m)
+		t.pre, t.suf = make([]uint64, m), make([]uint64, m)
+	}
+	return t
+}
+
+// add counts one block: ws[k][j] is word j of period k.
+func (t *trendAcc) add(ws [][]uint64, n int) {
+	m := len(ws)
+	for j := range n {
+		var u, pu uint64
+		for k := range m {
+			w := ws[k][j]
+			t.a[k] = w
+			t.count[k] += int64(bits.OnesCount64(w))
+			if k >= t.lead+t.n {
+				u |= w
+			} else if k >= t.lead {
+				pu |= w
+			}
+		}
+		t.unique += int64(bits.OnesCount64(u))
+		t.prevU += int64(bits.OnesCount64(pu))
+		if t.rolling {
+			t.window(WAUDays, t.wau)
+			t.window(MAUDays, t.mau)
+		}
+	}
+}
+
+// window adds to out[k] (k >= lead) the number of users of the current
+// word in the OR of periods k-w+1..k: the van Herk/Gil-Werman sliding OR,
+// three operations per period whatever w.
+func (t *trendAcc) window(w int, out []int64) {
+	a, pre, suf := t.a, t.pre, t.suf
+	m := len(a)
+	for k := range m {
+		if k%w == 0 {
+			pre[k] = a[k]
+		} else {
+			pre[k] = pre[k-1] | a[k]
+		}
+	}
+	for k := m - 1; k >= 0; k-- {
+		if k == m-1 || (k+1)%w == 0 {
+			suf[k] = a[k]
+		} else {
+			suf[k] = suf[k+1] | a[k]
+		}
+	}
+	for k := t.lead; k < m; k++ {
+		lo := k - w + 1
+		var x uint64
+		if lo < 0 {
+			x = pre[k]
+		} else {
+			x = suf[lo] | pre[k]
+		}
+		out[k] += int64(bits.OnesCount64(x))
+	}
+}
+
+func (t *trendAcc) value(pl *trendPlan, k int) TrendValue {
+	p := pl.periods[k]
+	v := TrendValue{Label: p.Label(), Start: p.Start(), Count: t.count[k]}
+	if t.rolling {
+		v.WAU, v.MAU = t.wau[k], t.mau[k]
+	}
+	return v
+}
+
+func (t *trendAcc) result(q TrendQuery, pl *trendPlan) *Trend {
+	tr := &Trend{Event: q.Event, TimeGroup: q.TimeGroup, Rolling: q.Rolling, Unique: t.unique, PreviousUnique: t.prevU,
+		Periods: make([]TrendPeriod, t.n)}
+	for i := range tr.Periods {
+		tr.Periods[i] = TrendPeriod{TrendValue: t.value(pl, t.lead+t.n+i), Previous: t.value(pl, t.lead+i)}
+	}
+	return tr
+}
