@@ -92,6 +92,9 @@ func TestGetCombinesReturnSets(t *testing.T) {
 		if err := c.MarkEvents(ctx, bm); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := c.Backend(ctx); err != nil { // detected once, before counting round trips
+			t.Fatal(err)
+		}
 		keysBefore := keyCount(t, b)
 		rec := record(b)
 		for _, q := range queries {

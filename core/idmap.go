@@ -11,7 +11,8 @@ import (
 
 // IDMap assigns each string user id (a UUID, an e-mail, a hash) a dense
 // integer offset 0, 1, 2, ... so string-keyed users can be marked, listed
-// and counted in bitmaps like integer ids. The map lives in the same Redis,
+// and counted in bitmaps like integer ids. The map lives in the same Redis
+// (or the one given with WithIDMapClient, which bitmapist-server needs),
 // in two hashes (string → offset and offset → string) under one cluster
 // hash tag, and is changed only by a Lua script, so the same string gets
 // the same offset from any number of processes at once. Dense offsets keep
@@ -97,7 +98,8 @@ func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
 	if len(strs) == 0 {
 		return []uint64{}, nil
 	}
-	if err := m.c.ready(); err != nil {
+	rdb, err := m.redis(ctx)
+	if err != nil {
 		return nil, err
 	}
 	args := make([]any, 0, len(strs)+1)
@@ -105,7 +107,7 @@ func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
 	for _, s := range strs {
 		args = append(args, s)
 	}
-	vals, err := assignScript.Run(ctx, m.c.rdb, []string{m.fwd, m.rev}, args...).Int64Slice()
+	vals, err := assignScript.Run(ctx, rdb, []string{m.fwd, m.rev}, args...).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("bitmapist: id map: %w", err)
 	}
@@ -122,10 +124,11 @@ func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
 // Lookup returns the offset of s without assigning one; ok is false when s
 // has none.
 func (m *IDMap) Lookup(ctx context.Context, s string) (id uint64, ok bool, err error) {
-	if err := m.c.ready(); err != nil {
+	rdb, err := m.redis(ctx)
+	if err != nil {
 		return 0, false, err
 	}
-	v, err := m.c.rdb.HGet(ctx, m.fwd, s).Uint64()
+	v, err := rdb.HGet(ctx, m.fwd, s).Uint64()
 	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}
@@ -142,14 +145,15 @@ func (m *IDMap) Strings(ctx context.Context, ids []uint64) ([]string, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	if err := m.c.ready(); err != nil {
+	rdb, err := m.redis(ctx)
+	if err != nil {
 		return nil, err
 	}
 	fields := make([]string, len(ids))
 	for i, id := range ids {
 		fields[i] = strconv.FormatUint(id, 10)
 	}
-	vals, err := m.c.rdb.HMGet(ctx, m.rev, fields...).Result()
+	vals, err := rdb.HMGet(ctx, m.rev, fields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("bitmapist: id map strings: %w", err)
 	}
@@ -163,10 +167,11 @@ func (m *IDMap) Strings(ctx context.Context, ids []uint64) ([]string, error) {
 
 // Len returns how many strings have an offset.
 func (m *IDMap) Len(ctx context.Context) (int64, error) {
-	if err := m.c.ready(); err != nil {
+	rdb, err := m.redis(ctx)
+	if err != nil {
 		return 0, err
 	}
-	n, err := m.c.rdb.HLen(ctx, m.fwd).Result()
+	n, err := rdb.HLen(ctx, m.fwd).Result()
 	if err != nil {
 		return 0, fmt.Errorf("bitmapist: id map length: %w", err)
 	}
@@ -176,13 +181,33 @@ func (m *IDMap) Len(ctx context.Context) (int64, error) {
 // Delete removes the whole map. Bitmaps marked through it keep their bits,
 // which then belong to no string.
 func (m *IDMap) Delete(ctx context.Context) error {
-	if err := m.c.ready(); err != nil {
+	rdb, err := m.redis(ctx)
+	if err != nil {
 		return err
 	}
-	if err := m.c.rdb.Del(ctx, m.fwd, m.rev).Err(); err != nil {
+	if err := rdb.Del(ctx, m.fwd, m.rev).Err(); err != nil {
 		return fmt.Errorf("bitmapist: id map delete: %w", err)
 	}
 	return nil
+}
+
+// redis returns the server holding the map: WithIDMapClient's, or the
+// client's own unless that is a bitmapist-server (ErrUnsupported).
+func (m *IDMap) redis(ctx context.Context) (redis.UniversalClient, error) {
+	if err := m.c.ready(); err != nil {
+		return nil, err
+	}
+	if m.c.idmap != nil {
+		return m.c.idmap, nil
+	}
+	server, err := m.c.onServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if server {
+		return nil, ErrNoIDMap
+	}
+	return m.c.rdb, nil
 }
 
 // MarkEventString marks event for the string user id through the Users

@@ -2,6 +2,7 @@ package bitmapist
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -43,6 +44,11 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	}
 	base := c.markConfig(opts)
 	kc := newKeyCache(c, base, c.clock())
+	keep, err := c.retainer(ctx)
+	if err != nil {
+		return fmt.Errorf("bitmapist: mark events: %w", err)
+	}
+	kc.keep = keep
 	inflight := markEventsInFlight
 	for i := range marks {
 		if marks[i].Unmark {
@@ -72,6 +78,7 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 		go func(start, end int) {
 			defer func() { <-sem; wg.Done() }()
 			if _, err := pipe.Exec(ctx); err != nil {
+				keep.failed()
 				mu.Lock()
 				failed = append(failed, FailedRange{From: start, To: end, Err: outcomeErr(err, !c.cluster)})
 				mu.Unlock()

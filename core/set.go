@@ -171,6 +171,14 @@ func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 	case e.op == opKey:
 		n, err := c.rdb.BitCount(ctx, e.key, nil).Result()
 		return n, c.wrapRead("count", err)
+	}
+	if _, err := c.checkSetOnServer(ctx, e); err != nil {
+		return 0, err
+	}
+	switch {
+	case e.op == opKey:
+		n, err := c.rdb.BitCount(ctx, e.key, nil).Result()
+		return n, c.wrapRead("count", err)
 	case c.cluster:
 		b, err := c.evalLocal(ctx, e)
 		return b.Count(), err
@@ -189,19 +197,28 @@ func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 	return cnt.Val(), nil
 }
 
-// hasEvents reports whether e has at least one set bit.
+// hasEvents reports whether e has at least one set bit: BITPOS on Redis
+// (stops at the first set byte), BITCOUNT on bitmapist-server (a roaring
+// cardinality, as cheap).
 func (c *Client) hasEvents(ctx context.Context, e *expr) (bool, error) {
 	if e.op == opKey && c.ready() == nil {
-		pos, err := c.rdb.BitPos(ctx, e.key, 1).Result()
-		return pos >= 0, c.wrapRead("has events", err)
+		server, err := c.onServer(ctx)
+		if err != nil {
+			return false, err
+		}
+		if !server {
+			pos, err := c.rdb.BitPos(ctx, e.key, 1).Result()
+			return pos >= 0, c.wrapRead("has events", err)
+		}
 	}
 	n, err := c.count(ctx, e)
 	return n > 0, err
 }
 
 // has evaluates membership of id without building the set: it reads each
-// key's bit and length (GETBIT and STRLEN, one pipelined round trip, no
-// temporary keys, any cluster slots) and applies the operations to them.
+// key's bit (GETBIT, one pipelined round trip, no temporary keys, any
+// cluster slots), and its length (STRLEN) when a Not needs it, and applies
+// the operations to them.
 func (c *Client) has(ctx context.Context, e *expr, id uint64) (bool, error) {
 	if err := checkUserID(id); err != nil {
 		return false, err
@@ -215,13 +232,17 @@ func (c *Client) has(ctx context.Context, e *expr, id uint64) (bool, error) {
 	if err := c.ready(); err != nil {
 		return false, err
 	}
+	if _, err := c.checkSetOnServer(ctx, e); err != nil {
+		return false, err
+	}
 	keys := e.keys(map[string]bool{}, nil)
 	p := c.rdb.Pipeline()
 	bitCmds := make([]*redis.IntCmd, len(keys))
 	lenCmds := make([]*redis.IntCmd, len(keys))
+	withLen := e.hasNot()
 	for i, k := range keys {
 		bitCmds[i] = p.GetBit(ctx, k, int64(id))
-		if e.op != opKey {
+		if withLen {
 			lenCmds[i] = p.StrLen(ctx, k)
 		}
 	}
@@ -233,7 +254,10 @@ func (c *Client) has(ctx context.Context, e *expr, id uint64) (bool, error) {
 	}
 	leaves := make(map[string]bitInfo, len(keys))
 	for i, k := range keys {
-		leaves[k] = bitInfo{bit: bitCmds[i].Val() == 1, n: lenCmds[i].Val()}
+		leaves[k] = bitInfo{bit: bitCmds[i].Val() == 1}
+		if withLen {
+			leaves[k] = bitInfo{bit: bitCmds[i].Val() == 1, n: lenCmds[i].Val()}
+		}
 	}
 	return evalBit(e, leaves, int64(id>>3)).bit, nil
 }
@@ -285,6 +309,11 @@ func (c *Client) ids(ctx context.Context, e *expr) ([]uint64, error) {
 		return []uint64{}, nil
 	case c.ready() != nil:
 		return nil, ErrNoRedis
+	}
+	if _, err := c.checkSetOnServer(ctx, e); err != nil {
+		return nil, err
+	}
+	switch {
 	case e.op == opKey:
 		return c.streamIDs(ctx, e.key)
 	case c.cluster:

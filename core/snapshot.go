@@ -20,7 +20,9 @@ type Snapshot struct {
 // pipelined round trip (split per node on a Redis Cluster, so keys in
 // different slots are fine), and returns them as a Snapshot. Missing keys
 // are held as empty bitmaps. Memory is the sum of the bitmaps' sizes (one
-// bitmap is max id / 8 bytes). Redis errors are returned wrapped.
+// bitmap is max id / 8 bytes). Redis errors are returned wrapped; a set
+// holding a Not on bitmapist-server returns ErrUnsupported (see
+// BackendBitmapistServer).
 func (c *Client) Fetch(ctx context.Context, sets ...Set) (*Snapshot, error) {
 	seen := map[string]bool{}
 	var keys []string
@@ -30,6 +32,11 @@ func (c *Client) Fetch(ctx context.Context, sets ...Set) (*Snapshot, error) {
 		}
 		if err := s.expr().firstErr(); err != nil {
 			return nil, err
+		}
+		if s.expr().hasNot() && c.ready() == nil {
+			if _, err := c.checkSetOnServer(ctx, s.expr()); err != nil {
+				return nil, err
+			}
 		}
 		keys = s.expr().keys(seen, keys)
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
+	sqlite "github.com/glebarez/sqlite" // pure Go: no C compiler needed
 	"github.com/redis/go-redis/v9"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )

@@ -35,8 +35,9 @@ type Plugin struct {
 	timeout    time.Duration
 	queueSize  int
 
-	models sync.Map // *schema.Schema → *modelInfo
-	failed atomic.Int64
+	models  sync.Map // *schema.Schema → *modelInfo
+	failed  atomic.Int64
+	unknown atomic.Int64 // marks of commits with an unknown outcome
 
 	inflight chan struct{} // semaphore of unfinished synchronous sends
 	sends    inFlight      // unfinished synchronous sends

@@ -14,10 +14,10 @@ import (
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
+	sqlite "github.com/glebarez/sqlite" // pure Go: no C compiler needed
 	"github.com/google/uuid"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
@@ -121,7 +121,7 @@ type dbCase struct {
 func dbCases(t testing.TB) []dbCase {
 	t.Helper()
 	cases := []dbCase{{name: "sqlite", open: func(t testing.TB) gorm.Dialector {
-		return sqlite.Open(fmt.Sprintf("file:%s?mode=memory&cache=shared&_busy_timeout=5000", randomName(t, "mem")))
+		return sqlite.Open(fmt.Sprintf("file:%s?mode=memory&cache=shared&_pragma=busy_timeout(5000)", randomName(t, "mem")))
 	}}}
 	if dsn, ok := testutil.PostgresDSN(t); ok {
 		cases = append(cases, dbCase{name: "postgres", open: func(testing.TB) gorm.Dialector { return postgres.Open(dsn) }})
@@ -205,7 +205,7 @@ func newEnv(t testing.TB, dc dbCase, b testutil.Backend, cfg *gorm.Config, opts 
 	t.Helper()
 	db := openDB(t, dc, cfg)
 	rec := &errRecorder{}
-	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return testNow }))
+	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap), bitmapist.WithClock(func() time.Time { return testNow }))
 	p := bitmapistplugin.New(nil, append([]bitmapistplugin.Option{
 		bitmapistplugin.WithClient(c),
 		bitmapistplugin.WithErrorHandler(rec.handle),
