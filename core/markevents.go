@@ -2,9 +2,12 @@ package bitmapist
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // MarkEventsBatchSize is how many marks MarkEvents sends per chunk (one
@@ -42,7 +45,19 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	if len(marks) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	base := c.markConfig(opts)
+	// A big batch on a single Redis goes on a connection of its own, in
+	// RESP written directly (markraw.go). Retention's TTLs are queued by
+	// the go-redis path only.
+	if rdb, ok := c.rdb.(*redis.Client); ok && len(marks) >= rawMinMarks && c.keep == nil {
+		err := c.markEventsRaw(ctx, rdb.Options(), marks, base)
+		if !errors.Is(err, errRawUnsupported) {
+			return err
+		}
+	}
 	kc := newKeyCache(c, base, c.clock())
 	keep, err := c.retainer(ctx)
 	if err != nil {
