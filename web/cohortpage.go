@@ -297,7 +297,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		if submitted && badErr == nil {
-			table, err = cohort.Get(ctx, h.c, q)
+			table, err = h.getTable(ctx, q)
 		}
 		return err
 	}); err != nil {
@@ -352,7 +352,7 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *co
 	var t *cohort.Table
 	if err := h.run(r, func(ctx context.Context) error {
 		var err error
-		t, err = cohort.Get(ctx, h.c, q)
+		t, err = h.getTable(ctx, q)
 		return err
 	}); err != nil {
 		fail(err)
