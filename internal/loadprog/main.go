@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -42,9 +43,19 @@ func main() {
 	runs := flag.Int("runs", 3, "bench: interleaved runs (the median is reported)")
 	clients := flag.Int("clients", 20, "load: table readers")
 	dur := flag.Duration("for", 20*time.Second, "load: how long")
+	inflight := flag.Int64("inflight", 0, "bytes in flight per client (0: core's default)")
+	pipe := flag.Int64("pipeline", 0, "bytes per pipelined round trip (0: core's default)")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the command to this file")
 	flag.Parse()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: *addr})
-	c := bitmapist.New(rdb, bitmapist.WithPrefix(fmt.Sprintf("lp%d_", *users)), bitmapist.WithClock(func() time.Time { return now }))
+	c := bitmapist.New(rdb, bitmapist.WithPrefix(fmt.Sprintf("lp%d_", *users)), bitmapist.WithClock(func() time.Time { return now }),
+		bitmapist.WithReadLimits(bitmapist.ReadLimits{InFlight: *inflight, Pipeline: *pipe}))
 	ctx := context.Background()
 	var err error
 	switch flag.Arg(0) {
@@ -63,6 +74,7 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadprog:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
