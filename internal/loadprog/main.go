@@ -9,6 +9,7 @@
 //	go run ./internal/loadprog -addr 127.0.0.1:6420 -users 100000000 bench
 //	go run ./internal/loadprog -addr 127.0.0.1:6420 -users 1000000 -daily gen
 //	go run ./internal/loadprog -addr 127.0.0.1:6420 -users 1000000 load
+//	go run ./internal/loadprog -users 1000000 -clients 50 dash
 //	# or readers and markers in two processes:
 //	go run ./internal/loadprog -users 1000000 read & go run ./internal/loadprog -users 1000000 mark
 package main
@@ -67,10 +68,12 @@ func main() {
 		err = load(ctx, rdb, c, *clients, *dur, true)
 	case "read":
 		err = load(ctx, rdb, c, *clients, *dur, false)
+	case "dash":
+		err = dash(ctx, c, *clients)
 	case "mark":
 		err = markOnly(ctx, rdb, c, *dur)
 	default:
-		err = fmt.Errorf("usage: loadprog [flags] gen|bench|load|read|mark")
+		err = fmt.Errorf("usage: loadprog [flags] gen|bench|load|read|mark|dash")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadprog:", err)
