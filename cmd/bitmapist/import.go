@@ -72,7 +72,7 @@ written.
 The summary (rows, users, events, rejected rows) goes to stdout; the progress
 bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 		Example: `  # the UCI Online Retail log: integer ids, one fixed event
-  bitmapist import --user-col CustomerID --time-col InvoiceDate --event customer:purchased online_cohorts.csv
+  bitmapist import --allow-rejects --user-col CustomerID --time-col InvoiceDate --event customer:purchased online_cohorts.csv
 
   # a game's launch log: 64-hex-character string ids, the event in a column
   bitmapist import --string-ids --user-col userid --time-col eventDate --event-col eventName gamelaunch.csv
