@@ -22,6 +22,7 @@ const none = -1
 func newClient(b testutil.Backend, now time.Time, opts ...bitmapist.Option) *bitmapist.Client {
 	opts = append([]bitmapist.Option{
 		bitmapist.WithPrefix(b.Prefix),
+		bitmapist.WithIDMapClient(b.IDMap),
 		bitmapist.WithClock(func() time.Time { return now }),
 	}, opts...)
 	return bitmapist.New(b.Client, opts...)
@@ -140,6 +141,7 @@ func readOnly(t *testing.T, prefix string, cmds []string) {
 		name, keys, _ := strings.Cut(c, " ")
 		switch name {
 		case "BITPOS", "STRLEN", "GETRANGE", "SCAN", "HELLO", "CLIENT", "SELECT", "MULTI", "EXEC":
+		case "INFO", "GET": // the client's backend detection, once; bitmapist-server's whole-key reads
 		case "BITOP", "DEL":
 			for _, k := range strings.Fields(keys) {
 				if !strings.HasPrefix(k, prefix+"bitop_") {

@@ -24,6 +24,11 @@ type Client struct {
 	tmpTTL  time.Duration
 	maxID   uint64 // largest user id marked; see WithMaxUserID
 	noRedis bool   // New was given no Redis: only keys and periods work
+	profile *profile
+	idmap   redis.UniversalClient // WithIDMapClient; nil: rdb
+	keep    *retention            // WithRetention; nil: keys never expire
+	limits  ReadLimits
+	reader  *Reader
 }
 
 // Option configures a Client in New.
@@ -66,6 +71,21 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithIDMapClient makes the string id maps (IDMap, Users,
+// MarkEventString) live on rdb instead of the client's own server. The id
+// map needs Redis hashes and Lua scripts, which bitmapist-server lacks:
+// there, string ids work only with this option (a Redis next to the
+// bitmapist-server), and without it they return ErrUnsupported before
+// anything is written. On Redis it is optional; a nil rdb means the
+// client's own server.
+func WithIDMapClient(rdb redis.UniversalClient) Option {
+	return func(c *Client) {
+		if !isNil(rdb) {
+			c.idmap = rdb
+		}
+	}
+}
+
 // WithTempTTL sets how long a temporary BITOP result key may live if the
 // client dies before deleting it (default 60 seconds). Temporary keys are
 // deleted as soon as a result has been read; the TTL is only a safety net.
@@ -97,16 +117,19 @@ func WithMaxUserID(n uint64) Option {
 // caller.
 func New(rdb redis.UniversalClient, opts ...Option) *Client {
 	c := &Client{
-		rdb:    rdb,
-		prefix: DefaultPrefix,
-		loc:    time.UTC,
-		clock:  time.Now,
-		tmpTTL: time.Minute,
-		maxID:  MaxUserID,
+		rdb:     rdb,
+		prefix:  DefaultPrefix,
+		loc:     time.UTC,
+		clock:   time.Now,
+		tmpTTL:  time.Minute,
+		maxID:   MaxUserID,
+		profile: &profile{},
+		limits:  DefaultReadLimits,
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.reader = newReader(c)
 	_, c.cluster = rdb.(*redis.ClusterClient)
 	c.noRedis = isNil(rdb)
 	return c

@@ -30,6 +30,16 @@ var (
 	// ErrIDMapFull is returned when a string id map has handed out every
 	// offset it may (MaxUserID+1 by default) and is asked for a new one.
 	ErrIDMapFull = errors.New("bitmapist: id map is full")
+	// ErrUnsupported is returned, before anything is written, for work the
+	// client's backend cannot do with Redis's results: Not on
+	// bitmapist-server, string ids on bitmapist-server without
+	// WithIDMapClient, an unknown backend name. See BackendBitmapistServer.
+	ErrUnsupported = errors.New("bitmapist: not supported by this backend")
+	// ErrNoIDMap is returned by the string id map (IDMap, MarkEventString)
+	// on a bitmapist-server client made without WithIDMapClient: the map
+	// needs Redis hashes and Lua, which bitmapist-server lacks. It wraps
+	// ErrUnsupported, and nothing has been written when it is returned.
+	ErrNoIDMap = fmt.Errorf("%w: string ids on bitmapist-server need a Redis for the id map (WithIDMapClient, --idmap-redis)", ErrUnsupported)
 	// ErrUnknownOutcome is wrapped when a write was sent to Redis but its
 	// reply never came (a timeout, a cancelled context or a connection lost
 	// after the command went out) or said that only part of it ran: the bits

@@ -22,6 +22,13 @@ func (c *Client) scan(ctx context.Context, pattern string, fn func(ctx context.C
 	if err := c.ready(); err != nil {
 		return err
 	}
+	server, err := c.onServer(ctx)
+	if err != nil {
+		return err
+	}
+	if server {
+		return c.scanServer(ctx, pattern, fn)
+	}
 	one := func(ctx context.Context, rdb redis.Cmdable) error {
 		var cursor uint64
 		for {
@@ -44,6 +51,39 @@ func (c *Client) scan(ctx context.Context, pattern string, fn func(ctx context.C
 		return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return one(ctx, node) })
 	}
 	return one(ctx, c.rdb)
+}
+
+// serverSlashDepth is how many '/' after the key prefix a listing on
+// bitmapist-server reaches.
+const serverSlashDepth = 8
+
+// scanServer is scan on bitmapist-server: its SCAN returns every match at
+// once, and matches with Go's filepath.Match, whose '*' stops at '/'. So
+// the pattern is tried again with "/*" appended, up to serverSlashDepth
+// times, and names that Python wrote with '/' (which this package refuses
+// to mark) are listed too; fn sees each key once.
+func (c *Client) scanServer(ctx context.Context, pattern string, fn func(ctx context.Context, rdb redis.Cmdable, keys []string) error) error {
+	seen := map[string]bool{}
+	for range serverSlashDepth + 1 {
+		keys, _, err := c.rdb.Scan(ctx, 0, pattern, scanCount).Result()
+		if err != nil {
+			return err
+		}
+		fresh := keys[:0]
+		for _, k := range keys {
+			if !seen[k] {
+				seen[k] = true
+				fresh = append(fresh, k)
+			}
+		}
+		if len(fresh) > 0 {
+			if err := fn(ctx, c.rdb, fresh); err != nil {
+				return err
+			}
+		}
+		pattern += "/*"
+	}
+	return nil
 }
 
 // escapeGlob escapes the glob characters of s for a SCAN MATCH pattern.
@@ -206,11 +246,19 @@ func (c *Client) DeleteTemporaryBitmaps(ctx context.Context) (int64, error) {
 func (c *Client) deleteMatching(ctx context.Context, pattern string, keep func(string) bool) (int64, error) {
 	var mu sync.Mutex
 	var total int64
-	err := c.scan(ctx, pattern, func(ctx context.Context, rdb redis.Cmdable, keys []string) error {
+	server, err := c.onServer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	err = c.scan(ctx, pattern, func(ctx context.Context, rdb redis.Cmdable, keys []string) error {
 		p := rdb.Pipeline()
 		var cmds []*redis.IntCmd
 		for _, k := range keys {
-			if keep(k) {
+			switch {
+			case !keep(k):
+			case server: // bitmapist-server has no UNLINK; its DEL is cheap
+				cmds = append(cmds, p.Del(ctx, k))
+			default:
 				cmds = append(cmds, p.Unlink(ctx, k))
 			}
 		}

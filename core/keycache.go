@@ -15,6 +15,7 @@ type keyCache struct {
 	now  time.Time
 	keys map[keySlot]*[4]string
 	buf  []byte
+	keep *retainer // WithRetention's TTLs; nil without
 }
 
 // keySlot is the (event, hour) that fixes a mark's keys.
@@ -58,11 +59,19 @@ func (k *keyCache) queue(ctx context.Context, pipe redis.Pipeliner, marks []Mark
 			bit = 0
 		}
 		id := int64(mk.UserID)
-		pipe.SetBit(ctx, ks[0], id, bit)
-		pipe.SetBit(ctx, ks[1], id, bit)
-		pipe.SetBit(ctx, ks[2], id, bit)
-		if k.cfg.hourly {
-			pipe.SetBit(ctx, ks[3], id, bit)
+		if k.keep != nil { // WithRetention: TTLs, expired periods left out
+			at := mk.Time
+			if at.IsZero() {
+				at = k.now
+			}
+			k.keep.setBits(ctx, pipe, ks, at.In(k.c.loc), id, bit, k.cfg.hourly)
+		} else {
+			pipe.SetBit(ctx, ks[0], id, bit)
+			pipe.SetBit(ctx, ks[1], id, bit)
+			pipe.SetBit(ctx, ks[2], id, bit)
+			if k.cfg.hourly {
+				pipe.SetBit(ctx, ks[3], id, bit)
+			}
 		}
 		if k.cfg.unique {
 			pipe.SetBit(ctx, k.c.UniqueKey(mk.Event), id, bit)

@@ -14,11 +14,16 @@ const MaxEventNameLen = 200
 
 // ValidateEventName returns nil for a usable event name, or an error
 // wrapping ErrInvalidEventName. The rule: 1 to MaxEventNameLen bytes of
-// valid UTF-8, with no whitespace, no control characters, and none of the
-// glob characters * ? [ ] \ that would break SCAN-based listing, and it
-// may not start with "bitop_" (Python bitmapist's temporary operation keys,
-// which listing leaves out). "user:logged_in", "song_played" and
-// "order.paid" are fine.
+// valid UTF-8, with no whitespace, no control characters, none of the
+// glob characters * ? [ ] \ that would break SCAN-based listing, and no
+// '/' (bitmapist-server's SCAN '*' does not match '/', so such an event
+// would vanish from its listings: the name is refused on every backend, so
+// that data marked on Redis can move there), and it may not start with
+// "bitop_" (Python bitmapist's temporary operation keys, which listing
+// leaves out). "user:logged_in", "song_played" and "order.paid" are fine;
+// "page/view" is not ("page:view" is). Names that Python bitmapist wrote
+// with '/' can still be read, counted, listed (on bitmapist-server up to 8
+// '/' deep) and deleted; only marking refuses them.
 func ValidateEventName(event string) error {
 	bad := func(why string) error {
 		return fmt.Errorf("%w: %q %s", ErrInvalidEventName, event, why)
@@ -41,6 +46,8 @@ func ValidateEventName(event string) error {
 			return bad("contains a control character")
 		case strings.ContainsRune(`*?[]\`, r):
 			return bad(`contains a glob character (* ? [ ] \)`)
+		case r == '/':
+			return bad(`contains '/', which bitmapist-server's key listing cannot match`)
 		}
 	}
 	return nil

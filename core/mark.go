@@ -127,9 +127,14 @@ func (c *Client) setEvent(ctx context.Context, verb, event string, userID uint64
 	if err := c.ready(); err != nil {
 		return err
 	}
+	keep, err := c.retainer(ctx)
+	if err != nil {
+		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
+	}
 	pipe := c.pipeline()
-	c.queueMark(ctx, pipe, make([]byte, 0, 64), event, int64(userID), bit, m)
+	c.queueMark(ctx, pipe, make([]byte, 0, 64), event, int64(userID), bit, m, keep)
 	if _, err := pipe.Exec(ctx); err != nil {
+		keep.failed()
 		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, outcomeErr(err, !c.cluster))
 	}
 	return nil
@@ -145,14 +150,15 @@ func (c *Client) pipeline() redis.Pipeliner {
 	return c.rdb.TxPipeline()
 }
 
-// queueMark queues the SETBITs of one mark; buf is scratch space for keys.
-func (c *Client) queueMark(ctx context.Context, pipe redis.Pipeliner, buf []byte, event string, id int64, bit int, m markConfig) []byte {
+// queueMark queues the SETBITs of one mark, and the TTLs that keep (nil
+// without WithRetention) asks for; buf is scratch space for keys.
+func (c *Client) queueMark(ctx context.Context, pipe redis.Pipeliner, buf []byte, event string, id int64, bit int, m markConfig, keep *retainer) []byte {
 	for _, g := range [...]TimeGroup{Months, Weeks, Days, Hours} {
 		if g == Hours && !m.hourly {
 			continue
 		}
 		buf = c.appendKey(buf[:0], event, g, m.at)
-		pipe.SetBit(ctx, string(buf), id, bit)
+		keep.setBit(ctx, pipe, string(buf), g, m.at, id, bit)
 	}
 	if m.unique {
 		pipe.SetBit(ctx, c.UniqueKey(event), id, bit)

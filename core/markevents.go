@@ -2,8 +2,12 @@ package bitmapist
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // MarkEventsBatchSize is how many marks MarkEvents sends per chunk (one
@@ -41,8 +45,25 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	if len(marks) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	base := c.markConfig(opts)
+	// A big batch on a single Redis goes on a connection of its own, in
+	// RESP written directly (markraw.go). Retention's TTLs are queued by
+	// the go-redis path only.
+	if rdb, ok := c.rdb.(*redis.Client); ok && len(marks) >= rawMinMarks && c.keep == nil {
+		err := c.markEventsRaw(ctx, rdb.Options(), marks, base)
+		if !errors.Is(err, errRawUnsupported) {
+			return err
+		}
+	}
 	kc := newKeyCache(c, base, c.clock())
+	keep, err := c.retainer(ctx)
+	if err != nil {
+		return fmt.Errorf("bitmapist: mark events: %w", err)
+	}
+	kc.keep = keep
 	inflight := markEventsInFlight
 	for i := range marks {
 		if marks[i].Unmark {
@@ -72,6 +93,7 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 		go func(start, end int) {
 			defer func() { <-sem; wg.Done() }()
 			if _, err := pipe.Exec(ctx); err != nil {
+				keep.failed()
 				mu.Lock()
 				failed = append(failed, FailedRange{From: start, To: end, Err: outcomeErr(err, !c.cluster)})
 				mu.Unlock()

@@ -123,7 +123,7 @@ func TestShortLivedProgramKeepsEveryMark(t *testing.T) {
 					want = append(want, uint64(u.ID))
 				}
 				// The program ends here. A reader elsewhere counts:
-				c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+				c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 				day := c.Day("user:created", c.Now())
 				n, err := day.Count(context.Background())
 				if err != nil {

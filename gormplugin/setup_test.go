@@ -205,7 +205,7 @@ func newEnv(t testing.TB, dc dbCase, b testutil.Backend, cfg *gorm.Config, opts 
 	t.Helper()
 	db := openDB(t, dc, cfg)
 	rec := &errRecorder{}
-	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return testNow }))
+	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap), bitmapist.WithClock(func() time.Time { return testNow }))
 	p := bitmapistplugin.New(nil, append([]bitmapistplugin.Option{
 		bitmapistplugin.WithClient(c),
 		bitmapistplugin.WithErrorHandler(rec.handle),

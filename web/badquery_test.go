@@ -160,6 +160,7 @@ func TestCohortWorkBounds(t *testing.T) {
 					switch cmd {
 					case "SCAN": // the page lists the event names for its form
 					case "HELLO", "CLIENT", "SELECT": // opening a connection
+					case "INFO": // the client's backend detection, once
 					default:
 						t.Errorf("a rejected query sent %s", cmd)
 					}

@@ -23,7 +23,7 @@ var demoNow = time.Date(2025, 3, 26, 15, 0, 0, 0, time.UTC)
 // newClient returns a client on backend b with its test prefix and a clock
 // stopped at now.
 func newClient(b testutil.Backend, now time.Time) *bitmapist.Client {
-	return bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return now }))
+	return bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap), bitmapist.WithClock(func() time.Time { return now }))
 }
 
 // get sends a GET for target to h and returns the status and body.

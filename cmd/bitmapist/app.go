@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -54,6 +55,7 @@ type app struct {
 	stdout, stderr io.Writer
 
 	redisURL string // --redis
+	idmapURL string // --idmap-redis
 	cluster  bool   // --cluster
 	prefix   string // --prefix
 	tz       string // --tz
@@ -128,6 +130,8 @@ Start with "bitmapist demo": it needs nothing installed.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.redisURL, "redis", redisDefault,
 		"Redis address: redis://host:port/db, rediss:// for TLS, or a comma-separated list of nodes for a Redis Cluster (env "+envRedisURL+"; demo ignores the env and uses its embedded Redis unless --redis is given)")
+	pf.StringVar(&a.idmapURL, "idmap-redis", "",
+		"Redis for the string id map (import --string-ids, ids --strings), redis://host:port/db or a cluster's node list; needed on a bitmapist-server, which has no hashes nor Lua (default: the --redis server)")
 	pf.BoolVar(&a.cluster, "cluster", false, "treat a single --redis address as a Redis Cluster seed node (without it, a single address is asked INFO cluster and a cluster node is used as a seed all the same)")
 	pf.StringVar(&a.prefix, "prefix", prefixDefault, "key prefix, as in Python bitmapist (env "+envPrefix+"); not empty, no whitespace nor glob characters * ? [ ] \\")
 	pf.Uint64Var(&a.maxID, "max-id", bitmapist.MaxUserID, "largest integer user id (and string id map offset) to mark; larger ones are refused before anything is written (each id is a bit offset: one id near 2^32 makes 512 MiB bitmaps that stall Redis)")
@@ -146,6 +150,8 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		a.serveCommand(),
 		a.demoCommand(),
 		a.deleteCommand(),
+		a.statsCommand(),
+		a.expireCommand(),
 	)
 	return root
 }
@@ -183,5 +189,32 @@ func (a *app) open(ctx context.Context, extra ...bitmapist.Option) (*bitmapist.C
 		return nil, nil, fmt.Errorf("cannot reach Redis Cluster at %s: %w", redactURL(a.redisURL), err)
 	}
 	opts := append([]bitmapist.Option{bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc), bitmapist.WithMaxUserID(a.maxID)}, extra...)
-	return bitmapist.New(rdb, opts...), func() { _ = rdb.Close() }, nil
+	if a.idmapURL == "" {
+		return bitmapist.New(rdb, opts...), func() { _ = rdb.Close() }, nil
+	}
+	idmap, err := a.openIDMap(ctx)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, nil, err
+	}
+	opts = append(opts, bitmapist.WithIDMapClient(idmap))
+	return bitmapist.New(rdb, opts...), func() { _ = rdb.Close(); _ = idmap.Close() }, nil
+}
+
+// openIDMap connects to --idmap-redis and pings it.
+func (a *app) openIDMap(ctx context.Context) (redis.UniversalClient, error) {
+	idmap, err := parseRedis(a.idmapURL, false)
+	if err != nil {
+		return nil, usagef("--idmap-redis: %v", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := idmap.Ping(pctx).Err(); err != nil {
+		_ = idmap.Close()
+		return nil, fmt.Errorf("cannot reach the id map's Redis at %s: %w", redactURL(a.idmapURL), err)
+	}
+	if idmap, err = asClusterIfNode(pctx, idmap); err != nil {
+		return nil, fmt.Errorf("cannot reach the id map's Redis Cluster at %s: %w", redactURL(a.idmapURL), err)
+	}
+	return idmap, nil
 }

@@ -46,6 +46,8 @@ func backendURL(t *testing.T, b testutil.Backend) string {
 		return os.Getenv(testutil.EnvRedisURL)
 	case testutil.NameCluster:
 		return os.Getenv(testutil.EnvRedisCluster)
+	case testutil.NameBitmapistServer:
+		return "redis://" + os.Getenv(testutil.EnvBitmapistServer) + "/0"
 	}
 	t.Fatalf("unknown backend %q", b.Name)
 	return ""
@@ -57,6 +59,9 @@ func globalArgs(t *testing.T, b testutil.Backend) []string {
 	args := []string{"--redis", backendURL(t, b), "--prefix", b.Prefix}
 	if b.Name == testutil.NameCluster && !strings.Contains(args[1], ",") {
 		args = append(args, "--cluster")
+	}
+	if b.IDMapURL != "" {
+		args = append(args, "--idmap-redis", b.IDMapURL)
 	}
 	return args
 }

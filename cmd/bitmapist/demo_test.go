@@ -21,7 +21,7 @@ import (
 func TestLoadDemoMatchesPublishedTable(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
 		ctx := t.Context()
-		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 		app, err := newDemoApp(c)
 		if err != nil {
 			t.Fatal(err)
@@ -189,7 +189,7 @@ func TestDemoCommandRealRedis(t *testing.T) {
 		st := &demoStats{First: time.Date(2010, 12, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2011, 12, 9, 0, 0, 0, 0, time.UTC)}
 		checkPublished(t, get(t, base+"cohort.json?"+demoCohortQuery(st).Encode()))
 		// The data is in that Redis under the prefix.
-		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 		if n, err := c.Month(demoCreated, st.First).Count(t.Context()); err != nil || n != 948 {
 			t.Errorf("customer:created in 2010-12: %d, %v", n, err)
 		}
@@ -201,8 +201,12 @@ func TestDemoCommandRealRedis(t *testing.T) {
 
 func TestDemoCommandRedisDefaultPrefix(t *testing.T) {
 	b := testutil.Miniredis(t)
-	_, out, stop := startServing(t, "--redis", backendURL(t, b), "demo", "--addr", "127.0.0.1:0", "-q")
+	base, out, stop := startServing(t, "--redis", backendURL(t, b), "demo", "--addr", "127.0.0.1:0", "-q", "--now", "2011-06-30")
 	defer stop()
+	// --now moves the dashboard's clock off the log's last day.
+	if overview := string(get(t, base)); !strings.Contains(overview, "now 2011-06-30T00:00:00Z") || !strings.Contains(overview, "month 2011-06") {
+		t.Errorf("the overview is not computed for --now 2011-06-30")
+	}
 	if !strings.Contains(out.String(), "prefix \""+demoPrefix+"\"") || !strings.Contains(out.String(), "--prefix "+demoPrefix+" cohort") {
 		t.Errorf("output does not name the demo prefix:\n%s", out)
 	}

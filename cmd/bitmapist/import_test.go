@@ -77,7 +77,7 @@ func TestImportBadRows(t *testing.T) {
 		}
 
 		// Only the good rows were written.
-		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 		ctx := t.Context()
 		if ids, err := c.Day("signup", time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC)).IDs(ctx); err != nil || !slices.Equal(ids, []uint64{1}) {
 			t.Errorf("signup ids = %v, %v", ids, err)
@@ -132,7 +132,7 @@ func TestImportFailOnReject(t *testing.T) {
 		if !strings.Contains(r.stdout, "25 read, 25 marked, 0 rejected") {
 			t.Errorf("good file:\n%s", r.stdout)
 		}
-		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 		if n, err := c.Month("e", time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)).Count(t.Context()); err != nil || n != 25 {
 			t.Errorf("month count %d, %v", n, err)
 		}
@@ -209,7 +209,7 @@ func TestImportUsageErrors(t *testing.T) {
 
 func TestImportTimeFormats(t *testing.T) {
 	b := testutil.Redis(t)
-	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 	ctx := t.Context()
 	tests := []struct {
 		format, value string
@@ -243,7 +243,7 @@ func TestImportStringIDsGzip(t *testing.T) {
 				t.Errorf("summary lacks %q:\n%s", w, r.stdout)
 			}
 		}
-		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 		if n, err := c.Users().Len(t.Context()); err != nil || n != 3994 {
 			t.Errorf("id map holds %d strings (%v), want 3994", n, err)
 		}

@@ -25,7 +25,7 @@ func TestMarkCountIdsEvents(t *testing.T) {
 		mustOK(t, cli(t, b, "", "mark", "--at", "2025-01-02", "user:logged_in", "9"))
 
 		// The bits are where Python bitmapist puts them.
-		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+		c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap))
 		ctx := t.Context()
 		day := time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC)
 		if ids, err := c.Day("song:played", day).IDs(ctx); err != nil || !slices.Equal(ids, []uint64{7, 42, 1000003}) {

@@ -75,6 +75,8 @@ func serveHanging(c net.Conn, hangOn string) {
 			reply = "$" + strconv.Itoa(len(body)) + "\r\n" + body + "\r\n"
 		case "SETBIT":
 			reply = ":0\r\n"
+		case "BITFIELD":
+			reply = "*1\r\n:0\r\n"
 		default:
 			reply = "+OK\r\n"
 		}

@@ -3,6 +3,7 @@ package testutil
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,13 +21,24 @@ func Keys(t testing.TB, rdb redis.UniversalClient, prefix string) []string {
 		keys []string
 	)
 	scan := func(ctx context.Context, c *redis.Client) error {
-		it := c.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
-		for it.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, it.Val())
-			mu.Unlock()
+		seen := map[string]bool{}
+		info, _ := c.Info(ctx, "keys").Result() // "" or an error on Redis
+		slashes := strings.Contains(info, "keys_total:")
+		for _, pattern := range scanPatterns(escapeGlob(prefix)+"*", slashes) {
+			it := c.Scan(ctx, 0, pattern, 1000).Iterator()
+			for it.Next(ctx) {
+				if k := it.Val(); !seen[k] {
+					seen[k] = true
+					mu.Lock()
+					keys = append(keys, k)
+					mu.Unlock()
+				}
+			}
+			if err := it.Err(); err != nil {
+				return err
+			}
 		}
-		return it.Err()
+		return nil
 	}
 	var err error
 	switch c := rdb.(type) {

@@ -12,8 +12,10 @@ import (
 )
 
 // writeKeys writes n keys containing prefix at its start, middle and end,
-// of several types, and returns their names.
-func writeKeys(t *testing.T, c redis.UniversalClient, prefix string, n int) []string {
+// of several types, and returns their names. On bitmapist-server (bitmaps
+// only, SCAN '*' stopping at '/') the keys are bitmaps, some holding '/'
+// after the prefix.
+func writeKeys(t *testing.T, c redis.UniversalClient, prefix string, n int, server bool) []string {
 	t.Helper()
 	ctx := context.Background()
 	var keys []string
@@ -28,6 +30,20 @@ func writeKeys(t *testing.T, c redis.UniversalClient, prefix string, n int) []st
 			k = fmt.Sprintf("x%d_%s", i, prefix)
 		}
 		var err error
+		switch {
+		case server && i%5 == 0:
+			k = fmt.Sprintf("%sa/b%s/%d", prefix, strings.Repeat("/c", i%3), i)
+			err = c.SetBit(ctx, k, int64(i), 1).Err()
+		case server:
+			err = c.SetBit(ctx, k, int64(i), 1).Err()
+		}
+		if server {
+			if err != nil {
+				t.Fatalf("writing %s: %v", k, err)
+			}
+			keys = append(keys, k)
+			continue
+		}
 		switch i % 4 {
 		case 0:
 			err = c.SetBit(ctx, k, int64(i), 1).Err()
@@ -46,18 +62,21 @@ func writeKeys(t *testing.T, c redis.UniversalClient, prefix string, n int) []st
 	return keys
 }
 
-// countKeys counts the keys containing prefix, per master on a cluster.
-func countKeys(t *testing.T, c redis.UniversalClient, prefix string) (total int, perNode []int) {
+// countKeys counts the keys containing prefix, per master on a cluster
+// (with server, also those with '/' after the prefix).
+func countKeys(t *testing.T, c redis.UniversalClient, prefix string, server bool) (total int, perNode []int) {
 	t.Helper()
 	ctx := context.Background()
 	count := func(node *redis.Client) int {
 		var n int
-		iter := node.Scan(ctx, 0, "*"+prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			n++
-		}
-		if err := iter.Err(); err != nil {
-			t.Fatalf("scan: %v", err)
+		for _, p := range scanPatterns("*"+prefix+"*", server) {
+			iter := node.Scan(ctx, 0, p, 1000).Iterator()
+			for iter.Next(ctx) {
+				n++
+			}
+			if err := iter.Err(); err != nil {
+				t.Fatalf("scan: %v", err)
+			}
 		}
 		return n
 	}
@@ -91,7 +110,8 @@ func countKeys(t *testing.T, c redis.UniversalClient, prefix string) (total int,
 func checkCleanup(t *testing.T, outer Backend, open func(t testing.TB) Backend, closeEarly bool) {
 	t.Helper()
 	ctx := context.Background()
-	survivors := writeKeys(t, outer.Client, outer.Prefix, 12)
+	server := outer.Name == NameBitmapistServer
+	survivors := writeKeys(t, outer.Client, outer.Prefix, 12, server)
 
 	var inner Backend
 	t.Run("inner", func(t *testing.T) {
@@ -99,8 +119,8 @@ func checkCleanup(t *testing.T, outer Backend, open func(t testing.TB) Backend, 
 		if inner.Prefix == outer.Prefix {
 			t.Fatalf("two backends share prefix %q", inner.Prefix)
 		}
-		keys := writeKeys(t, inner.Client, inner.Prefix, 200)
-		total, perNode := countKeys(t, inner.Client, inner.Prefix)
+		keys := writeKeys(t, inner.Client, inner.Prefix, 200, server)
+		total, perNode := countKeys(t, inner.Client, inner.Prefix, server)
 		if total != len(keys) {
 			t.Fatalf("found %d keys containing %q, wrote %d", total, inner.Prefix, len(keys))
 		}
@@ -118,7 +138,7 @@ func checkCleanup(t *testing.T, outer Backend, open func(t testing.TB) Backend, 
 		}
 	})
 
-	if total, _ := countKeys(t, outer.Client, inner.Prefix); total != 0 {
+	if total, _ := countKeys(t, outer.Client, inner.Prefix, server); total != 0 {
 		t.Errorf("%d keys containing %q remain after cleanup", total, inner.Prefix)
 	}
 	for _, k := range survivors {
@@ -232,15 +252,17 @@ func TestCIRequiresServers(t *testing.T) {
 	t.Setenv(EnvCI, "true")
 	t.Setenv(EnvRedisURL, "")
 	t.Setenv(EnvRedisCluster, "")
+	t.Setenv(EnvBitmapistServer, "")
 	t.Setenv(EnvPostgresDSN, "")
 	t.Setenv(EnvMySQLDSN, "")
 	t.Setenv(EnvChromium, "")
 	for name, fn := range map[string]func(testing.TB){
-		"Backends":     func(tb testing.TB) { Backends(tb) },
-		"Redis":        func(tb testing.TB) { Redis(tb) },
-		"PostgresDSN":  func(tb testing.TB) { PostgresDSN(tb) },
-		"MySQLDSN":     func(tb testing.TB) { MySQLDSN(tb) },
-		"ChromiumPath": func(tb testing.TB) { ChromiumPath(tb) },
+		"Backends":        func(tb testing.TB) { Backends(tb) },
+		"Redis":           func(tb testing.TB) { Redis(tb) },
+		"PostgresDSN":     func(tb testing.TB) { PostgresDSN(tb) },
+		"MySQLDSN":        func(tb testing.TB) { MySQLDSN(tb) },
+		"ChromiumPath":    func(tb testing.TB) { ChromiumPath(tb) },
+		"BitmapistServer": func(tb testing.TB) { BitmapistServer(tb) },
 	} {
 		if msg := fatalMsg(t, fn); !strings.Contains(msg, "CI must set") {
 			t.Errorf("%s in CI without env: Fatalf %q, want \"CI must set ...\"", name, msg)
@@ -260,6 +282,7 @@ func TestOutsideCI(t *testing.T) {
 	t.Setenv(EnvCI, "")
 	t.Setenv(EnvRedisURL, "")
 	t.Setenv(EnvRedisCluster, "")
+	t.Setenv(EnvBitmapistServer, "")
 	t.Setenv(EnvPostgresDSN, "")
 	t.Setenv(EnvMySQLDSN, "")
 	t.Setenv(EnvChromium, "")
@@ -269,6 +292,9 @@ func TestOutsideCI(t *testing.T) {
 	}
 	if b := Redis(t); b.Name != NameMiniredis {
 		t.Errorf("Redis without env: %s", b.Name)
+	}
+	if b, ok := BitmapistServer(t); ok || b.Client != nil {
+		t.Errorf("BitmapistServer without env: %v, %v", b.Name, ok)
 	}
 	for name, fn := range map[string]func(testing.TB) (string, bool){
 		"PostgresDSN": PostgresDSN, "MySQLDSN": MySQLDSN, "ChromiumPath": ChromiumPath,
@@ -286,6 +312,7 @@ func TestOutsideCI(t *testing.T) {
 func TestUnreachableServerFails(t *testing.T) {
 	t.Setenv(EnvCI, "")
 	t.Setenv(EnvRedisCluster, "")
+	t.Setenv(EnvBitmapistServer, "")
 	t.Setenv(EnvRedisURL, "redis://127.0.0.1:1/0")
 	for name, fn := range map[string]func(testing.TB){
 		"Backends": func(tb testing.TB) { Backends(tb) },
@@ -299,5 +326,34 @@ func TestUnreachableServerFails(t *testing.T) {
 	t.Setenv(EnvRedisCluster, "127.0.0.1:1,127.0.0.1:2")
 	if msg := fatalMsg(t, func(tb testing.TB) { Backends(tb) }); !strings.Contains(msg, "not ready") {
 		t.Errorf("Backends with dead cluster: Fatalf %q", msg)
+	}
+	t.Setenv(EnvRedisCluster, "")
+	t.Setenv(EnvBitmapistServer, "127.0.0.1:1")
+	if msg := fatalMsg(t, func(tb testing.TB) { Backends(tb) }); !strings.Contains(msg, "bitmapist-server at "+EnvBitmapistServer) {
+		t.Errorf("Backends with dead bitmapist-server: Fatalf %q", msg)
+	}
+	// A Redis named as bitmapist-server is refused: its INFO keys has no keys_total.
+	m := miniredis.RunT(t)
+	t.Setenv(EnvBitmapistServer, m.Addr())
+	if msg := fatalMsg(t, func(tb testing.TB) { Backends(tb) }); !strings.Contains(msg, "is not ready: section (keys) is not supported") {
+		t.Errorf("Backends with a Redis as bitmapist-server: Fatalf %q", msg)
+	}
+}
+
+func TestNotOnSaysWhy(t *testing.T) {
+	ran := map[string]bool{}
+	var skipped []string
+	t.Run("inner", func(t *testing.T) {
+		ForEachRedis(t, func(t *testing.T, b Backend) {
+			ran[b.Name] = true
+		}, NotOn(NameMiniredis, "needs a real server"))
+		for _, s := range backendSpecs(t) {
+			if !ran[s.name] {
+				skipped = append(skipped, s.name)
+			}
+		}
+	})
+	if strings.Join(skipped, ",") != NameMiniredis {
+		t.Errorf("skipped %v, want only %s", skipped, NameMiniredis)
 	}
 }

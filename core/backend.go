@@ -1,0 +1,147 @@
+package bitmapist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Backend is the kind of server a Client talks to. It decides which
+// commands the client sends: Redis keeps the byte-window reads (BITPOS,
+// GETRANGE, STRLEN) and UNLINK; Doist's bitmapist-server, which speaks the
+// Redis protocol over roaring bitmaps but has only a subset of its
+// commands, gets whole-key GETs and DEL instead.
+type Backend uint8
+
+const (
+	// BackendAuto, the default, detects the backend at the client's first
+	// use that depends on it: bitmapist-server answers INFO keys with a
+	// keys_total line, Redis with nothing. A Redis Cluster client is
+	// always BackendRedis.
+	BackendAuto Backend = iota
+	// BackendRedis is Redis (or miniredis, Valkey, a Redis Cluster).
+	BackendRedis
+	// BackendBitmapistServer is Doist's bitmapist-server
+	// (github.com/Doist/bitmapist-server). It has no hashes and no Lua (so
+	// string ids need WithIDMapClient), no BITPOS, GETRANGE, STRLEN or
+	// UNLINK, no EXPIRE options, and its SCAN '*' does not match '/'. It
+	// keeps no byte length for a bitmap (GET ends at the highest set bit),
+	// so Not, whose result depends on that length, returns ErrUnsupported
+	// there: use AndNot.
+	BackendBitmapistServer
+)
+
+// String returns "auto", "redis" or "bitmapist-server".
+func (b Backend) String() string {
+	switch b {
+	case BackendAuto:
+		return "auto"
+	case BackendRedis:
+		return "redis"
+	case BackendBitmapistServer:
+		return "bitmapist-server"
+	}
+	return fmt.Sprintf("Backend(%d)", uint8(b))
+}
+
+// ParseBackend parses "auto", "redis" or "bitmapist-server" (the String
+// forms). Anything else returns an error wrapping ErrUnsupported.
+func ParseBackend(s string) (Backend, error) {
+	for _, b := range []Backend{BackendAuto, BackendRedis, BackendBitmapistServer} {
+		if strings.EqualFold(s, b.String()) {
+			return b, nil
+		}
+	}
+	return BackendAuto, fmt.Errorf("%w: backend %q (want auto, redis or bitmapist-server)", ErrUnsupported, s)
+}
+
+// WithBackend sets the backend instead of detecting it (default
+// BackendAuto: one INFO keys at first use). Setting BackendRedis on a
+// bitmapist-server makes reads fail with its "unknown command" errors.
+func WithBackend(b Backend) Option {
+	return func(c *Client) { c.profile.set(b) }
+}
+
+// profile holds the client's backend once known. It is shared by pointer,
+// so copies of a Client detect once.
+type profile struct {
+	b atomic.Uint32 // a Backend; BackendAuto until known
+}
+
+func (p *profile) set(b Backend) { p.b.Store(uint32(b)) }
+
+func (p *profile) get() Backend { return Backend(p.b.Load()) }
+
+// Backend returns the backend the client talks to, detecting it on the
+// first call (one INFO keys, cached for the client's life unless it
+// failed). A client made without Redis returns ErrNoRedis; a Redis error
+// during detection is returned wrapped and detection is tried again on the
+// next call.
+func (c *Client) Backend(ctx context.Context) (Backend, error) {
+	if err := c.ready(); err != nil {
+		return BackendAuto, err
+	}
+	if b := c.profile.get(); b != BackendAuto {
+		return b, nil
+	}
+	if c.cluster {
+		c.profile.set(BackendRedis)
+		return BackendRedis, nil
+	}
+	b, err := detectBackend(ctx, c.rdb)
+	if err != nil {
+		return BackendAuto, fmt.Errorf("bitmapist: detecting the backend: %w", err)
+	}
+	c.profile.set(b)
+	return b, nil
+}
+
+// detectBackend asks rdb INFO keys. A server error reply (miniredis and
+// other Redis look-alikes refuse the section) means Redis; a network
+// error is returned.
+func detectBackend(ctx context.Context, rdb redis.UniversalClient) (Backend, error) {
+	info, err := rdb.Info(ctx, "keys").Result()
+	var rerr redis.Error
+	switch {
+	case err == nil && strings.Contains(info, "keys_total:"):
+		return BackendBitmapistServer, nil
+	case err == nil, errors.As(err, &rerr) && !errors.Is(err, redis.Nil):
+		return BackendRedis, nil
+	}
+	return BackendAuto, err
+}
+
+// onServer reports whether the client talks to a bitmapist-server,
+// detecting the backend if needed.
+func (c *Client) onServer(ctx context.Context) (bool, error) {
+	b, err := c.Backend(ctx)
+	return b == BackendBitmapistServer, err
+}
+
+// checkSetOnServer returns an error wrapping ErrUnsupported when e holds a
+// Not and the client talks to a bitmapist-server (see
+// BackendBitmapistServer), and the detection error if any.
+func (c *Client) checkSetOnServer(ctx context.Context, e *expr) (server bool, err error) {
+	server, err = c.onServer(ctx)
+	if err != nil || !server || !e.hasNot() {
+		return server, err
+	}
+	return server, fmt.Errorf("%w: Not on bitmapist-server, which keeps no bitmap length (Redis NOT flips bytes up to it): use AndNot", ErrUnsupported)
+}
+
+// hasNot reports whether e holds a Not anywhere.
+func (e *expr) hasNot() bool {
+	if e.op == opNot {
+		return true
+	}
+	for _, a := range e.args {
+		if a.hasNot() {
+			return true
+		}
+	}
+	return false
+}
