@@ -14,14 +14,14 @@ func TestCheckCostNamesTheField(t *testing.T) {
 		w := window{0, bytes - 1}
 		return layout{rowWin: []window{w, w}, all: w, retWin: []window{w, w, w}}
 	}
-	if err := checkCost(q, lay(1<<20), 3<<20); err != nil {
+	if err := checkCost(q, lay(1<<20), 3<<20, 2); err != nil {
 		t.Errorf("a small table: %v", err)
 	}
 	var qe *QueryError
-	if err := checkCost(q, lay(1<<20), MaxReadBytes+1); !errors.As(err, &qe) || qe.Field != "Additional" || !errors.Is(err, ErrInvalidQuery) {
+	if err := checkCost(q, lay(1<<20), MaxReadBytes+1, 2); !errors.As(err, &qe) || qe.Field != "Additional" || !errors.Is(err, ErrInvalidQuery) {
 		t.Errorf("over MaxReadBytes: %v", err)
 	}
-	if err := checkCost(q, lay(MaxCombineBytes/2), 1); !errors.As(err, &qe) || qe.Field != "Rows" {
+	if err := checkCost(q, lay(MaxCombineBytes/2), 1, 2); !errors.As(err, &qe) || qe.Field != "Rows" {
 		t.Errorf("over MaxCombineBytes: %v", err)
 	}
 }

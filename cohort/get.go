@@ -223,7 +223,7 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Tab
 	lay := p.layout(&q, ext)
 	need := p.need(&q, lay)
 	sp, read := spans(need, ext)
-	if err := checkCost(&q, lay, read); err != nil {
+	if err := checkCost(&q, lay, read, len(p.groups)); err != nil {
 		return nil, err
 	}
 	sm := &sums{totals: make([]int64, q.Rows), cells: make([]int64, q.Rows*q.Cols), retUsers: make([]int64, len(p.ret))}
