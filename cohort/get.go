@@ -42,20 +42,38 @@ import (
 // for a bad query, including one whose periods leave the years 1..9999
 // (before any Redis work); bitmapist.ErrNoRedis for a client made without
 // Redis; otherwise the Redis error, wrapped.
-func Get(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
+func Get(ctx context.Context, c *bitmapist.Client, q Query, opts ...GetOption) (*Table, error) {
 	if c == nil {
 		return nil, ErrNilClient
 	}
 	if err := q.validate(); err != nil {
 		return nil, err
 	}
-	return run(ctx, c, q)
+	var o getOptions
+	for _, fn := range opts {
+		if fn != nil {
+			fn(&o)
+		}
+	}
+	return run(ctx, c, q, o.memory)
 }
+
+// GetOption tunes how Get computes a table (not what it computes).
+type GetOption func(*getOptions)
+
+type getOptions struct{ memory int64 }
+
+// WithMemory bounds the bytes of bitmap Get holds at once while it reads a
+// table (default bitmapist.DefaultStripeMemory, 32 MiB): the table is
+// read in stripes of at most bytes / (2 × distinct bitmaps) bytes each
+// (at least 4 KiB), whatever the number of users. Smaller means more
+// round trips, not another result.
+func WithMemory(bytes int64) GetOption { return func(o *getOptions) { o.memory = bytes } }
 
 // run applies the client's defaults to a validated q, checks that every
 // period of the table lies in years 1..9999 (the years keys can hold), and
 // computes the table. A client without Redis returns bitmapist.ErrNoRedis.
-func run(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
+func run(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Table, error) {
 	if err := c.Ready(); err != nil {
 		return nil, err
 	}
@@ -71,7 +89,7 @@ func run(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 			return nil, queryErr(field, "the table would reach %s, outside the years 1..9999", n.TimeGroup.Label(t))
 		}
 	}
-	return compute(ctx, c, n, 0)
+	return compute(ctx, c, n, mem)
 }
 
 // dedupGroups removes repeated events from each group (x OR x is x) and
