@@ -9,6 +9,7 @@
 //	go run ./internal/loadprog -addr 127.0.0.1:6420 -users 100000000 bench
 //	go run ./internal/loadprog -addr 127.0.0.1:6420 -users 1000000 -daily gen
 //	go run ./internal/loadprog -addr 127.0.0.1:6420 -users 1000000 load
+//	go run ./internal/loadprog -users 1000000 -clients 50 dash
 //	# or readers and markers in two processes:
 //	go run ./internal/loadprog -users 1000000 read & go run ./internal/loadprog -users 1000000 mark
 package main
@@ -20,6 +21,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -42,9 +44,19 @@ func main() {
 	runs := flag.Int("runs", 3, "bench: interleaved runs (the median is reported)")
 	clients := flag.Int("clients", 20, "load: table readers")
 	dur := flag.Duration("for", 20*time.Second, "load: how long")
+	inflight := flag.Int64("inflight", 0, "bytes in flight per client (0: core's default)")
+	pipe := flag.Int64("pipeline", 0, "bytes per pipelined round trip (0: core's default)")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the command to this file")
 	flag.Parse()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: *addr})
-	c := bitmapist.New(rdb, bitmapist.WithPrefix(fmt.Sprintf("lp%d_", *users)), bitmapist.WithClock(func() time.Time { return now }))
+	c := bitmapist.New(rdb, bitmapist.WithPrefix(fmt.Sprintf("lp%d_", *users)), bitmapist.WithClock(func() time.Time { return now }),
+		bitmapist.WithReadLimits(bitmapist.ReadLimits{InFlight: *inflight, Pipeline: *pipe}))
 	ctx := context.Background()
 	var err error
 	switch flag.Arg(0) {
@@ -56,13 +68,16 @@ func main() {
 		err = load(ctx, rdb, c, *clients, *dur, true)
 	case "read":
 		err = load(ctx, rdb, c, *clients, *dur, false)
+	case "dash":
+		err = dash(ctx, c, *clients)
 	case "mark":
 		err = markOnly(ctx, rdb, c, *dur)
 	default:
-		err = fmt.Errorf("usage: loadprog [flags] gen|bench|load|read|mark")
+		err = fmt.Errorf("usage: loadprog [flags] gen|bench|load|read|mark|dash")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadprog:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
