@@ -28,8 +28,12 @@ func (c *pool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, err
 	return c.inner.PrepareContext(ctx, query)
 }
 
-// ExecContext delegates to the wrapped pool.
+// ExecContext delegates to the wrapped pool; the statement of a
+// RETURNING request in ctx (see returning) runs as a query with it.
 func (c *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if r := returningFrom(ctx, query); r != nil {
+		return execReturning(ctx, c.inner, r, query, args)
+	}
 	return c.inner.ExecContext(ctx, query, args...)
 }
 
@@ -123,8 +127,12 @@ func (t *txConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, e
 }
 
 // ExecContext runs query in the transaction, watching for SAVEPOINT,
-// ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT statements.
+// ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT statements; the statement of
+// a RETURNING request in ctx (see returning) runs as a query with it.
 func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if r := returningFrom(ctx, query); r != nil {
+		return execReturning(ctx, t.inner, r, query, args)
+	}
 	kind, name := savepointStmt(query)
 	inner := t.inner
 	if kind != spNone {

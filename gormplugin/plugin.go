@@ -37,6 +37,7 @@ type Plugin struct {
 	queueSize  int
 
 	models       sync.Map // *schema.Schema → *modelInfo
+	servers      sync.Map // gorm.Dialector → bool: a MySQL dialect's server is MariaDB
 	failed       atomic.Int64
 	unknown      atomic.Int64 // marks of commits with an unknown outcome
 	sent         atomic.Int64 // marks written to Redis
@@ -226,6 +227,7 @@ func (p *Plugin) Initialize(db *gorm.DB) error {
 	if err := p.register(db); err != nil {
 		return err
 	}
+	p.detectServer(db)
 	if _, ok := db.ConnPool.(*pool); !ok {
 		wrapped := &pool{inner: db.ConnPool, p: p}
 		db.ConnPool = wrapped
