@@ -26,13 +26,17 @@ var staticFS embed.FS
 // pages holds one parsed template set per page: the layout plus the page.
 // They are parsed once from the embedded files and never change.
 var pages = map[string]*template.Template{
-	"overview": parsePage("overview.html"),
-	"cohort":   parsePage("cohort.html"),
-	"error":    parsePage("error.html"),
+	"overview":   parsePage("overview.html"),
+	"cohort":     parsePage("cohort.html"),
+	"error":      parsePage("error.html"),
+	"event":      parsePage("event.html"),
+	"lifecycle":  parsePage("lifecycle.html"),
+	"stickiness": parsePage("stickiness.html"),
+	"funnel":     parsePage("funnel.html"),
 }
 
 func parsePage(name string) *template.Template {
-	return template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+	return template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name))
 }
 
 // handler is the dashboard.
@@ -53,6 +57,14 @@ type handler struct {
 //	/cohort       cohort form and heatmap (HTML)
 //	/cohort.json  the same cohort table as JSON (cohort.Table's shape)
 //	/cohort.csv   the same cohort table as a CSV download
+//	/event        ?event=E&from=&to=&time_group=&segment=: E's trend (days: DAU,
+//	              rolling WAU and MAU, DAU/MAU; 90 days up to now by default)
+//	/lifecycle    ?event=E...: new, returning, resurrecting and dormant users
+//	              (12 weeks by default)
+//	/stickiness   ?event=E...: users active in exactly k of the periods (30 days)
+//	/funnel       ?step=E1&step=E2...&window=7: a funnel over 30 entry days
+//	              Every page takes now= (the date control); an event without
+//	              data answers 404 with "did you mean" links.
 //	/static/...   embedded stylesheet
 //
 // All links in its pages are relative, so it works under any prefix; strip
@@ -90,6 +102,10 @@ func Handler(c *bitmapist.Client, opts ...Option) http.Handler {
 	h.mux.HandleFunc("GET /cohort", h.cohortHTML)
 	h.mux.HandleFunc("GET /cohort.json", h.cohortJSON)
 	h.mux.HandleFunc("GET /cohort.csv", h.cohortCSV)
+	h.mux.HandleFunc("GET /event", h.eventPage)
+	h.mux.HandleFunc("GET /lifecycle", h.lifecyclePage)
+	h.mux.HandleFunc("GET /stickiness", h.stickinessPage)
+	h.mux.HandleFunc("GET /funnel", h.funnelPage)
 	h.mux.Handle("GET /static/", h.static)
 	return h
 }
