@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/redis/go-redis/v9"
-
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
@@ -34,33 +32,12 @@ func (w window) hull(o window) window {
 	return window{min(w.lo, o.lo), max(w.hi, o.hi)}
 }
 
-// extents reads, in one pipelined round trip, the window of every key
-// that holds set bits: from the byte of its first set bit (BITPOS) to its
-// last byte (STRLEN). A key without set bits, or missing, gets noWindow.
-func extents(ctx context.Context, rdb redis.UniversalClient, keys []string) (map[string]window, error) {
-	out := make(map[string]window, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+// intersect returns the bytes both w and o hold.
+func (w window) intersect(o window) window {
+	if w.empty() || o.empty() {
+		return noWindow
 	}
-	p := rdb.Pipeline()
-	pos := make([]*redis.IntCmd, len(keys))
-	lens := make([]*redis.IntCmd, len(keys))
-	for i, k := range keys {
-		pos[i] = p.BitPos(ctx, k, 1)
-		lens[i] = p.StrLen(ctx, k)
-	}
-	if _, err := p.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("cohort: locate %d bitmaps: %w", len(keys), err)
-	}
-	for i, k := range keys {
-		first, n := pos[i].Val(), lens[i].Val()
-		if first < 0 || n == 0 {
-			out[k] = noWindow
-			continue
-		}
-		out[k] = window{first / 8, n - 1}
-	}
-	return out, nil
+	return window{max(w.lo, o.lo), min(w.hi, o.hi)}
 }
 
 // chunk is the part of a bitmap that was read: its bytes from offset off
@@ -70,66 +47,46 @@ type chunk struct {
 	data bitmapist.Bitmap
 }
 
-// chunks holds the bitmap parts read for one table.
+// chunks holds the bitmap parts read for one stripe of a table.
 type chunks map[string]chunk
 
-// readWindows reads every key's window with one GETRANGE each, in one
-// pipelined round trip (split per node on a cluster). With ops (single
-// Redis only) it sends one MULTI/EXEC instead, in which each key of ops
-// is computed by its BITOPs (in order) right before it is read and its
-// temporary keys are deleted right after: at most one of them exists at a
-// time, and none outlives the transaction, whatever fails.
-func readWindows(ctx context.Context, rdb redis.UniversalClient, need map[string]window, ops map[string][]bitop) (chunks, error) {
-	out := make(chunks, len(need))
-	keys := make([]string, 0, len(need))
-	for k, w := range need {
-		if !w.empty() {
-			keys = append(keys, k)
-		}
+// extents returns where each key holds set bits, as a window (noWindow for
+// a key without any), read through the client's Reader (STRLEN and
+// bounded BITPOS; no bitmap byte is sent).
+func extents(ctx context.Context, c *bitmapist.Client, keys []string) (map[string]window, error) {
+	ext, err := c.Reader().Extents(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("cohort: locate %d bitmaps: %w", len(keys), err)
 	}
-	if len(keys) == 0 {
-		return out, nil
-	}
-	slices.Sort(keys) // deterministic command order
-	var p redis.Pipeliner
-	if len(ops) == 0 {
-		p = rdb.Pipeline()
-	} else {
-		p = rdb.TxPipeline()
-	}
-	cmds := make([]*redis.StringCmd, len(keys))
-	var tmps []string
+	out := make(map[string]window, len(keys))
 	for i, k := range keys {
-		tmps = tmps[:0]
-		for _, o := range ops[k] {
-			if o.op == "AND" {
-				p.BitOpAnd(ctx, o.dst, o.keys...)
-			} else {
-				p.BitOpOr(ctx, o.dst, o.keys...)
-			}
-			tmps = append(tmps, o.dst)
+		if ext[i].Empty() {
+			out[k] = noWindow
+		} else {
+			out[k] = window{ext[i].First, ext[i].Len - 1}
 		}
-		w := need[k]
-		end := w.hi
-		if end >= unbounded {
-			end = -1 // GETRANGE's "to the end"
-		}
-		cmds[i] = p.GetRange(ctx, k, w.lo, end)
-		if len(tmps) > 0 {
-			p.Del(ctx, tmps...) // copies the names
-		}
-	}
-	if _, err := p.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("cohort: read %d bitmaps: %w", len(keys), err)
-	}
-	for i, k := range keys {
-		b, err := cmds[i].Bytes()
-		if err != nil {
-			return nil, fmt.Errorf("cohort: read %q: %w", k, err)
-		}
-		out[k] = chunk{off: need[k].lo, data: b}
 	}
 	return out, nil
+}
+
+// spans returns the byte ranges to read: each key's needed window cut to
+// the bytes where it holds set bits (ext), in a fixed order, and the
+// total number of bytes.
+func spans(need, ext map[string]window) ([]bitmapist.Span, int64) {
+	keys := make([]string, 0, len(need))
+	for k := range need {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // deterministic command order
+	out := make([]bitmapist.Span, 0, len(keys))
+	var total int64
+	for _, k := range keys {
+		if w := need[k].intersect(ext[k]); !w.empty() {
+			out = append(out, bitmapist.Span{Key: k, Lo: w.lo, Hi: w.hi + 1})
+			total += w.hi + 1 - w.lo
+		}
+	}
+	return out, total
 }
 
 // view returns key's bytes in w, aliasing the chunk (read-only): byte 0 of

@@ -3,6 +3,8 @@ package cohort
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -69,7 +71,27 @@ func run(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 			return nil, queryErr(field, "the table would reach %s, outside the years 1..9999", n.TimeGroup.Label(t))
 		}
 	}
-	return compute(ctx, c, n)
+	return compute(ctx, c, n, 0)
+}
+
+// dedupGroups removes repeated events from each group (x OR x is x) and
+// repeated groups (x AND x is x), so that an event given 20 times is read
+// and combined once.
+func dedupGroups(groups [][]string) [][]string {
+	var out [][]string
+	for _, g := range groups {
+		var u []string
+		for _, e := range g {
+			if !slices.Contains(u, e) {
+				u = append(u, e)
+			}
+		}
+		slices.Sort(u)
+		if !slices.ContainsFunc(out, func(o []string) bool { return slices.Equal(o, u) }) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // plan lists the bitmaps a table reads.
@@ -80,14 +102,13 @@ type plan struct {
 	narrow  [][]string            // narrow[i]: keys of PrimaryAnd in row i's period, or nil
 	groups  [][]string            // the return set: the AND of groups, each the OR of its events
 	ret     []map[string][]string // ret[k][event]: keys of event in period k, k <= last
-	comb    []string              // comb[k]: temporary key holding period k's return set, "" if combined in memory
 	history []string              // FirstTime: keys holding Primary before row 0
 }
 
 func newPlan(c *bitmapist.Client, q *Query) *plan {
 	g := q.TimeGroup
 	t0 := q.firstRow()
-	p := &plan{starts: make([]time.Time, q.Rows+q.Cols-1), groups: chainGroups(q.Secondary, q.Additional)}
+	p := &plan{starts: make([]time.Time, q.Rows+q.Cols-1), groups: dedupGroups(chainGroups(q.Secondary, q.Additional))}
 	for k := range p.starts {
 		p.starts[k] = g.Add(t0, k)
 	}
@@ -142,62 +163,129 @@ func history(ctx context.Context, c *bitmapist.Client, event string, t0 time.Tim
 	return keys, nil
 }
 
-// compute reads the table's bitmaps and fills the table. It reads in two
-// pipelined round trips: first where each row's primary bitmaps hold set
-// bits (BITPOS, STRLEN), then, with one GETRANGE per distinct key, only
-// the bytes that can hold a cohort member: a row's own extent for its
-// cohort, the hull of the extents of the rows that use a period for that
-// period's return events. Cohorts of ids assigned at sign-up are narrow
-// ranges, so most of each bitmap is never sent On a single Redis a period's
-// return events are first combined server-side (plan.combine), so only
-// their combination is read.
-func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
-	p := newPlan(c, &q)
-	rdb := c.Redis()
+// layout holds where a table reads: each row's window (the bytes where
+// its primary bitmaps hold users), the hull of all rows, and the window of
+// each period's return events.
+type layout struct {
+	rowWin []window
+	all    window
+	retWin []window
+}
 
-	var rowKeys []string
-	for _, keys := range p.rows {
-		rowKeys = append(rowKeys, keys...)
+// sums accumulates a table's counts over stripes (counts add up, as every
+// operation of a table is bitwise, user by user).
+type sums struct {
+	mu       sync.Mutex
+	totals   []int64 // totals[i]: row i's cohort size
+	cells    []int64 // cells[i*cols+j]
+	retUsers []int64 // retUsers[k]: users in period k's return set (BlankEmpty)
+}
+
+// compute reads the table's bitmaps and fills the table. It reads
+// through the client's Reader (core's bounded read primitive): first where
+// every bitmap holds set bits (STRLEN and bounded BITPOS, no bitmap byte
+// sent), then only the bytes that can hold a cohort member (a row's own
+// extent for its cohort, the hull of the extents of the rows that use a
+// period for that period's return events), stripe by stripe: every stripe
+// is a byte range of all those bitmaps, read in bounded GETRANGE pipelines
+// and counted while the next one is read, so client memory is bounded by
+// the stripes (cohort.DefaultMemory) whatever the number of users, and
+// every Redis call touches a bounded number of bytes. Identical events of
+// the return set are read once. The bytes to read and to combine are
+// checked against MaxReadBytes and MaxCombineBytes before any bitmap byte
+// is read.
+func compute(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Table, error) {
+	p := newPlan(c, &q)
+	if q.FirstTime {
+		var err error
+		if p.history, err = history(ctx, c, q.Primary, p.starts[0]); err != nil {
+			return nil, err
+		}
 	}
-	ext, err := extents(ctx, rdb, rowKeys)
+	ext, err := extents(ctx, c, p.allKeys())
 	if err != nil {
 		return nil, err
 	}
-	rowWin := make([]window, q.Rows)
-	all := noWindow // every row's extent
+	lay := p.layout(&q, ext)
+	need := p.need(&q, lay)
+	sp, read := spans(need, ext)
+	if err := checkCost(&q, lay, read); err != nil {
+		return nil, err
+	}
+	sm := &sums{totals: make([]int64, q.Rows), cells: make([]int64, q.Rows*q.Cols), retUsers: make([]int64, len(p.ret))}
+	err = c.Reader().Stripes(ctx, sp, bitmapist.StripeOptions{Memory: mem}, func(off, n int64, bufs []bitmapist.Bitmap) error {
+		cs := make(chunks, len(sp))
+		for i, s := range sp {
+			cs[s.Key] = chunk{off: off, data: bufs[i]}
+		}
+		p.stripe(&q, lay, cs, window{off, off + n - 1}, sm)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cohort: read %d bitmaps: %w", len(sp), err)
+	}
+	t := p.table(&q, sm)
+	t.BytesRead = read
+	return t, nil
+}
+
+// allKeys returns every key the plan may read, each once.
+func (p *plan) allKeys() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(keys []string) {
+		for _, k := range keys {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	for i := range p.rows {
+		add(p.rows[i])
+		add(p.narrow[i])
+	}
+	for _, events := range p.ret {
+		for _, keys := range events {
+			add(keys)
+		}
+	}
+	add(p.history)
+	return out
+}
+
+// layout computes the windows of the table from the keys' extents.
+func (p *plan) layout(q *Query, ext map[string]window) layout {
+	lay := layout{rowWin: make([]window, q.Rows), all: noWindow, retWin: make([]window, len(p.ret))}
 	for i, keys := range p.rows {
 		w := noWindow
 		for _, k := range keys {
 			w = w.hull(ext[k])
 		}
-		rowWin[i] = w
-		all = all.hull(w)
+		lay.rowWin[i] = w
+		lay.all = lay.all.hull(w)
 	}
-	if q.FirstTime && !all.empty() {
-		if p.history, err = history(ctx, c, q.Primary, p.starts[0]); err != nil {
-			return nil, err
-		}
-	}
-
-	// The window read for each period's return events.
-	retWin := make([]window, len(p.ret))
-	for k := range retWin {
+	for k := range lay.retWin {
 		switch {
-		case all.empty():
-			retWin[k] = noWindow // no cohort: nothing to compute
+		case lay.all.empty():
+			lay.retWin[k] = noWindow // no cohort: nothing to compute
 		case q.BlankEmpty:
-			retWin[k] = fullWindow // emptiness is about the whole bitmap
+			lay.retWin[k] = fullWindow // emptiness is about the whole bitmap
 		case q.OnOrAfter:
-			retWin[k] = all // unions across periods need one window
+			lay.retWin[k] = lay.all // unions across periods need one window
 		default:
 			w := noWindow
 			for i := max(0, k-q.Cols+1); i <= min(k, q.Rows-1); i++ {
-				w = w.hull(rowWin[i])
+				w = w.hull(lay.rowWin[i])
 			}
-			retWin[k] = w
+			lay.retWin[k] = w
 		}
 	}
+	return lay
+}
 
+// need returns the window to read of every key.
+func (p *plan) need(q *Query, lay layout) map[string]window {
 	need := map[string]window{}
 	want := func(keys []string, w window) {
 		for _, k := range keys {
@@ -209,133 +297,140 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) 
 		}
 	}
 	for i := range p.rows {
-		if !rowWin[i].empty() {
-			want(p.rows[i], rowWin[i])
-			want(p.narrow[i], rowWin[i])
+		if !lay.rowWin[i].empty() {
+			want(p.rows[i], lay.rowWin[i])
+			want(p.narrow[i], lay.rowWin[i])
 		}
 	}
-	// On a single Redis each period's return set is combined server-side
-	// (BITOP into temporary keys, in the MULTI of the reads): one bitmap
-	// read per period. A cluster cannot (its keys live in different
-	// slots), so it reads every event's bitmap and combines them here.
-	ops := map[string][]bitop{} // ops[key]: the BITOPs that compute the temporary key
-	p.comb = make([]string, len(p.ret))
 	for k, events := range p.ret {
-		if !c.IsCluster() && !retWin[k].empty() {
-			var kops []bitop
-			if p.comb[k], kops = p.combine(c, k); p.comb[k] != "" {
-				ops[p.comb[k]] = kops
-				want(p.comb[k:k+1], retWin[k])
-				continue
-			}
-		}
 		for _, keys := range events {
-			want(keys, retWin[k])
+			want(keys, lay.retWin[k])
 		}
 	}
-	want(p.history, all)
-	cs, err := readWindows(ctx, rdb, need, ops)
-	if err != nil {
-		return nil, err
+	if q.FirstTime {
+		want(p.history, lay.all)
 	}
+	return need
+}
 
-	// Return sets of every computed period, each over its window, as
-	// factors whose AND is the set (counted without building it). With
-	// OnOrAfter each is the union of its own and every later period's.
-	ret := make([][]bitmapist.Bitmap, len(p.ret))
+// stripe adds to sm the counts of the table over the bytes of s.
+func (p *plan) stripe(q *Query, lay layout, cs chunks, s window, sm *sums) {
+	all := lay.all.intersect(s)
+	retWin := make([]window, len(lay.retWin))
+	ret := make([]bitmapist.Bitmap, len(p.ret))
 	for k := range ret {
-		ret[k] = p.returnFactors(cs, k, retWin[k])
-		if q.OnOrAfter || q.BlankEmpty {
-			ret[k] = []bitmapist.Bitmap{andAll(ret[k])}
-		}
+		retWin[k] = lay.retWin[k].intersect(s)
+		ret[k] = andAll(p.returnFactors(cs, k, retWin[k]))
 	}
 	if q.OnOrAfter {
 		for k := len(ret) - 2; k >= 0; k-- {
-			ret[k][0] = ret[k][0].Clone().OrWith(ret[k+1][0])
+			ret[k] = ret[k].Clone().OrWith(ret[k+1])
 		}
 	}
-	var hasUsers []bool
+	retUsers := make([]int64, len(ret))
 	if q.BlankEmpty {
-		hasUsers = make([]bool, len(ret))
-		for k, fs := range ret {
-			hasUsers[k] = fs[0].Count() > 0
+		for k, r := range ret {
+			retUsers[k] = r.Count()
 		}
 	}
-
-	// FirstTime: everyone who did Primary before the current row, over the
-	// window of all rows.
-	var seen bitmapist.Bitmap
+	var seen bitmapist.Bitmap // FirstTime: who did Primary before the row
 	if q.FirstTime && !all.empty() {
 		seen = make(bitmapist.Bitmap, all.hi-all.lo+1)
 		for _, k := range p.history {
 			seen.OrWith(cs.view(k, all))
 		}
 	}
+	totals := make([]int64, q.Rows)
+	cells := make([]int64, q.Rows*q.Cols)
+	for i := range q.Rows {
+		rw := lay.rowWin[i].intersect(s)
+		if rw.empty() {
+			continue
+		}
+		cohort := p.cohort(q, cs, i, rw, sub(seen, all.lo, rw))
+		totals[i] = cohort.Count()
+		for j := 0; j < q.Cols && i+j < len(ret) && totals[i] > 0; j++ {
+			k := i + j
+			f := sub(ret[k], retWin[k].lo, rw)
+			n := cohort.AndCount(f)
+			cells[i*q.Cols+j] = n
+			if !q.WithReplacement && n > 0 {
+				cohort.AndNotWith(f)
+			}
+		}
+	}
+	sm.add(totals, cells, retUsers)
+}
 
+// cohort returns row i's cohort over window rw: a bitmap of its own
+// unless the query neither narrows nor removes returners (then it may
+// alias the chunks: read-only). before is FirstTime's history over rw,
+// which it extends with the row's users in place.
+func (p *plan) cohort(q *Query, cs chunks, i int, rw window, before bitmapist.Bitmap) bitmapist.Bitmap {
+	base := cs.union(p.rows[i], rw)
+	cohort, own := base, false
+	if q.FirstTime {
+		cohort, own = base.AndNot(before), true
+		before.OrWith(base) // in place: before spans all of rw
+	}
+	if p.narrow[i] != nil {
+		cohort, own = cohort.And(cs.union(p.narrow[i], rw)), true
+	}
+	if !q.WithReplacement && !own {
+		cohort = cohort.Clone() // it is emptied as users return
+	}
+	return cohort
+}
+
+func (sm *sums) add(totals, cells, retUsers []int64) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	for i, v := range totals {
+		sm.totals[i] += v
+	}
+	for i, v := range cells {
+		sm.cells[i] += v
+	}
+	for i, v := range retUsers {
+		sm.retUsers[i] += v
+	}
+}
+
+// table builds the Table from the summed counts.
+func (p *plan) table(q *Query, sm *sums) *Table {
 	t := &Table{
-		Query:     q,
+		Query:     *q,
 		Dates:     p.starts[:q.Rows:q.Rows],
-		Totals:    make([]int64, q.Rows),
+		Totals:    sm.totals,
 		Cells:     make([][]Cell, q.Rows),
 		ColTotals: make([]int64, q.Cols),
 		Averages:  make([]Average, q.Cols),
 	}
 	cells := make([]Cell, q.Rows*q.Cols)
-	var fs []bitmapist.Bitmap // scratch: a cell's factors in the row's window
 	for i := range t.Cells {
 		t.Cells[i] = cells[i*q.Cols : (i+1)*q.Cols : (i+1)*q.Cols]
-		rw := rowWin[i]
-		if rw.empty() {
-			continue
-		}
-		base := cs.union(p.rows[i], rw) // read-only: may alias the chunks
-		cohort := base
-		own := false // whether cohort is a bitmap of its own
-		if q.FirstTime {
-			before := sub(seen, all.lo, rw)
-			cohort, own = base.AndNot(before), true
-			before.OrWith(base) // in place: before spans all of rw
-		}
-		if p.narrow[i] != nil {
-			cohort, own = cohort.And(cs.union(p.narrow[i], rw)), true
-		}
-		if !q.WithReplacement && !own {
-			cohort = cohort.Clone() // it is emptied below
-		}
-		total := cohort.Count()
-		t.Totals[i] = total
+		total := sm.totals[i]
 		if total == 0 {
 			continue
 		}
 		for j := range t.Cells[i] {
 			k := i + j
-			if k >= len(ret) || (q.BlankEmpty && !hasUsers[k]) {
+			if k >= len(p.ret) || (q.BlankEmpty && sm.retUsers[k] == 0) {
 				continue
 			}
-			fs = fs[:0]
-			for _, f := range ret[k] {
-				fs = append(fs, sub(f, retWin[k].lo, rw))
-			}
-			n := andCount(cohort, fs)
+			n := sm.cells[i*q.Cols+j]
 			t.Cells[i][j] = Cell{Count: n, Fraction: float64(n) / float64(total), Valid: true}
-			if !q.WithReplacement && n > 0 {
-				andNotAll(cohort, fs)
-			}
 		}
 	}
 	t.summarize()
-	return t, nil
+	return t
 }
 
 // returnFactors returns period k's return set over window w as factors
-// whose AND is the set: the temporary key's bitmap alone when Redis
-// combined it (p.comb[k]); otherwise one per group of chainGroups, the event's bitmap
-// itself for a group of one event (aliasing the chunks: read-only), the OR
-// of its events' bitmaps otherwise.
+// whose AND is the set: one per group of chainGroups, the event's bitmap
+// itself for a group of one event (aliasing the chunks: read-only), the
+// OR of its events' bitmaps otherwise.
 func (p *plan) returnFactors(cs chunks, k int, w window) []bitmapist.Bitmap {
-	if p.comb[k] != "" {
-		return []bitmapist.Bitmap{cs.view(p.comb[k], w)}
-	}
 	fs := make([]bitmapist.Bitmap, len(p.groups))
 	for gi, grp := range p.groups {
 		if len(grp) == 1 {

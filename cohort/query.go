@@ -35,9 +35,56 @@ const (
 	// so it only limits additional events on long tables: 400 × 400 daily
 	// tables may have MaxAdditional events, yearly ones fewer. FirstTime's
 	// history (one bitmap per stored month before row 0, plus days and
-	// hours) is not counted.
+	// hours) is not counted. An event given several times counts once,
+	// and is read and combined once.
 	MaxBitmaps = 20_000
+	// MaxReadBytes is the most bytes of bitmap a table may read from
+	// Redis: the sum, over its distinct bitmaps, of the bytes that can
+	// hold a cohort member (4 GiB; a 52x52 weekly table with one
+	// additional event over 100M users reads about 1.9 GiB).
+	MaxReadBytes = 4 << 30
+	// MaxCombineBytes is the most bytes of bitmap a table may combine in
+	// the client: for every valid cell, the bytes of its row's window
+	// (counted with the cohort AND its return set, 64 bits at a time),
+	// plus the return sets' own combination. 64 GiB is some 10 s of one
+	// core; a 52x52 weekly table over 100M users combines about 17 GiB, a
+	// 400x400 daily one over 1M users about 10 GiB.
+	MaxCombineBytes = 64 << 30
 )
+
+// checkCost returns a *QueryError when the table laid out by lay would
+// read more than MaxReadBytes (read: the bytes of its spans) or combine
+// more than MaxCombineBytes. It runs after the STRLEN/BITPOS round trip
+// that finds where the bitmaps hold users and before any bitmap byte is
+// read or combined.
+func checkCost(q *Query, lay layout, read int64) error {
+	if read > MaxReadBytes {
+		field := "Rows"
+		if len(q.Additional) > 0 {
+			field = "Additional"
+		}
+		return queryErr(field, "the table would read %d bytes of bitmaps, more than %d: ask for fewer events, rows or columns",
+			read, int64(MaxReadBytes))
+	}
+	var work int64
+	for i, w := range lay.rowWin {
+		if w.empty() {
+			continue
+		}
+		cells := min(q.Cols, len(lay.retWin)-i)
+		work += int64(max(0, cells)) * (w.hi - w.lo + 1)
+	}
+	for _, w := range lay.retWin {
+		if !w.empty() && w.hi < unbounded {
+			work += (w.hi - w.lo + 1) * int64(len(q.Additional))
+		}
+	}
+	if work > MaxCombineBytes {
+		return queryErr("Rows", "the table would combine %d bytes of bitmaps, more than %d: ask for fewer rows or columns",
+			work, int64(MaxCombineBytes))
+	}
+	return nil
+}
 
 // ErrInvalidQuery is wrapped by every error about a bad query or bad query
 // parameters: an unknown operator, a bad event name, an invalid time

@@ -51,6 +51,9 @@ type Table struct {
 	ColTotals []int64
 	// Averages[j] is the mean of column j over its valid cells; len Cols.
 	Averages []Average
+	// BytesRead is the number of bytes of bitmap Get read from Redis for
+	// the table (not in its JSON or CSV forms).
+	BytesRead int64
 }
 
 // Every method of Table is safe on a nil *Table and on a table whose

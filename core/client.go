@@ -27,6 +27,8 @@ type Client struct {
 	profile *profile
 	idmap   redis.UniversalClient // WithIDMapClient; nil: rdb
 	keep    *retention            // WithRetention; nil: keys never expire
+	limits  ReadLimits
+	reader  *Reader
 }
 
 // Option configures a Client in New.
@@ -122,10 +124,12 @@ func New(rdb redis.UniversalClient, opts ...Option) *Client {
 		tmpTTL:  time.Minute,
 		maxID:   MaxUserID,
 		profile: &profile{},
+		limits:  DefaultReadLimits,
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.reader = newReader(c)
 	_, c.cluster = rdb.(*redis.ClusterClient)
 	c.noRedis = isNil(rdb)
 	return c

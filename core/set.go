@@ -3,8 +3,7 @@ package bitmapist
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"strconv"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -158,7 +157,10 @@ func AndNot(a, b Set) Set {
 	return &opSet{c: a.client(), e: &expr{op: opAndNot, args: []*expr{a.expr(), b.expr()}}}
 }
 
-// count evaluates e and returns its BITCOUNT.
+// count evaluates e and returns its BITCOUNT. A key is counted in Redis
+// (Reader.Count: BITCOUNT over bounded byte ranges); an operation is
+// computed in the client stripe by stripe (evalStripes), so no BITOP over
+// whole bitmaps ever holds Redis and no temporary key is written.
 func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 	if err := e.firstErr(); err != nil {
 		return 0, err
@@ -169,36 +171,22 @@ func (c *Client) count(ctx context.Context, e *expr) (int64, error) {
 	case c.ready() != nil:
 		return 0, ErrNoRedis
 	case e.op == opKey:
-		n, err := c.rdb.BitCount(ctx, e.key, nil).Result()
+		n, err := c.reader.Count(ctx, e.key)
 		return n, c.wrapRead("count", err)
 	}
 	if _, err := c.checkSetOnServer(ctx, e); err != nil {
 		return 0, err
 	}
-	switch {
-	case e.op == opKey:
-		n, err := c.rdb.BitCount(ctx, e.key, nil).Result()
-		return n, c.wrapRead("count", err)
-	case c.cluster:
-		b, err := c.evalLocal(ctx, e)
-		return b.Count(), err
-	}
-	var cnt *redis.IntCmd
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		var tmps []string
-		dst := c.queueOps(ctx, p, e, &tmps)
-		cnt = p.BitCount(ctx, dst, nil)
-		c.queueDel(ctx, p, tmps)
+	var total atomic.Int64
+	err := c.evalStripes(ctx, e, 0, func(_ int64, b Bitmap) error {
+		total.Add(b.Count())
 		return nil
 	})
-	if err != nil {
-		return 0, c.wrapRead("count", err)
-	}
-	return cnt.Val(), nil
+	return total.Load(), c.wrapRead("count", err)
 }
 
-// hasEvents reports whether e has at least one set bit: BITPOS on Redis
-// (stops at the first set byte), BITCOUNT on bitmapist-server (a roaring
+// hasEvents reports whether e has at least one set bit: bounded BITPOS on
+// Redis (Reader.Extents: stops at the first set byte), BITCOUNT on bitmapist-server (a roaring
 // cardinality, as cheap).
 func (c *Client) hasEvents(ctx context.Context, e *expr) (bool, error) {
 	if e.op == opKey && c.ready() == nil {
@@ -207,8 +195,11 @@ func (c *Client) hasEvents(ctx context.Context, e *expr) (bool, error) {
 			return false, err
 		}
 		if !server {
-			pos, err := c.rdb.BitPos(ctx, e.key, 1).Result()
-			return pos >= 0, c.wrapRead("has events", err)
+			ext, err := c.reader.Extents(ctx, []string{e.key})
+			if err != nil {
+				return false, c.wrapRead("has events", err)
+			}
+			return !ext[0].Empty(), nil
 		}
 	}
 	n, err := c.count(ctx, e)
@@ -298,88 +289,17 @@ func evalBit(e *expr, leaves map[string]bitInfo, byteIdx int64) bitInfo {
 	return r
 }
 
-// ids lists e's ids: a key is streamed in chunks; an operation is computed
-// into a temporary key (single Redis) or in memory (cluster).
+// ids lists e's ids, ascending, through eachID.
 func (c *Client) ids(ctx context.Context, e *expr) ([]uint64, error) {
-	if err := e.firstErr(); err != nil {
-		return nil, err
-	}
-	switch {
-	case e.op == opEmpty:
-		return []uint64{}, nil
-	case c.ready() != nil:
-		return nil, ErrNoRedis
-	}
-	if _, err := c.checkSetOnServer(ctx, e); err != nil {
-		return nil, err
-	}
-	switch {
-	case e.op == opKey:
-		return c.streamIDs(ctx, e.key)
-	case c.cluster:
-		b, err := c.evalLocal(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		return b.IDs(), nil
-	}
-	var dst string
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		var tmps []string
-		dst = c.queueOps(ctx, p, e, &tmps)
-		p.Expire(ctx, dst, c.tmpTTL)
-		c.queueDel(ctx, p, tmps[:len(tmps)-1]) // the last temporary is dst
+	ids := []uint64{}
+	err := c.eachID(ctx, e, func(batch []uint64) error {
+		ids = append(ids, batch...)
 		return nil
 	})
 	if err != nil {
-		return nil, c.wrapRead("ids", err)
+		return nil, err
 	}
-	defer c.rdb.Del(context.WithoutCancel(ctx), dst)
-	return c.streamIDs(ctx, dst)
-}
-
-// queueOps queues the BITOPs that compute e and returns the key holding the
-// result; every temporary key it creates is appended to tmps, the result
-// last. Temporary keys are named <prefix>bitop_<OP>_<random>, the shape
-// that Python bitmapist's listing leaves out.
-func (c *Client) queueOps(ctx context.Context, p redis.Pipeliner, e *expr, tmps *[]string) string {
-	if e.op == opKey {
-		return e.key
-	}
-	args := make([]string, len(e.args))
-	for i, a := range e.args {
-		args[i] = c.queueOps(ctx, p, a, tmps)
-	}
-	dst := c.tempKey(e.op)
-	switch e.op {
-	case opAnd:
-		p.BitOpAnd(ctx, dst, args...)
-	case opOr:
-		p.BitOpOr(ctx, dst, args...)
-	case opXor:
-		p.BitOpXor(ctx, dst, args...)
-	case opNot:
-		p.BitOpNot(ctx, dst, args[0])
-	case opAndNot: // a XOR (a AND b)
-		both := c.tempKey(opAnd)
-		*tmps = append(*tmps, both)
-		p.BitOpAnd(ctx, both, args[0], args[1])
-		p.BitOpXor(ctx, dst, args[0], both)
-	case opEmpty:
-		// dst is never written: a missing key is the empty set.
-	}
-	*tmps = append(*tmps, dst)
-	return dst
-}
-
-func (c *Client) queueDel(ctx context.Context, p redis.Pipeliner, keys []string) {
-	if len(keys) > 0 {
-		p.Del(ctx, keys...)
-	}
-}
-
-func (c *Client) tempKey(op opKind) string {
-	return c.prefix + "bitop_" + opNames[op] + "_" + strconv.FormatUint(rand.Uint64(), 36)
+	return ids, nil
 }
 
 func (c *Client) wrapRead(what string, err error) error {
@@ -387,14 +307,4 @@ func (c *Client) wrapRead(what string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("bitmapist: %s: %w", what, err)
-}
-
-// evalLocal fetches e's keys (one pipelined GET each, which works across
-// cluster slots) and computes e in memory.
-func (c *Client) evalLocal(ctx context.Context, e *expr) (Bitmap, error) {
-	snap, err := c.fetchKeys(ctx, e.keys(map[string]bool{}, nil))
-	if err != nil {
-		return nil, err
-	}
-	return snap.eval(e), nil
 }

@@ -284,7 +284,9 @@ func TestBoundaryIDs(t *testing.T) {
 	// A 512 MiB string takes miniredis a while: give this client time.
 	rdb := redis.NewClient(&redis.Options{Addr: b.Mini.Addr(), ReadTimeout: 5 * time.Minute, WriteTimeout: time.Minute})
 	defer rdb.Close()
-	c := bitmapist.New(rdb, bitmapist.WithPrefix(b.Prefix))
+	// miniredis copies the whole string on every range command: scan it
+	// in one BITPOS (real Redis keeps the default 4 MiB bound).
+	c := bitmapist.New(rdb, bitmapist.WithPrefix(b.Prefix), bitmapist.WithReadLimits(bitmapist.ReadLimits{Scan: 1 << 30}))
 	mark(t, c, "edge", day0, 0, bitmapist.MaxUserID)
 	ctx := context.Background()
 	d := c.Day("edge", day0)
@@ -309,7 +311,7 @@ func TestSparseLargeBitmapIDs(t *testing.T) {
 			// miniredis copies the 92 MB string on every SETBIT: give it time.
 			rdb := redis.NewClient(&redis.Options{Addr: b.Mini.Addr(), ReadTimeout: 5 * time.Minute})
 			defer rdb.Close()
-			c = bitmapist.New(rdb, bitmapist.WithPrefix(b.Prefix))
+			c = bitmapist.New(rdb, bitmapist.WithPrefix(b.Prefix), bitmapist.WithReadLimits(bitmapist.ReadLimits{Scan: 1 << 30}))
 		}
 		const id = 739_480_532 // a 92,435,067-byte bitmap
 		mark(t, c, "sparse", day0, id)

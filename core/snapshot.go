@@ -2,10 +2,7 @@ package bitmapist
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Snapshot holds bitmaps read from Redis at one moment, for computing many
@@ -16,9 +13,10 @@ type Snapshot struct {
 	bitmaps map[string]Bitmap
 }
 
-// Fetch reads every key that sets read, each distinct key once, in one
-// pipelined round trip (split per node on a Redis Cluster, so keys in
-// different slots are fine), and returns them as a Snapshot. Missing keys
+// Fetch reads every key that sets read, each distinct key once, through
+// the client's Reader (STRLEN, then GETRANGE slices in bounded pipelines,
+// split per node on a Redis Cluster, so keys in different slots are fine),
+// and returns them as a Snapshot. Missing keys
 // are held as empty bitmaps. Memory is the sum of the bitmaps' sizes (one
 // bitmap is max id / 8 bytes). Redis errors are returned wrapped; a set
 // holding a Not on bitmapist-server returns ErrUnsupported (see
@@ -51,20 +49,20 @@ func (c *Client) fetchKeys(ctx context.Context, keys []string) (*Snapshot, error
 	if err := c.ready(); err != nil {
 		return nil, err
 	}
-	p := c.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, len(keys))
-	for i, k := range keys {
-		cmds[i] = p.Get(ctx, k)
+	lens, err := c.reader.Lengths(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("bitmapist: fetch %d bitmaps: %w", len(keys), err)
 	}
-	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	spans := make([]Span, len(keys))
+	for i, k := range keys {
+		spans[i] = Span{Key: k, Hi: lens[i]}
+	}
+	bufs, err := c.reader.ReadSpans(ctx, spans)
+	if err != nil {
 		return nil, fmt.Errorf("bitmapist: fetch %d bitmaps: %w", len(keys), err)
 	}
 	for i, k := range keys {
-		b, err := cmds[i].Bytes()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("bitmapist: fetch %q: %w", k, err)
-		}
-		snap.bitmaps[k] = b
+		snap.bitmaps[k] = bufs[i]
 	}
 	return snap, nil
 }
@@ -93,25 +91,32 @@ func (s *Snapshot) Bytes() int64 {
 }
 
 func (s *Snapshot) eval(e *expr) Bitmap {
+	return evalExpr(e, func(key string) Bitmap { return s.bitmaps[key] })
+}
+
+// evalExpr computes e in memory with leaf(key) giving each key's bitmap,
+// with the results Redis BITOP would give. It never writes into the
+// leaves' bitmaps.
+func evalExpr(e *expr, leaf func(string) Bitmap) Bitmap {
 	switch e.op {
 	case opKey:
-		return s.bitmaps[e.key]
+		return leaf(e.key)
 	case opEmpty:
 		return nil
 	case opNot:
-		return s.eval(e.args[0]).Not()
+		return evalExpr(e.args[0], leaf).Not()
 	case opAndNot:
-		return s.eval(e.args[0]).AndNot(s.eval(e.args[1]))
+		return evalExpr(e.args[0], leaf).AndNot(evalExpr(e.args[1], leaf))
 	}
-	r := s.eval(e.args[0])
+	r := evalExpr(e.args[0], leaf)
 	for i, a := range e.args[1:] {
-		v := s.eval(a)
+		v := evalExpr(a, leaf)
 		switch e.op {
 		case opAnd:
 			r = r.And(v)
 		case opOr:
 			if i == 0 {
-				r = r.Or(v) // copy: never write into the snapshot's bitmaps
+				r = r.Or(v) // copy: never write into the leaves
 			} else {
 				r = r.OrWith(v)
 			}

@@ -119,7 +119,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue("#event-0", evSong),
 		chromedp.SetValue("#op-1", "or"),
 		chromedp.SetValue("#event-1", evPlaylist),
-		chromedp.Click(`input[name=with_replacement]`),
+		// with_replacement is on by default (primary = secondary on a first visit).
 		chromedp.Click(`form.query button[type=submit]`),
 		chromedp.WaitVisible("#heatmap"),
 		chromedp.WaitVisible("svg.curve"),

@@ -36,7 +36,7 @@ var names = paramNames{
 // hiddenParams are cohort.ParseQuery parameters the form has no field for;
 // when a URL gives them, the form carries them along as hidden fields so
 // that submitting it keeps them.
-var hiddenParams = []string{"now", "start", "primary_and", "blank_empty", "include_future"}
+var hiddenParams = []string{"primary_and", "blank_empty", "include_future"}
 
 // blankSteps is how many empty additional-event rows the form offers below
 // the filled ones: enough to add events without JavaScript (each submit
@@ -115,6 +115,7 @@ type formView struct {
 	MaxRows, MaxCols                                 int
 	Invalid                                          string        // parameter named by the error, if any
 	Hidden                                           []hiddenField // parameters without a field, carried along
+	Now, Start                                       dateField     // the date control
 }
 
 // hiddenField is a parameter carried along by the form.
@@ -139,17 +140,21 @@ func newFormView(v url.Values, events []string) formView {
 		Primary: v.Get(names.Primary), Secondary: v.Get(names.Secondary),
 		TimeGroup: v.Get(names.TimeGroup), Rows: v.Get(names.Rows), Cols: v.Get(names.Cols),
 		MaxRows: cohort.MaxRows, MaxCols: cohort.MaxCols,
+		Now:   dateField{ID: "now", Name: nowParam, Label: "Now (last row)", Value: strings.TrimSpace(v.Get(nowParam)), Hint: "empty: today"},
+		Start: dateField{ID: "start", Name: "start", Label: "Start (first row)", Value: strings.TrimSpace(v.Get("start")), Hint: "empty: count back from now"},
 	}
 	for _, g := range bitmapist.TimeGroups() {
 		f.TimeGroups = append(f.TimeGroups, g.String())
 	}
-	if len(v) == 0 { // first visit: cohort.ParseQuery's defaults
+	if f.Primary == "" && f.Secondary == "" { // first visit (or only a date): defaults
 		if len(events) > 0 {
 			f.Primary, f.Secondary = events[0], events[0]
 		}
 		f.TimeGroup = cohort.DefaultTimeGroup.String()
 		f.Rows, f.Cols = strconv.Itoa(cohort.DefaultRows), strconv.Itoa(cohort.DefaultCols)
-		f.AsPercent = true
+		// The same event as primary and secondary needs replacement:
+		// without it everyone returns in column 0 and later columns are 0.
+		f.AsPercent, f.WithReplacement = true, true
 	} else {
 		if g, err := bitmapist.ParseTimeGroup(f.TimeGroup); err == nil {
 			f.TimeGroup = g.String()
@@ -207,6 +212,16 @@ type cohortData struct {
 	Curve   *curve   // nil when no column has a value
 	JSONURL string   // the same query as JSON
 	CSVURL  string   // the same query as CSV
+	// Missing lists the events of the query that have no data, each with
+	// the recorded names that look like it; the page shows no table then.
+	Missing []missingEvent
+	// NoHourly says why an hourly table is not shown: its primary event
+	// has daily data but no hourly data in those hours.
+	NoHourly string
+	// SameEvent links to the table with replacement, when primary and
+	// secondary are the same event without it (every column after 0 is 0).
+	SameEvent string
+	Empty     bool // no cohort has a user
 }
 
 // errMalformedQuery is wrapped by the error about a query string that does
@@ -282,23 +297,36 @@ func caption(q cohort.Query) string {
 func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 	// badErr is a *cohort.QueryError or wraps errMalformedQuery: a 400.
 	v, badErr := queryValues(r)
-	submitted := len(v) > 0 && badErr == nil // a bare /cohort shows the form only
+	submitted := badErr == nil && asksTable(v) // a bare /cohort shows the form only
 	var (
 		q      cohort.Query
 		events []string
 		table  *cohort.Table
+		notes  pageNotes
 	)
 	if submitted {
 		q, badErr = parseCohortForm(v, h.c.Location())
+	}
+	now, nowErr := h.pageNow(v)
+	if badErr == nil && nowErr != nil {
+		badErr = nowErr
 	}
 	if err := h.run(r, func(ctx context.Context) error {
 		var err error
 		if events, err = h.c.EventNames(ctx, ""); err != nil {
 			return err
 		}
-		if submitted && badErr == nil {
-			table, err = cohort.Get(ctx, h.c, q)
+		if !submitted || badErr != nil {
+			return nil
 		}
+		// Get first: a bad Start or Now is a 400 even for unknown events.
+		if table, err = cohort.Get(ctx, h.c, q); err != nil {
+			return err
+		}
+		if notes.Missing = missingEvents(queryEvents(q), events); len(notes.Missing) > 0 {
+			return nil // no table of zeros for events that have no data
+		}
+		notes.NoHourly, err = noHourlyData(ctx, h.c, table)
 		return err
 	}); err != nil {
 		if _, _, ok := queryError(err); !ok {
@@ -307,18 +335,31 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		}
 		badErr = err
 	}
-	d := cohortData{base: h.base("cohort"), Form: newFormView(v, events)}
+	d := cohortData{base: h.pageBase("cohort", v, now), Form: newFormView(v, events)}
 	if badErr != nil {
 		d.Form.Invalid, d.Error, _ = queryError(badErr)
+		d.Form.Now.Bad, d.Form.Start.Bad = d.Form.Invalid == nowParam, d.Form.Invalid == "start"
 		h.render(w, r, http.StatusBadRequest, "cohort", d)
+		return
+	}
+	if len(notes.Missing) > 0 {
+		for _, m := range notes.Missing {
+			m.Links = suggestionLinks("cohort", v, m)
+			d.Missing = append(d.Missing, m)
+		}
+		h.render(w, r, http.StatusNotFound, "cohort", d)
 		return
 	}
 	if table != nil {
 		d.Caption = caption(table.Query)
-		d.Heatmap = newHeatmap(table)
-		d.Curve = newCurve(table)
 		d.JSONURL = "cohort.json?" + r.URL.RawQuery
 		d.CSVURL = "cohort.csv?" + r.URL.RawQuery
+		d.SameEvent = sameEventHint(table.Query, v)
+		if d.NoHourly = notes.NoHourly; d.NoHourly == "" {
+			d.Heatmap = newHeatmap(table)
+			d.Curve = newCurve(table)
+			d.Empty = d.Heatmap.Total == 0
+		}
 	}
 	h.render(w, r, http.StatusOK, "cohort", d)
 }

@@ -264,24 +264,45 @@ func TestCohortUnknownEvents(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
 		c := newClient(b, demoNow)
 		mark(t, c, "real", demoNow, 1, 2)
+		mark(t, c, "user:signed_up", demoNow, 1)
 		h := Handler(c)
-		q := "primary_event=nope&secondary_event=real&additional_event=gone&additional_op=or&time_group=weeks&num_rows=3&num_cols=3"
+		q := "primary_event=user:signedup&secondary_event=real&additional_event=gone&additional_op=or&time_group=weeks&num_rows=3&num_cols=3"
 		code, body := get(t, h, "/cohort?"+q)
-		if code != http.StatusOK {
-			t.Fatalf("status %d: %s", code, body)
+		if code != http.StatusNotFound {
+			t.Fatalf("status %d, want 404: %s", code, body)
 		}
-		cells := pageCells(t, body)
-		if len(cells) != 9 {
-			t.Fatalf("%d cells", len(cells))
+		if strings.Contains(body, `id="heatmap"`) {
+			t.Error("a table of zeros for events that have no data")
 		}
-		for k, cell := range cells {
-			if cell.class != "none" {
-				t.Errorf("cell %v = %+v, want empty", k, cell)
+		for _, s := range []string{`data-missing="user:signedup"`, `data-missing="gone"`, b.Prefix, "Did you mean"} {
+			if !strings.Contains(body, s) {
+				t.Errorf("page lacks %q", s)
 			}
 		}
-		if !strings.Contains(body, "<option selected>nope</option>") {
+		if strings.Contains(body, `data-missing="real"`) {
+			t.Error("a recorded event is reported missing")
+		}
+		// The suggestion links to the same query with the name replaced.
+		var link string
+		for _, l := range hrefs(body) {
+			if strings.Contains(l, "user%3Asigned_up") {
+				link = l
+			}
+		}
+		if link == "" {
+			t.Fatalf("no suggestion link to user:signed_up in %q", hrefs(body))
+		}
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Query(); got.Get("primary_event") != "user:signed_up" || got.Get("secondary_event") != "real" || got.Get("additional_event") != "gone" || got.Get("num_rows") != "3" {
+			t.Errorf("suggestion link %q", link)
+		}
+		if !strings.Contains(body, "<option selected>user:signedup</option>") {
 			t.Error("the unknown event is not kept in the form")
 		}
+		// JSON and CSV stay tables (of zeros): an API may ask before data exists.
 		code, body = get(t, h, "/cohort.json?"+q)
 		if code != http.StatusOK || !strings.Contains(body, `"total":0`) {
 			t.Errorf("json: %d %s", code, body)

@@ -11,8 +11,8 @@ import (
 var funcs = template.FuncMap{
 	"thousands":  thousands,
 	"statusText": http.StatusText,
-	"cohortLink": cohortLink,
 	"inc":        inc,
+	"dec":        func(i int) int { return i - 1 },
 	"stepField":  stepField,
 }
 
@@ -39,11 +39,19 @@ func thousands(n int64) string {
 // inc returns i+1, for 1-based labels.
 func inc(i int) int { return i + 1 }
 
-// cohortLink returns the relative link to the cohort form for event as both
-// primary and secondary event, weekly: "how many come back".
-func cohortLink(event string) string {
-	return "cohort?" + url.Values{
+// retentionLink returns the relative link to the weekly retention of
+// event: its recurring weekly cohorts returning to the same event, with
+// replacement, 12 × 12, in percent. Without replacement every user of a
+// cohort "returns" in column 0 (they did the event in their own week) and
+// leaves the cohort, so every later column would be 0. A non-empty now
+// (the page's date control) is carried as the table's "now".
+func retentionLink(event, now string) string {
+	v := url.Values{
 		names.Primary: {event}, names.Secondary: {event}, names.TimeGroup: {"weeks"},
-		names.Rows: {"12"}, names.Cols: {"12"}, names.AsPercent: {"1"},
-	}.Encode()
+		names.Rows: {"12"}, names.Cols: {"12"}, names.AsPercent: {"1"}, names.WithReplacement: {"1"},
+	}
+	if now != "" {
+		v.Set(nowParam, now)
+	}
+	return "cohort?" + v.Encode()
 }

@@ -186,9 +186,12 @@ type base struct {
 	Title   string // application title (WithTitle)
 	Nav     string // "overview" or "cohort": the highlighted tab
 	Prefix  string // Redis key prefix, shown in the footer
-	Now     string // the client's "now", shown in the footer
+	Now     string // the page's "now" (the client's clock or the date control), shown in the footer
 	Message string // error message of the error page
 	Status  int    // HTTP status of the error page
+	// NavQuery is appended to the header's links ("?now=2011-12-09"), so
+	// that moving between pages keeps the date control's value.
+	NavQuery string
 }
 
 func (h *handler) base(nav string) base {
@@ -197,6 +200,16 @@ func (h *handler) base(nav string) base {
 		b.Prefix = h.c.Prefix()
 		b.Now = h.c.Now().Format(time.RFC3339)
 	}
+	return b
+}
+
+// pageBase is base for a page computed for now, asked for with the
+// parameters v: the footer shows now, and the header's links keep v's
+// "now" parameter.
+func (h *handler) pageBase(nav string, v url.Values, now time.Time) base {
+	b := h.base(nav)
+	b.Now = now.Format(time.RFC3339)
+	b.NavQuery = withParams("", v, nowParam)
 	return b
 }
 

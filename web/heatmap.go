@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
 // shades is the number of shading steps above zero of heatmap cells: CSS
@@ -37,6 +38,7 @@ type heatmap struct {
 	Average []heatCell // the average row, one per column
 	Total   int64      // sum of the row totals
 	Percent bool       // cells show percentages
+	Hours   bool       // hourly rows: wider row labels
 }
 
 // shade returns the CSS class of a fraction: h0 for 0, else h1..h10 by
@@ -53,7 +55,7 @@ func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) +
 // newHeatmap builds the heatmap of t.
 func newHeatmap(t *cohort.Table) *heatmap {
 	q := t.Query
-	h := &heatmap{Percent: q.AsPercent, Columns: make([]string, q.Cols)}
+	h := &heatmap{Percent: q.AsPercent, Hours: q.TimeGroup == bitmapist.Hours, Columns: make([]string, q.Cols)}
 	for j := range h.Columns {
 		h.Columns[j] = t.ColumnLabel(j)
 	}

@@ -201,8 +201,12 @@ func TestDemoCommandRealRedis(t *testing.T) {
 
 func TestDemoCommandRedisDefaultPrefix(t *testing.T) {
 	b := testutil.Miniredis(t)
-	_, out, stop := startServing(t, "--redis", backendURL(t, b), "demo", "--addr", "127.0.0.1:0", "-q")
+	base, out, stop := startServing(t, "--redis", backendURL(t, b), "demo", "--addr", "127.0.0.1:0", "-q", "--now", "2011-06-30")
 	defer stop()
+	// --now moves the dashboard's clock off the log's last day.
+	if overview := string(get(t, base)); !strings.Contains(overview, "now 2011-06-30T00:00:00Z") || !strings.Contains(overview, "month 2011-06") {
+		t.Errorf("the overview is not computed for --now 2011-06-30")
+	}
 	if !strings.Contains(out.String(), "prefix \""+demoPrefix+"\"") || !strings.Contains(out.String(), "--prefix "+demoPrefix+" cohort") {
 		t.Errorf("output does not name the demo prefix:\n%s", out)
 	}

@@ -22,6 +22,7 @@ func (a *app) demoCommand() *cobra.Command {
 	var (
 		addr  string
 		quiet bool
+		now   string
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -39,7 +40,8 @@ every invoice day is marked customer:purchased.
 
 The dashboard then shows the first-purchase monthly cohort table that others
 published from the same data (948, 362, 317, ...). Its clock is set to the
-log's last day, so "today" and "this month" are December 2011.
+log's last day, so "today" and "this month" are December 2011 (--now sets
+another one; every page also has a date control).
 
 With --redis URL the same demo writes to that Redis instead, under the prefix
 "` + demoPrefix + `" unless --prefix says otherwise; remove it afterwards with
@@ -64,8 +66,15 @@ that it never writes into the Redis your environment points at.
 			if err != nil {
 				return err
 			}
-			// The dashboard's "now" is the log's last day.
+			// The dashboard's "now" is the log's last day unless --now says otherwise.
 			clock := bitmapist.WithClock(func() time.Time { return time.Date(2011, 12, 9, 12, 0, 0, 0, time.UTC) })
+			if opts, err := a.clockFlag(cmd, now); err != nil {
+				return err
+			} else if len(opts) > 0 {
+				clock = opts[0]
+			} else if cmd.Flags().Changed("now") { // --now now: the real clock
+				clock = bitmapist.WithClock(time.Now)
+			}
 			var (
 				c        *bitmapist.Client
 				redisURL string
@@ -136,5 +145,6 @@ that it never writes into the Redis your environment points at.
 	}
 	cmd.Flags().StringVar(&addr, "addr", defaultAddr, "host:port the dashboard listens on (port 0 picks a free one)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	cmd.Flags().StringVar(&now, "now", "", `the dashboard's "now" (default 2011-12-09 12:00 UTC, the log's last day; "now" for the real clock)`)
 	return cmd
 }

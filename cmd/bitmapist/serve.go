@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,6 +80,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var (
 		addr  string
 		title string
+		now   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -86,24 +88,60 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Serve the dashboard for the events in an existing Redis (--redis, --prefix) at
 http://ADDR/bitmapist/, until interrupted. The dashboard has no authentication
 of its own: it listens on 127.0.0.1 by default. To expose it, mount web.Handler
-in your own application behind your authentication instead (see the README).`,
+in your own application behind your authentication instead (see the README).
+
+--now sets the dashboard's clock to a fixed time, so that imported history
+(a log that ended months ago) shows as "today" and "this month" on every page;
+each page also has a date control of its own.`,
 		Example: `  bitmapist serve
   bitmapist serve --redis redis://10.0.0.5:6379/0 --addr 127.0.0.1:9000
-  bitmapist serve --redis 10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000   # a Redis Cluster`,
+  bitmapist serve --redis 10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000   # a Redis Cluster
+  bitmapist serve --now 2011-12-09   # a log imported from 2011`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, done, err := a.open(ctx)
+			clock, err := a.clockFlag(cmd, now)
+			if err != nil {
+				return err
+			}
+			c, done, err := a.open(ctx, clock...)
 			if err != nil {
 				return err
 			}
 			defer done()
 			return serveDashboard(ctx, dashboardMux(c, web.WithTitle(title)), addr, func(base string) {
-				fmt.Fprintf(a.stdout, "serving on %s (Redis %s, prefix %q); press Ctrl-C to stop\n", base, redactURL(a.redisURL), a.prefix)
+				fmt.Fprintf(a.stdout, "serving on %s (Redis %s, prefix %q%s); press Ctrl-C to stop\n", base, redactURL(a.redisURL), a.prefix, clockNote(c, len(clock) > 0))
 			})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", defaultAddr, "host:port to listen on (port 0 picks a free one)")
 	cmd.Flags().StringVar(&title, "title", web.DefaultTitle, "name shown in the dashboard's header")
+	cmd.Flags().StringVar(&now, "now", "", `the dashboard's "now" (2011-12-09, 2011-12-09 15:00, RFC 3339; default the real clock)`)
 	return cmd
+}
+
+// clockFlag returns the client option of a --now flag: none when it was
+// not given or is "now", else a clock stopped at the time it names (read in
+// --tz). A bad value is a usage error.
+func (a *app) clockFlag(cmd *cobra.Command, now string) ([]bitmapist.Option, error) {
+	if !cmd.Flags().Changed("now") || strings.EqualFold(strings.TrimSpace(now), "now") {
+		return nil, nil
+	}
+	loc, err := a.location()
+	if err != nil {
+		return nil, err
+	}
+	t, err := parseTime(now, loc, time.Now())
+	if err != nil {
+		return nil, usagef("--now: %v", err)
+	}
+	return []bitmapist.Option{bitmapist.WithClock(func() time.Time { return t })}, nil
+}
+
+// clockNote is the part of the serving message naming a fixed clock.
+func clockNote(c *bitmapist.Client, fixed bool) string {
+	if !fixed {
+		return ""
+	}
+	return ", now " + c.Now().Format(time.RFC3339)
 }

@@ -1,0 +1,122 @@
+package bitmapist
+
+import (
+	"context"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// StripeOptions say how Reader.Stripes splits its work.
+type StripeOptions struct {
+	// Workers is the number of stripes read and handled at once (default
+	// 2). With 1, stripes are handled one after the other in ascending
+	// byte order.
+	Workers int
+	// Memory is the most bytes of bitmap all workers hold at once
+	// (default 32 MiB): a stripe is Memory / (Workers × spans) bytes long,
+	// at least 4 KiB and at most ReadLimits.Slice. It is the bound on the
+	// client memory of a read, whatever the size of the bitmaps.
+	Memory int64
+}
+
+// DefaultStripeMemory is StripeOptions.Memory's default, in bytes.
+const DefaultStripeMemory = 32 << 20
+
+const minStripe = 4 << 10
+
+// stripeLen returns the length in bytes of one stripe for k spans.
+func (o StripeOptions) stripeLen(k int, slice int64) int64 {
+	mem := o.Memory
+	if mem <= 0 {
+		mem = DefaultStripeMemory
+	}
+	n := mem / int64(max(1, o.workers())*max(1, k))
+	n = max(minStripe, min(n, slice))
+	return n &^ 63 // a multiple of 64 bytes: whole 64-bit words
+}
+
+func (o StripeOptions) workers() int {
+	if o.Workers <= 0 {
+		return 2
+	}
+	return o.Workers
+}
+
+// StripeFunc handles one stripe: bytes off up to off+n of every span given
+// to Stripes. bufs[i] is span i's part of the stripe, starting at byte off
+// of its key (bytes of the stripe before the span's Lo read as zeros); it
+// is shorter than n when the span or the key ends first, nil when the span
+// has no byte in the stripe. bufs and their bytes are valid only during
+// the call and must not be modified.
+type StripeFunc func(off, n int64, bufs []Bitmap) error
+
+// Stripes reads the spans stripe by stripe, each stripe a byte range
+// [off, off+n) of every span at once (see StripeOptions for n), and calls
+// fn for each stripe in which some span has bytes. Reads go through
+// ReadSpans (bounded commands and pipelines). Client memory is bounded by
+// StripeOptions.Memory plus the in-flight bound, independent of the
+// bitmaps' sizes. fn is called from Workers goroutines at once; the first
+// error (fn's, Redis's or ctx's) stops the work and is returned.
+func (r *Reader) Stripes(ctx context.Context, spans []Span, o StripeOptions, fn StripeFunc) error {
+	if err := r.c.ready(); err != nil {
+		return err
+	}
+	lo, hi := int64(-1), int64(0)
+	for _, s := range spans {
+		if s.Len() > 0 {
+			if lo < 0 || s.Lo < lo {
+				lo = s.Lo
+			}
+			hi = max(hi, s.Hi)
+		}
+	}
+	if lo < 0 {
+		return nil
+	}
+	lo &^= 63
+	n := o.stripeLen(len(spans), r.lim.Slice)
+	count := (hi - lo + n - 1) / n
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(int64(o.workers()), count) {
+		g.Go(func() error {
+			for s := next.Add(1) - 1; s < count; s = next.Add(1) - 1 {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				off := lo + s*n
+				if err := r.stripe(gctx, spans, off, n, fn); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// stripe reads and handles the stripe [off, off+n).
+func (r *Reader) stripe(ctx context.Context, spans []Span, off, n int64, fn StripeFunc) error {
+	parts := make([]Span, len(spans))
+	any := false
+	for i, s := range spans {
+		parts[i] = Span{Key: s.Key, Lo: max(s.Lo, off), Hi: min(s.Hi, off+n)}
+		any = any || parts[i].Len() > 0
+	}
+	if !any {
+		return nil
+	}
+	bufs, err := r.ReadSpans(ctx, parts)
+	if err != nil {
+		return err
+	}
+	for i, b := range bufs {
+		if gap := parts[i].Lo - off; len(b) > 0 && gap > 0 {
+			full := make(Bitmap, gap+int64(len(b)))
+			copy(full[gap:], b)
+			bufs[i] = full
+		}
+	}
+	return fn(off, n, bufs)
+}

@@ -1,0 +1,146 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/redis/go-redis/v9"
+)
+
+// maxSuggestions is how many "did you mean" names a missing event gets.
+const maxSuggestions = 3
+
+// pageNotes are what a report page says instead of a misleading table.
+type pageNotes struct {
+	Missing  []missingEvent
+	NoHourly string
+}
+
+// missingEvent is an event asked for that has no data under the prefix.
+type missingEvent struct {
+	Event       string
+	Suggestions []string     // recorded names that look like it, closest first
+	Links       []suggestion // the page asked with each suggestion instead
+}
+
+// missingEvents returns the events of asked that are not among known (the
+// recorded names), each once, with suggestions from
+// bitmapist.SuggestEventNames.
+func missingEvents(asked, known []string) []missingEvent {
+	var out []missingEvent
+	seen := map[string]bool{}
+	for _, e := range asked {
+		if e == "" || seen[e] || slices.Contains(known, e) {
+			continue
+		}
+		seen[e] = true
+		out = append(out, missingEvent{Event: e, Suggestions: bitmapist.SuggestEventNames(e, known, maxSuggestions)})
+	}
+	return out
+}
+
+// queryEvents returns every event a cohort query reads.
+func queryEvents(q cohort.Query) []string {
+	out := []string{q.Primary, q.PrimaryAnd, q.Secondary}
+	for _, s := range q.Additional {
+		out = append(out, s.Event)
+	}
+	return out
+}
+
+// asksTable reports whether v asks for a table: any parameter besides the
+// date control (a header link carries only "now").
+func asksTable(v url.Values) bool {
+	for k := range v {
+		if k != nowParam && k != "start" {
+			return true
+		}
+	}
+	return false
+}
+
+// noHourlyData returns why an hourly table t shows nothing when that is
+// because hourly tracking was off: no cohort has a user, yet the primary
+// event has daily data on the table's days. It returns "" otherwise (one
+// EXISTS per day of the rows, only for an empty hourly table).
+func noHourlyData(ctx context.Context, c *bitmapist.Client, t *cohort.Table) (string, error) {
+	if t.Query.TimeGroup != bitmapist.Hours || slices.ContainsFunc(t.Totals, func(n int64) bool { return n > 0 }) {
+		return "", nil
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, d := range t.Dates {
+		if k := c.Key(t.Query.Primary, bitmapist.Days, d); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	p := c.Redis().Pipeline()
+	cmds := make([]*redis.IntCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = p.Exists(ctx, k)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return "", fmt.Errorf("bitmapist/web: check daily data: %w", err)
+	}
+	for _, cmd := range cmds {
+		if cmd.Val() > 0 {
+			first, last := t.Dates[0], t.Dates[len(t.Dates)-1]
+			return fmt.Sprintf("%s has users on %s but no hourly data in these hours (%s to %s): it was marked without hourly tracking (bitmapist.WithTrackHourly). Choose days.",
+				t.Query.Primary, dayRange(first, last), bitmapist.Hours.Label(first), bitmapist.Hours.Label(last)), nil
+		}
+	}
+	return "", nil
+}
+
+// dayRange names the days from a to b: "2025-03-26" or "2025-03-25 to 2025-03-26".
+func dayRange(a, b time.Time) string {
+	la, lb := bitmapist.Days.Label(a), bitmapist.Days.Label(b)
+	if la == lb {
+		return la
+	}
+	return la + " to " + lb
+}
+
+// sameEventHint returns the link to the table of q with replacement when
+// q's primary and secondary are the same event without it: every user of
+// a cohort returns in column 0 then, and counts in no later column.
+func sameEventHint(q cohort.Query, v url.Values) string {
+	if q.Primary != q.Secondary || q.WithReplacement || q.OnOrAfter || len(q.Additional) > 0 {
+		return ""
+	}
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = vs
+	}
+	out.Set(names.WithReplacement, "1")
+	return "cohort?" + out.Encode()
+}
+
+// suggestionLinks returns, for each suggested name, the link to page with
+// v's parameters where every value equal to missing is replaced by it.
+func suggestionLinks(page string, v url.Values, m missingEvent) []suggestion {
+	out := make([]suggestion, 0, len(m.Suggestions))
+	for _, name := range m.Suggestions {
+		nv := make(url.Values, len(v))
+		for k, vs := range v {
+			nv[k] = slices.Clone(vs)
+			for i, s := range nv[k] {
+				if strings.TrimSpace(s) == m.Event {
+					nv[k][i] = name
+				}
+			}
+		}
+		out = append(out, suggestion{Name: name, URL: page + "?" + nv.Encode()})
+	}
+	return out
+}
+
+// suggestion is a "did you mean" name and the page asked with it.
+type suggestion struct{ Name, URL string }

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+)
+
+// nowParam is the request parameter of every page's date control: the
+// time the page is computed for (cohort.ParseQuery's "now"). Empty means
+// the client's clock.
+const nowParam = "now"
+
+// timeLayouts are the forms of the date parameters (now, from, to), the
+// ones cohort.ParseQuery accepts for now and start.
+var timeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
+
+// parseTimeParam parses a date parameter: RFC 3339, "2006-01-02T15:04" or
+// "2006-01-02", the last two in loc. It returns a *cohort.QueryError naming
+// the parameter when s is none of those or its year is outside 1..9999.
+func parseTimeParam(name, s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	for _, l := range timeLayouts {
+		if err == nil {
+			break
+		}
+		t, err = time.ParseInLocation(l, s, loc)
+	}
+	if err != nil {
+		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is not a date (2006-01-02), 2006-01-02T15:04 or RFC 3339"}
+	}
+	if y := t.In(loc).Year(); y < 1 || y > 9999 {
+		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is outside the years 1..9999"}
+	}
+	return t.In(loc), nil
+}
+
+// quoteClip quotes s for a message, clipped to 60 bytes.
+func quoteClip(s string) string {
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
+
+// pageNow returns the time a page is computed for: the "now" parameter of
+// v, or the client's clock when it is empty.
+func (h *handler) pageNow(v url.Values) (time.Time, error) {
+	s := strings.TrimSpace(v.Get(nowParam))
+	if s == "" {
+		return h.c.Now(), nil
+	}
+	return parseTimeParam(nowParam, s, h.c.Location())
+}
+
+// dateOnly matches a value an <input type="date"> can show.
+var dateOnly = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// dateField is one date input of a page's date control.
+type dateField struct {
+	ID, Name, Label string
+	Value           string // as given ("" for the default)
+	Hint            string // placeholder / what empty means
+	Bad             bool   // the error is about this field
+}
+
+// InputType is "date" when the browser's date picker can show Value, else
+// "text" (a time of day, or a value the user mistyped, stays editable).
+func (f dateField) InputType() string {
+	if f.Value == "" || dateOnly.MatchString(f.Value) {
+		return "date"
+	}
+	return "text"
+}
+
+// withParams returns base with the parameters of keep copied from v,
+// skipping empty ones: links that keep the page's date control, filter and
+// segment.
+func withParams(base string, v url.Values, keep ...string) string {
+	out := url.Values{}
+	for _, k := range keep {
+		if s := strings.TrimSpace(v.Get(k)); s != "" {
+			out.Set(k, s)
+		}
+	}
+	if len(out) == 0 {
+		return base
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + out.Encode()
+}
