@@ -108,7 +108,7 @@ func DatesData(ctx context.Context, c *bitmapist.Client, d DatesQuery) (*Table, 
 		}
 		return nil, err
 	}
-	t, err := run(ctx, c, q)
+	t, err := run(ctx, c, q, 0)
 	var qe *QueryError
 	if errors.As(err, &qe) {
 		qe.Field = datesField(qe.Field)

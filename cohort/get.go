@@ -22,40 +22,54 @@ import (
 //     (Secondary combined with Additional in that period); without
 //     WithReplacement those users then leave the row's cohort.
 //
-// It reads Redis in two pipelined round trips: where each row's primary
-// bitmap holds users (BITPOS and STRLEN), then each distinct bitmap once,
-// only the bytes that can hold a cohort member (GETRANGE). On a single
-// Redis the second round trip is one MULTI/EXEC that also combines each
-// period's return set (Secondary with Additional, several bitmaps) into
-// one with BITOP AND/OR into a temporary key (<prefix>bitop_<OP>_<random>,
-// the shape event listings leave out), reads that instead and deletes it
-// in the same transaction, so no key is left behind even on error; it
-// needs write permission (not a read-only replica). On a cluster, where
-// those keys live in different slots, it writes nothing: pipelines are
-// split per node, every command names one key, and the return sets are
-// combined in memory. Every cell is computed in memory; FirstTime adds a
-// SCAN of the primary event's keys. Like the references, it is not a
-// snapshot of one instant: marks made while it runs may or may not be
-// counted. q is not modified.
+// It reads Redis through core's Reader in bounded steps (see compute and
+// the package doc): STRLEN and bounded BITPOS to find where each bitmap
+// holds users, then only the bytes that can hold a cohort member, stripe
+// by stripe in bounded GETRANGE pipelines, counted in memory. It writes
+// nothing, on every backend; an event given several times is read once;
+// client memory is bounded by WithMemory. FirstTime adds a SCAN of the
+// primary event's keys. Like the references, it is not a snapshot of one
+// instant: marks made while it runs may or may not be counted. q is not
+// modified. A cancelled ctx stops the reads at the next step.
 //
 // Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
 // for a bad query, including one whose periods leave the years 1..9999
-// (before any Redis work); bitmapist.ErrNoRedis for a client made without
-// Redis; otherwise the Redis error, wrapped.
-func Get(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
+// (before any Redis work), or one that would read more than MaxReadBytes
+// or combine more than MaxCombineBytes (after the STRLEN/BITPOS step,
+// before any bitmap byte is read); bitmapist.ErrNoRedis for a client made
+// without Redis; otherwise the Redis error, wrapped.
+func Get(ctx context.Context, c *bitmapist.Client, q Query, opts ...GetOption) (*Table, error) {
 	if c == nil {
 		return nil, ErrNilClient
 	}
 	if err := q.validate(); err != nil {
 		return nil, err
 	}
-	return run(ctx, c, q)
+	var o getOptions
+	for _, fn := range opts {
+		if fn != nil {
+			fn(&o)
+		}
+	}
+	return run(ctx, c, q, o.memory)
 }
+
+// GetOption tunes how Get computes a table (not what it computes).
+type GetOption func(*getOptions)
+
+type getOptions struct{ memory int64 }
+
+// WithMemory bounds the bytes of bitmap Get holds at once while it reads a
+// table (default bitmapist.DefaultStripeMemory, 32 MiB): the table is
+// read in stripes of at most bytes / (2 × distinct bitmaps) bytes each
+// (at least 4 KiB), whatever the number of users. Smaller means more
+// round trips, not another result.
+func WithMemory(bytes int64) GetOption { return func(o *getOptions) { o.memory = bytes } }
 
 // run applies the client's defaults to a validated q, checks that every
 // period of the table lies in years 1..9999 (the years keys can hold), and
 // computes the table. A client without Redis returns bitmapist.ErrNoRedis.
-func run(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
+func run(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Table, error) {
 	if err := c.Ready(); err != nil {
 		return nil, err
 	}
@@ -71,7 +85,7 @@ func run(ctx context.Context, c *bitmapist.Client, q Query) (*Table, error) {
 			return nil, queryErr(field, "the table would reach %s, outside the years 1..9999", n.TimeGroup.Label(t))
 		}
 	}
-	return compute(ctx, c, n, 0)
+	return compute(ctx, c, n, mem)
 }
 
 // dedupGroups removes repeated events from each group (x OR x is x) and
@@ -209,7 +223,7 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Tab
 	lay := p.layout(&q, ext)
 	need := p.need(&q, lay)
 	sp, read := spans(need, ext)
-	if err := checkCost(&q, lay, read); err != nil {
+	if err := checkCost(&q, lay, read, len(p.groups)); err != nil {
 		return nil, err
 	}
 	sm := &sums{totals: make([]int64, q.Rows), cells: make([]int64, q.Rows*q.Cols), retUsers: make([]int64, len(p.ret))}

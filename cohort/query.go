@@ -54,10 +54,11 @@ const (
 
 // checkCost returns a *QueryError when the table laid out by lay would
 // read more than MaxReadBytes (read: the bytes of its spans) or combine
-// more than MaxCombineBytes. It runs after the STRLEN/BITPOS round trip
+// more than MaxCombineBytes; factors is the number of distinct groups of
+// the return set (deduplicated steps). It runs after the STRLEN/BITPOS round trip
 // that finds where the bitmaps hold users and before any bitmap byte is
 // read or combined.
-func checkCost(q *Query, lay layout, read int64) error {
+func checkCost(q *Query, lay layout, read int64, factors int) error {
 	if read > MaxReadBytes {
 		field := "Rows"
 		if len(q.Additional) > 0 {
@@ -76,7 +77,7 @@ func checkCost(q *Query, lay layout, read int64) error {
 	}
 	for _, w := range lay.retWin {
 		if !w.empty() && w.hi < unbounded {
-			work += (w.hi - w.lo + 1) * int64(len(q.Additional))
+			work += (w.hi - w.lo + 1) * int64(max(0, factors-1))
 		}
 	}
 	if work > MaxCombineBytes {

@@ -51,29 +51,50 @@ func (m *IDMap) WithLimit(n uint64) *IDMap {
 	return &cp
 }
 
-// assignScript maps each ARGV[2:] string to its offset, assigning the next
-// offset (the hash's length) to new ones. It returns the offsets, with -1
-// for strings that did not fit: ARGV[1] is how many offsets may exist.
+// assignScript maps each ARGV[2:] string to its offset, assigning the
+// next offsets (from the hash's length) to new ones. It returns the
+// offsets, with -1 for strings that did not fit: ARGV[1] is how many
+// offsets may exist. It reads all strings with one HMGET and writes the
+// new ones with one HSET per hash, so a call of assignChunk strings holds
+// Redis well under a millisecond.
 var assignScript = redis.NewScript(`
-local out = {}
 local limit = tonumber(ARGV[1])
-for i = 2, #ARGV do
-  local v = redis.call('HGET', KEYS[1], ARGV[i])
-  if v then
-    out[#out+1] = tonumber(v)
+local got = redis.call('HMGET', KEYS[1], unpack(ARGV, 2))
+local n = nil
+local fwd, rev, fresh = {}, {}, {}
+for i = 1, #got do
+  if got[i] then
+    got[i] = tonumber(got[i])
   else
-    local n = redis.call('HLEN', KEYS[1])
-    if n >= limit then
-      out[#out+1] = -1
-    else
-      redis.call('HSET', KEYS[1], ARGV[i], n)
-      redis.call('HSET', KEYS[2], n, ARGV[i])
-      out[#out+1] = n
+    local s = ARGV[i + 1]
+    local id = fresh[s]
+    if not id then
+      if not n then n = redis.call('HLEN', KEYS[1]) end
+      if n >= limit then
+        id = -1
+      else
+        id = n
+        n = n + 1
+        fwd[#fwd + 1] = s
+        fwd[#fwd + 1] = id
+        rev[#rev + 1] = id
+        rev[#rev + 1] = s
+      end
+      fresh[s] = id
     end
+    got[i] = id
   end
 end
-return out
+if #fwd > 0 then
+  redis.call('HSET', KEYS[1], unpack(fwd))
+  redis.call('HSET', KEYS[2], unpack(rev))
+end
+return got
 `)
+
+// assignChunk is how many strings one assignScript call takes; the calls of
+// an IDs batch are pipelined into one round trip.
+const assignChunk = 1000
 
 // ID returns the offset of s, assigning the next free one if s is new. It
 // returns an error wrapping ErrInvalidUserID for the empty string,
@@ -86,7 +107,9 @@ func (m *IDMap) ID(ctx context.Context, s string) (uint64, error) {
 	return ids[0], nil
 }
 
-// IDs is ID for many strings in one round trip (one script call); ids[i] is
+// IDs is ID for many strings in one round trip (script calls of 1,000
+// strings each, pipelined; each call is atomic, so concurrent callers, on
+// one Redis or a cluster, always agree on a string's offset); ids[i] is
 // the offset of strs[i]. When the map fills up part-way, the strings that
 // fitted keep their offsets and the error wraps ErrIDMapFull.
 func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
@@ -102,14 +125,9 @@ func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := make([]any, 0, len(strs)+1)
-	args = append(args, m.limit)
-	for _, s := range strs {
-		args = append(args, s)
-	}
-	vals, err := assignScript.Run(ctx, rdb, []string{m.fwd, m.rev}, args...).Int64Slice()
+	vals, err := m.assign(ctx, rdb, strs)
 	if err != nil {
-		return nil, fmt.Errorf("bitmapist: id map: %w", err)
+		return nil, fmt.Errorf("bitmapist: id map: %w", outcomeErr(err, false))
 	}
 	ids := make([]uint64, len(vals))
 	for i, v := range vals {
@@ -223,4 +241,49 @@ func (c *Client) MarkEventString(ctx context.Context, event, userID string, opts
 		return err
 	}
 	return c.MarkEvent(ctx, event, id, opts...)
+}
+
+// assign runs assignScript over strs in chunks of assignChunk, pipelined, and
+// returns the offsets in order (-1 for strings that did not fit).
+func (m *IDMap) assign(ctx context.Context, rdb redis.UniversalClient, strs []string) ([]int64, error) {
+	keys := []string{m.fwd, m.rev}
+	args := make([][]any, 0, (len(strs)+assignChunk-1)/assignChunk)
+	for at := 0; at < len(strs); at += assignChunk {
+		part := strs[at:min(at+assignChunk, len(strs))]
+		a := make([]any, 0, len(part)+1)
+		a = append(a, m.limit)
+		for _, s := range part {
+			a = append(a, s)
+		}
+		args = append(args, a)
+	}
+	run := func(load bool) ([]*redis.Cmd, error) {
+		pipe := rdb.Pipeline()
+		cmds := make([]*redis.Cmd, len(args))
+		for i, a := range args {
+			if load {
+				cmds[i] = assignScript.Eval(ctx, pipe, keys, a...)
+			} else {
+				cmds[i] = assignScript.EvalSha(ctx, pipe, keys, a...)
+			}
+		}
+		_, err := pipe.Exec(ctx)
+		return cmds, err
+	}
+	cmds, err := run(false)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		cmds, err = run(true) // assigning again is harmless
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, 0, len(strs))
+	for _, c := range cmds {
+		vals, err := c.Int64Slice()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vals...)
+	}
+	return out, nil
 }

@@ -128,3 +128,65 @@ func TestIDMapFull(t *testing.T) {
 		}
 	})
 }
+
+// TestIDMapChunkedBatches: a batch spanning several script calls, with
+// repeated strings, resolved by concurrent clients in different orders,
+// gives every string one dense offset that maps back to it.
+func TestIDMapChunkedBatches(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		const workers, users = 4, 2500
+		results := make([]map[string]uint64, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m := newClient(b).IDMap("chunked")
+				strs := make([]string, 0, users+users/3)
+				for i := range users {
+					strs = append(strs, fmt.Sprintf("s%d", (i*7919+w*131)%users))
+					if i%3 == 0 {
+						strs = append(strs, fmt.Sprintf("s%d", i)) // repeats, also within a chunk
+					}
+				}
+				ids, err := m.IDs(ctx, strs)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got := map[string]uint64{}
+				for i, s := range strs {
+					if prev, ok := got[s]; ok && prev != ids[i] {
+						t.Errorf("%s got %d and %d in one batch", s, prev, ids[i])
+					}
+					got[s] = ids[i]
+				}
+				results[w] = got
+			}()
+		}
+		wg.Wait()
+		m := newClient(b).IDMap("chunked")
+		if n, _ := m.Len(ctx); n != users {
+			t.Fatalf("map holds %d strings, want %d", n, users)
+		}
+		ids := make([]uint64, 0, users)
+		names := make([]string, 0, users)
+		for s, id := range results[0] {
+			if id >= users {
+				t.Fatalf("offset %d of %s is not dense", id, s)
+			}
+			for w := 1; w < workers; w++ {
+				if results[w][s] != id {
+					t.Fatalf("worker %d: %s = %d, worker 0: %d", w, s, results[w][s], id)
+				}
+			}
+			ids, names = append(ids, id), append(names, s)
+		}
+		back, err := m.Strings(ctx, ids)
+		if err != nil || !slices.Equal(back, names) {
+			t.Fatalf("reverse map disagrees: %v", err)
+		}
+		_ = m.Delete(ctx)
+	})
+}

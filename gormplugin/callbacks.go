@@ -7,7 +7,6 @@ import (
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Callback names, and GORM's own callbacks they are placed between. Both
@@ -16,8 +15,10 @@ import (
 const (
 	cbCreated      = PluginName + ":created"
 	cbBeforeUpdate = PluginName + ":before_update"
+	cbRanUpdate    = PluginName + ":ran_update"
 	cbUpdated      = PluginName + ":updated"
 	cbBeforeDelete = PluginName + ":before_delete"
+	cbRanDelete    = PluginName + ":ran_delete"
 	cbDeleted      = PluginName + ":deleted"
 	gormCommit     = "gorm:commit_or_rollback_transaction"
 	foundKey       = PluginName + ":found"
@@ -28,9 +29,11 @@ func (p *Plugin) register(db *gorm.DB) error {
 	cb := db.Callback()
 	for _, err := range []error{
 		cb.Create().After("gorm:after_create").Before(gormCommit).Register(cbCreated, p.afterCreate),
-		cb.Update().After("gorm:before_update").Before("gorm:update").Register(cbBeforeUpdate, p.beforeChange),
+		cb.Update().After("gorm:save_before_associations").Before("gorm:update").Register(cbBeforeUpdate, p.beforeUpdate),
+		cb.Update().After("gorm:update").Before("gorm:save_after_associations").Register(cbRanUpdate, p.statementRan),
 		cb.Update().After("gorm:after_update").Before(gormCommit).Register(cbUpdated, p.afterUpdate),
-		cb.Delete().After("gorm:before_delete").Before("gorm:delete").Register(cbBeforeDelete, p.beforeChange),
+		cb.Delete().After("gorm:delete_before_associations").Before("gorm:delete").Register(cbBeforeDelete, p.beforeDelete),
+		cb.Delete().After("gorm:delete").Before("gorm:after_delete").Register(cbRanDelete, p.statementRan),
 		cb.Delete().After("gorm:after_delete").Before(gormCommit).Register(cbDeleted, p.afterDelete),
 	} {
 		if err != nil {
@@ -169,90 +172,9 @@ func (p *Plugin) afterDelete(db *gorm.DB) {
 	p.afterChange(db, func(mi *modelInfo) string { return mi.deleted })
 }
 
-// found is what beforeChange learnt about the rows an update or delete
-// will touch.
-type found struct {
-	rows    reflect.Value // *[]Model read in the statement's transaction
-	err     error         // the read failed
-	ctxUser bool          // every row is marked for the context user
-}
-
-// beforeChange runs just before GORM's update or delete. When the rows'
-// ids cannot be taken from the model value (an update or delete by
-// condition, Delete(&User{}, 6), an owned model whose owner is not loaded)
-// it reads the rows the statement's WHERE clause selects, in the
-// statement's transaction (locking them with FOR UPDATE except on SQLite),
-// respecting soft delete and Unscoped as the statement does.
-func (p *Plugin) beforeChange(db *gorm.DB) {
-	mi := p.tracked(db)
-	if mi == nil {
-		return
-	}
-	// Always set (or clear) the result: a statement executed twice must
-	// not see the rows read for its first execution.
-	var f *found
-	defer func() { db.InstanceSet(foundKey, f) }()
-	if mi.err != nil || db.Error != nil || mi.pk == nil {
-		return
-	}
-	stmt := db.Statement
-	ctx := stmt.Context
-	if _, ok := userFrom(ctx); ok && !mi.hasOwner() {
-		f = &found{ctxUser: true}
-		return
-	}
-	var pks []any
-	keyed := false
-	eachRow(stmt.ReflectValue, mi.typ, func(row reflect.Value) {
-		keyed = true
-		if v, zero := mi.pk.ValueOf(ctx, row); !zero {
-			pks = append(pks, v)
-		} else {
-			keyed = false
-		}
-	})
-	var conds []clause.Expression
-	if c, ok := stmt.Clauses["WHERE"]; ok {
-		if w, ok := c.Expression.(clause.Where); ok {
-			conds = append(conds, w.Exprs...)
-		}
-	}
-	if keyed && len(conds) == 0 && !mi.hasOwner() {
-		return // the model value names every row: no query needed
-	}
-	if len(pks) > 0 {
-		conds = append(conds, clause.IN{Column: clause.PrimaryColumn, Values: pks})
-	}
-	if len(conds) == 0 && !db.AllowGlobalUpdate {
-		return // GORM refuses the statement (ErrMissingWhereClause)
-	}
-	q := db.Session(&gorm.Session{NewDB: true, SkipHooks: true, Context: ctx})
-	if stmt.Unscoped {
-		q = q.Unscoped()
-	}
-	if stmt.Table != "" {
-		q = q.Table(stmt.Table)
-	}
-	if len(conds) > 0 {
-		q = q.Clauses(clause.Where{Exprs: conds})
-	}
-	for _, name := range [...]string{"ORDER BY", "LIMIT"} {
-		if c, ok := stmt.Clauses[name]; ok {
-			if e, ok := c.Expression.(clause.Interface); ok {
-				q = q.Clauses(e)
-			}
-		}
-	}
-	if db.Dialector.Name() != "sqlite" {
-		q = q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
-	}
-	dest := reflect.New(reflect.SliceOf(mi.typ))
-	err := q.Find(dest.Interface()).Error
-	f = &found{rows: dest, err: err}
-}
-
 // afterChange marks the event for the rows a successful update or delete
-// changed: those beforeChange read, or else those of the model value.
+// changed: those it returned (RETURNING) or beforeChange read, or else
+// those of the model value.
 func (p *Plugin) afterChange(db *gorm.DB, event func(*modelInfo) string) {
 	mi := p.tracked(db)
 	if mi == nil || !written(db) {
@@ -265,16 +187,23 @@ func (p *Plugin) afterChange(db *gorm.DB, event func(*modelInfo) string) {
 	}
 	ev := event(mi)
 	v, _ := db.InstanceGet(foundKey)
-	f, _ := v.(*found)
+	c, _ := v.(*change)
 	switch {
-	case f == nil:
+	case c == nil:
 		p.emit(db, p.marksFor(ctx, mi, ev, db.Statement.ReflectValue))
-	case f.err != nil:
-		p.report(ctx, int(db.RowsAffected), fmt.Errorf("bitmapistplugin: %s: reading the affected rows: %w", ev, f.err))
-	case f.ctxUser:
+	case c.ctxUser:
 		u, _ := userFrom(ctx)
 		p.emit(db, []pendingMark{{event: ev, id: rowID(u), at: timeFrom(ctx)}})
+	case c.ret != nil:
+		rows, ran := c.ret.result()
+		if !ran {
+			// Another plugin ran the statement on a pool not wrapped by
+			// this one: which rows it changed is not known.
+			p.report(ctx, int(db.RowsAffected), fmt.Errorf("%w: %s", ErrRowsUnknown, ev))
+			return
+		}
+		p.emit(db, p.marksFor(ctx, mi, ev, rows))
 	default:
-		p.emit(db, p.marksFor(ctx, mi, ev, f.rows))
+		p.emit(db, p.marksFor(ctx, mi, ev, c.rows))
 	}
 }

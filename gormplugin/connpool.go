@@ -28,8 +28,12 @@ func (c *pool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, err
 	return c.inner.PrepareContext(ctx, query)
 }
 
-// ExecContext delegates to the wrapped pool.
+// ExecContext delegates to the wrapped pool; the statement of a
+// RETURNING request in ctx (see returning) runs as a query with it.
 func (c *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if r := returningFrom(ctx, query); r != nil {
+		return execReturning(ctx, c.inner, r, query, args)
+	}
 	return c.inner.ExecContext(ctx, query, args...)
 }
 
@@ -123,8 +127,12 @@ func (t *txConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, e
 }
 
 // ExecContext runs query in the transaction, watching for SAVEPOINT,
-// ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT statements.
+// ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT statements; the statement of
+// a RETURNING request in ctx (see returning) runs as a query with it.
 func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if r := returningFrom(ctx, query); r != nil {
+		return execReturning(ctx, t.inner, r, query, args)
+	}
 	kind, name := savepointStmt(query)
 	inner := t.inner
 	if kind != spNone {
@@ -175,13 +183,24 @@ func (t *txConn) GetDBConn() (*sql.DB, error) {
 // flight, the connection was lost) the marks are reported as a
 // *CommitUnknownError and counted by UnknownMarks instead. A transaction
 // whose context had ended before Commit is rolled back by database/sql
-// without sending COMMIT: its marks are dropped like a rollback's.
+// without sending COMMIT: its marks are dropped like a rollback's. With
+// WithOutbox the marks are first written to the outbox in the transaction;
+// if that fails the transaction is rolled back and the error returned.
 func (t *txConn) Commit() error {
 	c, ok := t.inner.(gorm.TxCommitter)
 	if !ok {
 		return gorm.ErrInvalidTransaction
 	}
 	ended := t.begin.Err() != nil
+	var batch int64
+	if !ended { // else database/sql has rolled it back: COMMIT fails
+		var err error
+		if batch, err = t.stageOutbox(); err != nil {
+			// The plugin's own SQL failed: the transaction does not commit.
+			_ = t.Rollback()
+			return err
+		}
+	}
 	err := c.Commit()
 	t.mu.Lock()
 	marks := t.pending
@@ -189,12 +208,33 @@ func (t *txConn) Commit() error {
 	t.mu.Unlock()
 	switch {
 	case len(marks) == 0:
+	case err == nil && batch != 0:
+		t.p.outbox.committed(t.ctx, batch, marks)
 	case err == nil:
 		t.p.dispatch(t.ctx, marks)
+	case batch != 0:
+		// WithOutbox: the rows are in the outbox if and only if the
+		// transaction committed, and the relay sends them then.
 	case !ended && outcomeUnknown(err):
 		t.p.commitUnknown(t.ctx, marks, err)
 	}
 	return err
+}
+
+// stageOutbox writes the pending marks into the outbox table in the
+// transaction (WithOutbox) and returns their batch id; 0 without an outbox
+// or marks.
+func (t *txConn) stageOutbox() (int64, error) {
+	if t.p.outbox == nil {
+		return 0, nil
+	}
+	t.mu.Lock()
+	marks := t.pending
+	t.mu.Unlock()
+	if len(marks) == 0 {
+		return 0, nil
+	}
+	return t.p.outbox.stage(t.ctx, t.inner, marks)
 }
 
 // Rollback rolls the transaction back and drops its marks.

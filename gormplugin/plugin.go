@@ -9,6 +9,7 @@ import (
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
 	"gorm.io/gorm"
 )
 
@@ -35,9 +36,22 @@ type Plugin struct {
 	timeout    time.Duration
 	queueSize  int
 
-	models  sync.Map // *schema.Schema → *modelInfo
-	failed  atomic.Int64
-	unknown atomic.Int64 // marks of commits with an unknown outcome
+	models       sync.Map // *schema.Schema → *modelInfo
+	servers      sync.Map // gorm.Dialector → bool: a MySQL dialect's server is MariaDB
+	failed       atomic.Int64
+	unknown      atomic.Int64 // marks of commits with an unknown outcome
+	sent         atomic.Int64 // marks written to Redis
+	skippedTotal atomic.Int64 // marks not sent while the breaker was open
+
+	breakerFailures int
+	brk             *breaker
+
+	outboxTable string  // WithOutbox: the table; "" without an outbox
+	outbox      *outbox // nil without WithOutbox
+
+	meterProvider metric.MeterProvider
+	metricsReg    metric.Registration
+	metricsErr    error
 
 	inflight chan struct{} // semaphore of unfinished synchronous sends
 	sends    inFlight      // unfinished synchronous sends
@@ -150,6 +164,8 @@ func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 		idMapName: bitmapist.DefaultIDMap,
 		timeout:   DefaultTimeout,
 		inflight:  make(chan struct{}, maxInFlight),
+
+		breakerFailures: DefaultBreakerFailures,
 		onError: func(ctx context.Context, err error) {
 			slog.Default().ErrorContext(ctx, "bitmapist: marks not recorded", "err", err)
 		},
@@ -162,6 +178,16 @@ func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 	}
 	if p.client != nil {
 		p.idMap = p.client.IDMap(p.idMapName)
+	}
+	p.brk = newBreaker(p)
+	if p.outboxTable != "" {
+		p.outbox = newOutbox(p)
+		p.queueSize = 0
+	}
+	if p.meterProvider != nil {
+		if err := p.registerMetrics(); err != nil {
+			p.onError(context.Background(), err)
+		}
 	}
 	if p.queueSize > 0 {
 		p.queue = make(chan batch, p.queueSize)
@@ -192,9 +218,15 @@ func (p *Plugin) Initialize(db *gorm.DB) error {
 	if p.client == nil {
 		return ErrNoClient
 	}
+	if p.outbox != nil {
+		if err := p.initOutbox(db); err != nil {
+			return err
+		}
+	}
 	if err := p.register(db); err != nil {
 		return err
 	}
+	p.detectServer(db)
 	if _, ok := db.ConnPool.(*pool); !ok {
 		wrapped := &pool{inner: db.ConnPool, p: p}
 		db.ConnPool = wrapped
@@ -213,6 +245,12 @@ func (p *Plugin) Initialize(db *gorm.DB) error {
 // an overrunning send is still running. It returns ctx's error if ctx ends
 // first.
 func (p *Plugin) Flush(ctx context.Context) error {
+	if p.outbox != nil && p.outbox.db != nil {
+		if err := p.sends.wait(ctx); err != nil {
+			return err
+		}
+		return p.outbox.flush(ctx)
+	}
 	p.qmu.RLock()
 	if p.queue == nil || p.closed {
 		p.qmu.RUnlock()
@@ -252,5 +290,11 @@ func (p *Plugin) Close() error {
 		p.qmu.Unlock()
 	}
 	_ = p.sends.wait(context.Background())
+	if p.outbox != nil {
+		p.outbox.close()
+	}
+	if p.metricsReg != nil {
+		_ = p.metricsReg.Unregister()
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package bitmapistplugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,13 +20,11 @@ type pendingMark struct {
 // background queue.
 func (p *Plugin) dispatch(ctx context.Context, marks []pendingMark) {
 	ctx = context.WithoutCancel(ctx)
-	// Stamp the commit time now, not when the (queued) send happens.
-	now := p.client.Now()
-	for i := range marks {
-		if marks[i].at.IsZero() {
-			marks[i].at = now
-		}
+	if p.outbox != nil {
+		p.outbox.direct(ctx, marks)
+		return
 	}
+	p.stamp(marks)
 	p.qmu.RLock()
 	if p.queue != nil && !p.closed {
 		select {
@@ -37,46 +36,96 @@ func (p *Plugin) dispatch(ctx context.Context, marks []pendingMark) {
 		return
 	}
 	p.qmu.RUnlock()
-	p.sendBounded(ctx, marks)
+	p.settle(ctx, marks, p.deliver(ctx, marks))
 }
 
-// sendBounded sends marks from a goroutine of its own and waits for it at
-// most the timeout (plus a little slack for scheduling), so that the
-// committing statement is never held longer even when the Redis client
-// overruns its context deadline (go-redis can, e.g. while handshaking a new
-// connection to a server that accepts but does not answer). A send that
-// outlives the wait still finishes in the background and reports its own
-// outcome; at most maxInFlight such sends exist at once, beyond which marks
-// are dropped with ErrQueueFull. Close waits for them.
-func (p *Plugin) sendBounded(ctx context.Context, marks []pendingMark) {
+// stamp gives the marks without a time (no WithTime) the commit time now,
+// not the time of a later (queued) send.
+func (p *Plugin) stamp(marks []pendingMark) {
+	now := p.client.Now()
+	for i := range marks {
+		if marks[i].at.IsZero() {
+			marks[i].at = now
+		}
+	}
+}
+
+// deliver sends marks through the circuit breaker in one attempt bounded
+// by the timeout (see bounded) and returns nil once they are in Redis,
+// errSkipped when the breaker is not closed (nothing was tried), or the
+// failure. It counts the marks sent.
+func (p *Plugin) deliver(ctx context.Context, marks []pendingMark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	done, err := p.brk.allow()
+	if err != nil {
+		return err
+	}
+	err = p.bounded(ctx, p.timeout, func(ctx context.Context) error { return p.write(ctx, marks) })
+	done(err)
+	if err == nil {
+		p.sent.Add(int64(len(marks)))
+	}
+	return err
+}
+
+// settle counts and reports the outcome of deliver for marks that are not
+// kept anywhere else (default and queue modes).
+func (p *Plugin) settle(ctx context.Context, marks []pendingMark, err error) {
+	defer p.brk.notify()
+	switch {
+	case err == nil:
+	case errors.Is(err, errSkipped):
+		// Reported once, when the breaker opened.
+		p.failed.Add(int64(len(marks)))
+		p.skippedTotal.Add(int64(len(marks)))
+		p.brk.skipped.Add(int64(len(marks)))
+	default:
+		p.fail(ctx, marks, err)
+	}
+}
+
+// bounded runs fn from a goroutine of its own with a context that ends
+// after d, and waits for it at most d plus a little slack, so that the
+// caller (a committing statement, the background sender, the relay) is
+// never held longer even when the Redis client overruns its context
+// deadline (go-redis can, e.g. while handshaking a new connection to a
+// server that accepts but does not answer). A call that outlives the wait
+// returns context.DeadlineExceeded and finishes in the background; at most
+// maxInFlight such calls exist at once, beyond which bounded returns
+// ErrQueueFull at once. Close waits for them.
+func (p *Plugin) bounded(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
 	select {
 	case p.inflight <- struct{}{}:
 	default:
-		p.fail(ctx, marks, fmt.Errorf("%w: %d sends to Redis still unfinished", ErrQueueFull, cap(p.inflight)))
-		return
+		return fmt.Errorf("%w: %d sends to Redis still unfinished", ErrQueueFull, cap(p.inflight))
 	}
-	done := make(chan struct{})
+	result := make(chan error, 1)
 	p.sends.add()
 	go func() {
 		defer p.sends.done()
 		defer func() { <-p.inflight }()
-		defer close(done)
-		p.send(ctx, marks)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+		defer cancel()
+		result <- fn(ctx)
 	}()
-	t := time.NewTimer(p.timeout + waitSlack)
+	t := time.NewTimer(d + waitSlack)
 	defer t.Stop()
 	select {
-	case <-done:
+	case err := <-result:
+		return err
 	case <-t.C:
+		return fmt.Errorf("bitmapistplugin: no answer from Redis within %v: %w", d, context.DeadlineExceeded)
 	}
 }
 
-// waitSlack is how much longer than the send timeout a committing
-// statement waits for its send goroutine before moving on.
+// waitSlack is how much longer than the send timeout a caller waits for
+// its send goroutine before moving on.
 const waitSlack = 10 * time.Millisecond
 
-// maxInFlight bounds the sends still running after their statement moved
-// on (see sendBounded).
+// maxInFlight bounds the sends still running after their caller moved on
+// (see bounded).
 const maxInFlight = 256
 
 // run is the background sender. It merges the batches waiting in the queue
@@ -110,7 +159,7 @@ func (p *Plugin) run() {
 			}
 		}
 		if len(marks) > 0 {
-			p.send(ctx, marks)
+			p.settle(ctx, marks, p.deliver(ctx, marks))
 		}
 		for _, f := range flushed {
 			close(f)
@@ -118,16 +167,9 @@ func (p *Plugin) run() {
 	}
 }
 
-// send writes marks to Redis in one bounded attempt: one id map call for
-// the string ids, then one MarkEvents batch.
-func (p *Plugin) send(ctx context.Context, marks []pendingMark) {
-	if len(marks) == 0 {
-		return
-	}
-	base := context.WithoutCancel(ctx) // what the error handler gets
-	ctx, cancel := context.WithTimeout(base, p.timeout)
-	defer cancel()
-
+// write writes marks to Redis: one id map call for the string ids, then
+// one MarkEvents batch. ctx bounds it.
+func (p *Plugin) write(ctx context.Context, marks []pendingMark) error {
 	var (
 		keys  []string
 		index map[string]int
@@ -148,8 +190,7 @@ func (p *Plugin) send(ctx context.Context, marks []pendingMark) {
 	if len(keys) > 0 {
 		var err error
 		if ids, err = p.idMap.IDs(ctx, keys); err != nil {
-			p.fail(base, marks, err)
-			return
+			return err
 		}
 	}
 	out := make([]bitmapist.Mark, len(marks))
@@ -160,9 +201,7 @@ func (p *Plugin) send(ctx context.Context, marks []pendingMark) {
 		}
 		out[i] = bitmapist.Mark{Event: m.event, UserID: id, Time: m.at}
 	}
-	if err := p.client.MarkEvents(ctx, out); err != nil {
-		p.fail(base, marks, err)
-	}
+	return p.client.MarkEvents(ctx, out)
 }
 
 // fail counts marks as lost and reports them.

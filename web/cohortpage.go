@@ -320,7 +320,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		// Get first: a bad Start or Now is a 400 even for unknown events.
-		if table, err = cohort.Get(ctx, h.c, q); err != nil {
+		if table, err = h.getTable(ctx, q); err != nil {
 			return err
 		}
 		if notes.Missing = missingEvents(queryEvents(q), events); len(notes.Missing) > 0 {
@@ -393,7 +393,7 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *co
 	var t *cohort.Table
 	if err := h.run(r, func(ctx context.Context) error {
 		var err error
-		t, err = cohort.Get(ctx, h.c, q)
+		t, err = h.getTable(ctx, q)
 		return err
 	}); err != nil {
 		fail(err)

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
@@ -40,6 +41,7 @@ type handler struct {
 	cfg    config
 	mux    *http.ServeMux
 	static http.Handler
+	slots  chan struct{} // one per table computation running (WithMaxTables)
 }
 
 // Handler returns the dashboard of the events recorded through c: the port
@@ -74,11 +76,14 @@ type handler struct {
 // bitmapist.MaxEventNameLen bytes) included. A query string that does not
 // parse (a ";" separator, a bad %-escape, more parameters than net/url
 // accepts) answers 400 "malformed query string: ..." (field "" in JSON)
-// whatever the parameters that did parse. Redis failures 502; a Redis slower than WithTimeout 504; a
+// whatever the parameters that did parse. Redis failures 502; a Redis slower than WithTimeout 504;
+// a table request that finds WithMaxTables computations running and no slot
+// free within WithQueueWait 503 with Retry-After; a
 // panic while computing 500. Details of those go to WithErrorHandler, not
 // into the response. A nil c answers 500 on every page.
 func Handler(c *bitmapist.Client, opts ...Option) http.Handler {
 	h := &handler{c: c, cfg: newConfig(opts), mux: http.NewServeMux()}
+	h.slots = make(chan struct{}, h.cfg.maxTables)
 	sub, _ := fs.Sub(staticFS, "static") // cannot fail: "static" is embedded
 	h.static = http.StripPrefix("/static", http.FileServerFS(sub))
 	h.mux.HandleFunc("GET /{$}", h.overview)
@@ -159,12 +164,50 @@ func (h *handler) run(r *http.Request, fn func(ctx context.Context) error) error
 	}
 }
 
-// failRedis answers a failed run: 504 for a timeout, nothing for a client
+// errBusy is returned by getTable when no computation slot frees up
+// within the queue wait.
+var errBusy = errors.New("bitmapist/web: too many tables being computed")
+
+// retryAfter is the Retry-After of a 503, in seconds.
+const retryAfter = "2"
+
+// getTable computes q's table in one of the WithMaxTables slots, waiting
+// up to WithQueueWait for one (errBusy after that), with the memory bound
+// of WithTableMemory. Called inside run, it holds its slot until the
+// computation has returned, even past the request's timeout.
+func (h *handler) getTable(ctx context.Context, q cohort.Query) (*cohort.Table, error) {
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(h.cfg.queueWait)
+		defer t.Stop()
+		select {
+		case h.slots <- struct{}{}:
+		case <-t.C:
+			return nil, errBusy
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer func() { <-h.slots }()
+	return cohort.Get(ctx, h.c, q, cohort.WithMemory(h.cfg.memory))
+}
+
+// failRedis answers a failed run: 503 with Retry-After when busy, 504 for a timeout, nothing for a client
 // that went away, 500 for a panic, 502 for a Redis error. The detail goes
 // to the error handler, not into the page.
 func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, asText bool) {
 	status, msg := http.StatusBadGateway, "Redis failed to answer; the error was logged."
 	switch {
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", retryAfter)
+		status, msg = http.StatusServiceUnavailable, "Too many tables are being computed; try again in a few seconds."
+		if asText {
+			http.Error(w, msg, status)
+		} else {
+			h.renderError(w, r, status, msg)
+		}
+		return // expected under load: not logged as an error
 	case errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusGatewayTimeout
 		msg = fmt.Sprintf("Redis did not answer within %s.", h.cfg.timeout)

@@ -28,10 +28,11 @@ const defaultRedisURL = "redis://127.0.0.1:6379/0"
 
 // Exit codes of run.
 const (
-	exitOK    = 0   // success
-	exitError = 1   // the command failed (Redis down, bad data, ...)
-	exitUsage = 2   // bad flags or arguments
-	exitInt   = 130 // interrupted (SIGINT or SIGTERM) before the work was done
+	exitOK      = 0   // success
+	exitError   = 1   // the command failed (Redis down, bad data, ...)
+	exitUsage   = 2   // bad flags or arguments
+	exitRejects = 3   // import: rows were rejected (errRowsRejected)
+	exitInt     = 130 // interrupted (SIGINT or SIGTERM) before the work was done
 )
 
 // usageError is an error in the command line itself (unknown flag, missing
@@ -85,6 +86,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
 	msg = strings.TrimPrefix(msg, "bitmapist: ")
 	fmt.Fprintf(stderr, "bitmapist: %s\n", msg)
+	if errors.Is(err, errRowsRejected) {
+		return exitRejects
+	}
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
 		return exitUsage

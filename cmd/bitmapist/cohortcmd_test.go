@@ -15,7 +15,7 @@ var publishedArgs = []string{"cohort", "customer:purchased", "--group", "months"
 
 func TestImportBothLogsThenCohort(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
-		r := mustOK(t, cli(t, b, onlineRetailString(t), "import", "--user-col", "CustomerID", "--time-col", "InvoiceDate", "--event", "customer:purchased", "-"))
+		r := mustOK(t, cli(t, b, onlineRetailString(t), "import", "--allow-rejects", "--user-col", "CustomerID", "--time-col", "InvoiceDate", "--event", "customer:purchased", "-"))
 		if !strings.Contains(r.stdout, "rows:     19573 read, 19296 marked, 277 rejected") || !strings.Contains(r.stdout, "rejected: 277 (missing id: 277)") || !strings.Contains(r.stdout, "users:    4372") {
 			t.Errorf("online retail import summary:\n%s", r.stdout)
 		}

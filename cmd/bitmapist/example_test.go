@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 
@@ -18,7 +19,9 @@ func Example() {
 	ctx := context.Background()
 	sh := func(stdin string, args ...string) {
 		args = append([]string{"--redis", "redis://" + mr.Addr()}, args...)
-		run(ctx, args, strings.NewReader(stdin), os.Stdout, os.Stdout)
+		if code := run(ctx, args, strings.NewReader(stdin), os.Stdout, os.Stdout); code != 0 {
+			fmt.Println("exit status", code)
+		}
 	}
 
 	log := "user,day,event\n1,2024-12-30,signup\n2,2024-12-30,signup\n1,2025-01-02,play\n,2025-01-02,play\n"
@@ -28,11 +31,14 @@ func Example() {
 	// Output:
 	// imported stdin
 	//   rows:     4 read, 3 marked, 1 rejected
+	//   format:   2006-01-02 (detected: it reads 4 of the first 4 rows' times; --time-format sets another)
 	//   users:    2
 	//   events:   play (1), signup (2)
 	//   times:    2024-12-30 00:00:00 .. 2025-01-02 00:00:00
 	//   rejected: 1 (missing id: 1)
 	//     line 5: missing id: column user is empty
+	// bitmapist: rows rejected: 1 of 4 rows, 3 marked (see the summary; --allow-rejects exits 0 for this)
+	// exit status 3
 	// 1
 	// play
 	// signup

@@ -32,6 +32,7 @@ func (a *app) importCommand() *cobra.Command {
 		show     int
 		rejects  string
 		failRejs bool
+		allowRej bool
 	)
 	cmd := &cobra.Command{
 		Use:   "import FILE.csv",
@@ -42,31 +43,50 @@ either a column (--event-col) or one fixed name for every row (--event).
 
 Each row is checked before it is written. A bad row (wrong column count,
 missing or malformed id, id out of range 0..4294967295, missing or malformed
-time, a year outside 1..9999, bad event name) is rejected and reported with its
-line number and reason; the other rows go on. Rows are sent in batches,
-pipelined. FILE "-" reads stdin; a FILE ending in .gz is decompressed.
+time, a year outside 1..9999, bad event name, broken CSV quoting) is rejected
+and reported with its line number and reason; the other rows go on. Every
+line of the file is accounted for: the header, blank lines (skipped), marked
+rows and rejected rows. A quote that is never closed rejects its own line;
+the lines it swallowed are read again as rows of their own. Rows are sent in
+batches, pipelined. FILE "-" reads stdin; a FILE ending in .gz is
+decompressed.
+
+Times: without --time-format, the format is detected from the time column of
+the first 100 rows: RFC 3339 with or without zone (2024-01-02T15:04:05Z,
+2024-01-02T15:04:05), 2024-01-02 15:04:05 (also with a zone or without
+seconds), 2024-01-02, Unix seconds (1704207845) or milliseconds
+(1704207845000). The summary says which; rows in another format are rejected.
+Zone-less times are read in --tz.
+
+Exit status: 0 when every data row was marked (--allow-rejects: also when
+rows were rejected); 3 when rows were rejected (the others were marked,
+unless --fail-on-reject); 1 when the import failed (Redis down, unreadable
+file; the summary says what was marked); 2 for bad flags.
 
 With --fail-on-reject the whole input is checked first (stdin is copied to a
-temporary file for that) and nothing is written if any row is rejected; exit
-status 1. Only a string id map that fills up while writing can still reject
-rows after the first write (reported, exit status 1). The --rejects file is
-created before anything is written.
+temporary file for that) and nothing is written if any row is rejected (exit
+status 3). Only a string id map that fills up while writing can still reject
+rows after the first write. The --rejects file is created before anything is
+written.
 
 The summary (rows, users, events, rejected rows) goes to stdout; the progress
 bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 		Example: `  # the UCI Online Retail log: integer ids, one fixed event
-  bitmapist import --user-col CustomerID --time-col InvoiceDate --event customer:purchased online_cohorts.csv
+  bitmapist import --allow-rejects --user-col CustomerID --time-col InvoiceDate --event customer:purchased online_cohorts.csv
 
   # a game's launch log: 64-hex-character string ids, the event in a column
   bitmapist import --string-ids --user-col userid --time-col eventDate --event-col eventName gamelaunch.csv
 
-  # RFC 3339 times, semicolon-separated
-  bitmapist import --time-format rfc3339 --delimiter ';' --user-col uid --time-col ts --event signup log.csv`,
+  # day-first times, semicolon-separated
+  bitmapist import --time-format '02/01/2006 15:04' --delimiter ';' --user-col uid --time-col ts --event signup log.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if err := checkImportFlags(cmd, &cfg, delim, show); err != nil {
 				return err
+			}
+			if failRejs && allowRej {
+				return usagef("--fail-on-reject and --allow-rejects contradict each other")
 			}
 			if err := cfg.check(); err != nil {
 				return err
@@ -164,7 +184,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 							return fmt.Errorf("--rejects: %w", err)
 						}
 					}
-					return fmt.Errorf("%d rows rejected (--fail-on-reject): nothing written", len(sum.Rejected))
+					return fmt.Errorf("%w: %d of %d rows (--fail-on-reject): nothing written", errRowsRejected, len(sum.Rejected), sum.Rows)
 				}
 			}
 			sum, err := pass("importing", cfg)
@@ -179,9 +199,8 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 			if err != nil {
 				return err
 			}
-			if failRejs && len(sum.Rejected) > 0 {
-				// Only rows the check cannot foresee: a full id map.
-				return fmt.Errorf("%d rows rejected while writing (--fail-on-reject)", len(sum.Rejected))
+			if len(sum.Rejected) > 0 && !allowRej {
+				return fmt.Errorf("%w: %d of %d rows, %d marked (see the summary; --allow-rejects exits 0 for this)", errRowsRejected, len(sum.Rejected), sum.Rows, sum.Marked)
 			}
 			return nil
 		},
@@ -191,7 +210,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 	f.StringVar(&cfg.TimeCol, "time-col", "", "header name of the time column (required)")
 	f.StringVar(&cfg.EventCol, "event-col", "", "header name of the event name column")
 	f.StringVar(&cfg.Event, "event", "", "one event name for every row (instead of --event-col)")
-	f.StringVar(&cfg.TimeFormat, "time-format", "2006-01-02", "Go time layout of the time column, or rfc3339, unix (seconds), unixms; zone-less times are read in --tz")
+	f.StringVar(&cfg.TimeFormat, "time-format", "", "Go time layout of the time column (2006-01-02 15:04:05), or rfc3339, unix (seconds), unixms; default: detected from the first 100 rows; zone-less times are read in --tz")
 	f.BoolVar(&cfg.StringIDs, "string-ids", false, "user ids are strings (UUIDs, hashes, e-mails), mapped to dense integers through the id map")
 	f.StringVar(&cfg.IDMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --string-ids)")
 	f.IntVar(&cfg.Batch, "batch", 10000, "rows per pipelined batch (1 or more)")
@@ -200,8 +219,9 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 	f.BoolVar(&cfg.Unique, "unique", false, "also write unique bitmaps (TRACK_UNIQUE)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	f.IntVar(&show, "show-rejected", shownRejects, "list at most this many rejected rows in the summary (-1: all)")
-	f.StringVar(&rejects, "rejects", "", "write every rejected row (line,reason,detail) to this CSV file")
-	f.BoolVar(&failRejs, "fail-on-reject", false, "check every row first and write nothing (exit status 1) when any row is rejected")
+	f.StringVar(&rejects, "rejects", "", "write every rejected row (line,end_line,reason,detail) to this CSV file")
+	f.BoolVar(&failRejs, "fail-on-reject", false, "check every row first and write nothing (exit status 3) when any row is rejected")
+	f.BoolVar(&allowRej, "allow-rejects", false, "exit status 0 even when rows were rejected (they are still reported)")
 	return cmd
 }
 
@@ -223,8 +243,8 @@ func checkImportFlags(cmd *cobra.Command, cfg *importConfig, delim string, show 
 		return usagef("--batch %d: want 1 or more rows per batch", cfg.Batch)
 	case show < -1:
 		return usagef("--show-rejected %d: want -1 (all), 0 (none) or a positive number", show)
-	case strings.TrimSpace(cfg.TimeFormat) == "":
-		return usagef("--time-format: empty value")
+	case cmd.Flags().Changed("time-format") && strings.TrimSpace(cfg.TimeFormat) == "":
+		return usagef("--time-format: empty value (leave it out to detect the format)")
 	case strings.TrimSpace(cfg.IDMap) == "":
 		return usagef("--id-map: empty value")
 	case cmd.Flags().Changed("id-map") && !cfg.StringIDs:
@@ -297,7 +317,8 @@ func (a *app) newBar(max int64, desc string, quiet, bytes bool) *progressbar.Pro
 // that rejected rows to stdout.
 func (a *app) printCheckSummary(name string, s *importSummary, show int) {
 	fmt.Fprintf(a.stdout, "checked %s: nothing written (--fail-on-reject)\n", name)
-	fmt.Fprintf(a.stdout, "  rows:     %d read, %d good, %d rejected\n", s.Rows, s.Checked, len(s.Rejected))
+	fmt.Fprintf(a.stdout, "  rows:     %d read, %d good, %d rejected%s\n", s.Rows, s.Checked, len(s.Rejected), blankNote(s.Blank))
+	printTimeFormat(a.stdout, s)
 	a.printRejected(s.Rejected, show)
 }
 
@@ -305,7 +326,8 @@ func (a *app) printCheckSummary(name string, s *importSummary, show int) {
 func (a *app) printImportSummary(name string, s *importSummary, show int) {
 	w := a.stdout
 	fmt.Fprintf(w, "imported %s\n", name)
-	fmt.Fprintf(w, "  rows:     %d read, %d marked, %d rejected\n", s.Rows, s.Marked, len(s.Rejected))
+	fmt.Fprintf(w, "  rows:     %d read, %d marked, %d rejected%s\n", s.Rows, s.Marked, len(s.Rejected), blankNote(s.Blank))
+	printTimeFormat(w, s)
 	fmt.Fprintf(w, "  users:    %d\n", s.Users)
 	names := make([]string, 0, len(s.Events))
 	for n := range s.Events {
@@ -355,6 +377,30 @@ func (a *app) printRejected(rejected []rejectedRow, show int) {
 	}
 }
 
+// errRowsRejected is wrapped by import when rows were rejected; run exits
+// with exitRejects for it.
+var errRowsRejected = errors.New("rows rejected")
+
+// blankNote returns ", N blank lines skipped" or "".
+func blankNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d blank lines skipped", n)
+}
+
+// printTimeFormat writes the time format line of the summary.
+func printTimeFormat(w io.Writer, s *importSummary) {
+	switch {
+	case !s.TimeDetected:
+		return
+	case s.TimeFormat == "":
+		fmt.Fprintf(w, "  times:    no known time format in the first rows: give --time-format\n")
+	default:
+		fmt.Fprintf(w, "  format:   %s (detected: it reads %d of the first %d rows' times; --time-format sets another)\n", s.TimeFormat, s.TimeMatched, s.TimeSampled)
+	}
+}
+
 // orNone returns s, or "none" for the empty string.
 func orNone(s string) string {
 	if s == "" {
@@ -400,9 +446,10 @@ func openRejects(path string, input *os.File) (*rejectsOut, error) {
 // write writes rows as CSV (line,reason,detail) and finishes the file.
 func (r *rejectsOut) write(rows []rejectedRow) error {
 	var b strings.Builder
-	b.WriteString("line,reason,detail\n")
+	b.WriteString("line,end_line,reason,detail\n")
 	for _, row := range rows {
-		fmt.Fprintf(&b, "%d,%s,%s\n", row.Line, csvQuote(row.Reason), csvQuote(row.Detail))
+		end := max(row.End, row.Line)
+		fmt.Fprintf(&b, "%d,%d,%s,%s\n", row.Line, end, csvQuote(row.Reason), csvQuote(row.Detail))
 	}
 	if r.direct != nil {
 		_, err := r.direct.WriteString(b.String())

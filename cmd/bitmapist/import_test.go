@@ -39,10 +39,12 @@ func TestImportBadRows(t *testing.T) {
 		rejects := filepath.Join(t.TempDir(), "rejects.csv")
 		// A shorter file: the "bad CSV" row must not hide the rows before it.
 		r := cli(t, b, badRowsCSV, "import", "--user-col", "user", "--time-col", "day", "--event-col", "event", "--rejects", rejects, "--batch", "2", "-")
-		mustOK(t, r)
+		if r.code != exitRejects || !strings.Contains(r.stderr, "rows rejected: 11 of 13 rows, 2 marked") {
+			t.Errorf("exit %d, stderr %q; want %d (rows rejected)", r.code, r.stderr, exitRejects)
+		}
 		want := []string{
 			"line 3: missing id: column user is empty",
-			`line 4: bad time: "2024-13-01" does not match 2006-01-02`,
+			`line 4: bad time: "2024-13-01" does not match 2006-01-02 (the format of the first rows; --time-format sets another)`,
 			"line 5: id out of range: 4294967296 is above 4294967295",
 			"line 6: id out of range: -5 is negative (ids are 0..4294967295)",
 			"line 7: wrong column count: 2 fields, the header has 3",
@@ -72,7 +74,7 @@ func TestImportBadRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := lines(string(data)); len(got) != 12 || got[0] != "line,reason,detail" || got[1] != "3,missing id,column user is empty" {
+		if got := lines(string(data)); len(got) != 12 || got[0] != "line,end_line,reason,detail" || got[1] != "3,3,missing id,column user is empty" {
 			t.Errorf("rejects file:\n%s", data)
 		}
 
@@ -116,7 +118,7 @@ func TestImportFailOnReject(t *testing.T) {
 			rejects := filepath.Join(dir, "rejects.csv")
 			for _, src := range []string{plain, gz, "-"} {
 				r := cli(t, b, csv, "import", "--user-col", "user", "--time-col", "day", "--event", "e", "--batch", "4", "--fail-on-reject", "--rejects", rejects, src)
-				if r.code != exitError || !strings.Contains(r.stderr, "1 rows rejected (--fail-on-reject): nothing written") ||
+				if r.code != exitRejects || !strings.Contains(r.stderr, "rows rejected: 1 of ") || !strings.Contains(r.stderr, "(--fail-on-reject): nothing written") ||
 					!strings.Contains(r.stdout, "nothing written") || !strings.Contains(r.stdout, "1 rejected") {
 					t.Errorf("%s from %s: exit %d\nstdout %s\nstderr %s", name, src, r.code, r.stdout, r.stderr)
 				}
@@ -309,7 +311,7 @@ func TestImportImpossibleTimes(t *testing.T) {
 			for j, v := range append(slices.Clone(tc.bad), tc.good...) {
 				fmt.Fprintf(&csv, "%d;%s\n", j, v)
 			}
-			r := mustOK(t, cli(t, b, csv.String(), "--tz", tc.tz, "import", "--user-col", "u", "--time-col", "t", "--event", event, "--time-format", tc.format, "--delimiter", ";", "--show-rejected", "-1", "-"))
+			r := mustOK(t, cli(t, b, csv.String(), "--tz", tc.tz, "import", "--user-col", "u", "--time-col", "t", "--event", event, "--time-format", tc.format, "--delimiter", ";", "--show-rejected", "-1", "--allow-rejects", "-"))
 			want := fmt.Sprintf("%d read, %d marked, %d rejected", len(tc.bad)+len(tc.good), len(tc.good), len(tc.bad))
 			if !strings.Contains(r.stdout, want) || strings.Count(r.stdout, ": bad time: ") != len(tc.bad) {
 				t.Errorf("%s in %s: want %q and %d bad times:\n%s", tc.format, tc.tz, want, len(tc.bad), r.stdout)
@@ -341,7 +343,7 @@ func TestImportClipsEchoedValues(t *testing.T) {
 		"3,2024-12-30,a b" + huge + "\n" + // bad event name (whitespace)
 		strings.Repeat("9", 1<<20) + ",2024-12-30,ev\n" // id out of range
 	rejects := filepath.Join(t.TempDir(), "rejects.csv")
-	r := mustOK(t, cli(t, b, csv, "import", "--user-col", "u", "--time-col", "t", "--event-col", "e", "--rejects", rejects, "-"))
+	r := mustOK(t, cli(t, b, csv, "import", "--allow-rejects", "--user-col", "u", "--time-col", "t", "--event-col", "e", "--rejects", rejects, "-"))
 	data, err := os.ReadFile(rejects)
 	if err != nil {
 		t.Fatal(err)

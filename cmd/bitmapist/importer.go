@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +20,7 @@ type importConfig struct {
 	TimeCol    string // header name of the time column (required)
 	EventCol   string // header name of the event column; or
 	Event      string // the one event name of every row (when EventCol is "")
-	TimeFormat string // Go layout, or "rfc3339", "unix" (seconds), "unixms"; default "2006-01-02"
+	TimeFormat string // Go layout, or "rfc3339", "unix" (seconds), "unixms"; "": detected from the first rows
 	StringIDs  bool   // user ids are strings, mapped through the id map IDMap
 	IDMap      string // id map name (default bitmapist.DefaultIDMap)
 	Batch      int    // rows per MarkEvents call (default 10000)
@@ -35,9 +34,6 @@ type importConfig struct {
 // flags contradict each other or name a bad event or time format, so that
 // the command can refuse them before connecting to Redis.
 func (cfg *importConfig) check() error {
-	if cfg.TimeFormat == "" {
-		cfg.TimeFormat = "2006-01-02"
-	}
 	if cfg.IDMap == "" {
 		cfg.IDMap = bitmapist.DefaultIDMap
 	}
@@ -54,6 +50,9 @@ func (cfg *importConfig) check() error {
 		if err := bitmapist.ValidateEventName(cfg.Event); err != nil {
 			return eventNameError(cfg.Event, err)
 		}
+	}
+	if cfg.TimeFormat == "" {
+		return nil
 	}
 	_, err := timeParser(cfg.TimeFormat, time.UTC)
 	return err
@@ -78,35 +77,59 @@ const (
 // rejectedRow is one row that import did not mark, and why.
 type rejectedRow struct {
 	Line   int    // line number in the file, counting the header as line 1
+	End    int    // last line of the row (== Line unless a quoted field spans lines)
 	Reason string // one of the reason* constants
 	Detail string // what exactly was wrong, e.g. `"2011-13-01" does not match 2006-01-02`
 }
 
-// String returns "line N: reason: detail".
+// String returns "line N: reason: detail" ("lines N-M: ..." for a row
+// of several lines).
 func (r rejectedRow) String() string {
+	if r.End > r.Line {
+		return fmt.Sprintf("lines %d-%d: %s: %s", r.Line, r.End, r.Reason, r.Detail)
+	}
 	return fmt.Sprintf("line %d: %s: %s", r.Line, r.Reason, r.Detail)
 }
 
 // importSummary is what importCSV did.
 type importSummary struct {
-	Rows     int            // data rows read (the header is not a row)
-	Marked   int            // rows marked
-	Checked  int            // with CheckOnly: rows that passed the checks
-	Rejected []rejectedRow  // rows not marked, in file order
-	Users    int            // distinct user ids among marked rows
-	Events   map[string]int // marked rows per event name
-	First    time.Time      // earliest time marked (zero if none)
-	Last     time.Time      // latest time marked (zero if none)
+	Rows        int            // data rows read (the header is not a row; blank lines are not rows)
+	Marked      int            // rows marked
+	MarkedLines int            // physical lines of the marked rows (Marked, unless quoted fields span lines)
+	Checked     int            // with CheckOnly: rows that passed the checks
+	Rejected    []rejectedRow  // rows not marked, in file order
+	Blank       int            // blank lines skipped
+	Users       int            // distinct user ids among marked rows
+	Events      map[string]int // marked rows per event name
+	First       time.Time      // earliest time marked (zero if none)
+	Last        time.Time      // latest time marked (zero if none)
+
+	TimeFormat   string // the time format used ("" when none was detected)
+	TimeDetected bool   // TimeFormat was detected (no --time-format)
+	TimeSampled  int    // rows whose time the detection looked at
+	TimeMatched  int    // of those, rows TimeFormat reads
 }
 
 // errImportHeader is wrapped when the header cannot be read, lacks a
 // named column or names it twice.
 var errImportHeader = errors.New("CSV header")
 
+// importColumns are the header and the indexes of the columns import reads.
+type importColumns struct {
+	header     []string
+	ui, ti, ei int // user, time and event column (ei -1: the fixed cfg.Event)
+}
+
 // importCSV marks every valid row of the CSV event log r through c, in
 // batches of cfg.Batch rows, each sent with MarkEvents (pipelined). Each
 // row is checked first; a bad row is recorded in the summary's Rejected
-// with its line number and reason, and the other rows go on.
+// with its line number(s) and reason, and the other rows go on. Every
+// physical line of r is accounted for: the header, a blank line
+// (Summary.Blank), a marked row or a rejected one. A quote left open
+// rejects its own line and the lines it swallowed are read again as rows.
+//
+// With cfg.TimeFormat "" the time format is the one of detectableFormats
+// that reads most of the first detectRows rows' times (Summary.TimeFormat).
 //
 // With cfg.CheckOnly every row is checked the same way but nothing is
 // written (string ids are not mapped): the summary lists the rejected rows
@@ -119,120 +142,138 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	parseT, err := timeParser(cfg.TimeFormat, c.Location())
-	if err != nil {
-		return nil, err
-	}
 	// Skip a UTF-8 byte order mark, as spreadsheets write.
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	if cfg.Comma != 0 {
-		cr.Comma = cfg.Comma
-	}
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%w: the file is empty", errImportHeader)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errImportHeader, err)
-	}
-	header = slices.Clone(header)
-	ui, err := headerColumn(header, cfg.UserCol, "--user-col")
+	src := newCSVLines(br, cfg.Comma)
+	cols, err := readImportHeader(src, cfg)
 	if err != nil {
 		return nil, err
 	}
-	ti, err := headerColumn(header, cfg.TimeCol, "--time-col")
-	if err != nil {
-		return nil, err
-	}
-	if ti == ui {
-		return nil, &usageError{err: fmt.Errorf("%w: --user-col and --time-col both name column %d (%s)", errImportHeader, ui+1, quoteClip(header[ui]))}
-	}
-	ei := -1
-	if cfg.EventCol != "" {
-		if ei, err = headerColumn(header, cfg.EventCol, "--event-col"); err != nil {
+	sum := &importSummary{Events: map[string]int{}, TimeFormat: cfg.TimeFormat}
+	imp := &batchImporter{c: c, cfg: cfg, sum: sum, users: map[uint64]struct{}{}, cols: cols}
+	var ahead []csvRecord
+	if cfg.TimeFormat == "" {
+		if ahead, err = readAhead(ctx, src, detectRows); err != nil {
+			return sum, err
+		}
+		sum.TimeDetected = true
+		if imp.parseT, err = detectedParser(ahead, cols, c.Location(), sum); err != nil {
 			return nil, err
 		}
-		if ei == ui || ei == ti {
-			return nil, &usageError{err: fmt.Errorf("%w: --event-col names column %d (%s), already the user or time column", errImportHeader, ei+1, quoteClip(header[ei]))}
-		}
+	} else if imp.parseT, err = timeParser(cfg.TimeFormat, c.Location()); err != nil {
+		return nil, err
 	}
-
-	sum := &importSummary{Events: map[string]int{}}
-	users := map[uint64]struct{}{}
-	imp := &batchImporter{c: c, cfg: cfg, sum: sum, users: users}
-	for {
+	for i := 0; ; i++ {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		rec, err := cr.Read()
-		if err == io.EOF {
+		var rec csvRecord
+		if i < len(ahead) {
+			rec = ahead[i]
+		} else if rec, err = src.Next(); err == io.EOF {
 			break
+		} else if err != nil {
+			return sum, fmt.Errorf("reading CSV: %w", err)
 		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return sum, fmt.Errorf("reading CSV: %w", err)
-			}
-			sum.Rows++
-			imp.reject(pe.StartLine, reasonCSV, pe.Err.Error())
-			continue
-		}
-		sum.Rows++
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			imp.reject(line, reasonColumns, fmt.Sprintf("%d fields, the header has %d", len(rec), len(header)))
-			continue
-		}
-		row := pendingRow{line: line, user: strings.TrimSpace(rec[ui]), event: cfg.Event}
-		if ei >= 0 {
-			row.event = strings.TrimSpace(rec[ei])
-			if row.event == "" {
-				imp.reject(line, reasonMissingEv, fmt.Sprintf("column %s is empty", header[ei]))
-				continue
-			}
-			if err := bitmapist.ValidateEventName(row.event); err != nil {
-				imp.reject(line, reasonBadEvent, eventNameWhy(row.event, err))
-				continue
-			}
-		}
-		if row.user == "" {
-			imp.reject(line, reasonMissingID, fmt.Sprintf("column %s is empty", header[ui]))
-			continue
-		}
-		if !cfg.StringIDs {
-			if reason, detail, ok := parseUserID(row.user, c.MaxUserID(), &row.id); !ok {
-				imp.reject(line, reason, detail)
-				continue
-			}
-		}
-		ts := strings.TrimSpace(rec[ti])
-		if ts == "" {
-			imp.reject(line, reasonMissingT, fmt.Sprintf("column %s is empty", header[ti]))
-			continue
-		}
-		if row.at, err = parseT(ts); err != nil {
-			imp.reject(line, reasonBadTime, err.Error())
-			continue
-		}
-		imp.rows = append(imp.rows, row)
-		if len(imp.rows) >= cfg.Batch {
-			if err := imp.flush(ctx); err != nil {
-				return sum, err
-			}
+		if err := imp.add(ctx, rec); err != nil {
+			return sum, err
 		}
 	}
 	if err := imp.flush(ctx); err != nil {
 		return sum, err
 	}
 	slices.SortStableFunc(sum.Rejected, func(a, b rejectedRow) int { return a.Line - b.Line })
-	sum.Users = len(users)
+	sum.Users = len(imp.users)
+	sum.Blank = src.Blank
 	return sum, nil
+}
+
+// readImportHeader reads the header record of src and finds the columns
+// cfg names in it.
+func readImportHeader(src *csvLines, cfg importConfig) (importColumns, error) {
+	rec, err := src.Next()
+	switch {
+	case err == io.EOF:
+		return importColumns{}, fmt.Errorf("%w: the file is empty", errImportHeader)
+	case err != nil:
+		return importColumns{}, fmt.Errorf("%w: %v", errImportHeader, err)
+	case rec.err != nil:
+		return importColumns{}, fmt.Errorf("%w: line %d: %v", errImportHeader, rec.line, rec.err)
+	}
+	cols := importColumns{header: rec.fields, ei: -1}
+	header := rec.fields
+	if cols.ui, err = headerColumn(header, cfg.UserCol, "--user-col"); err != nil {
+		return cols, err
+	}
+	if cols.ti, err = headerColumn(header, cfg.TimeCol, "--time-col"); err != nil {
+		return cols, err
+	}
+	if cols.ti == cols.ui {
+		return cols, &usageError{err: fmt.Errorf("%w: --user-col and --time-col both name column %d (%s)", errImportHeader, cols.ui+1, quoteClip(header[cols.ui]))}
+	}
+	if cfg.EventCol != "" {
+		if cols.ei, err = headerColumn(header, cfg.EventCol, "--event-col"); err != nil {
+			return cols, err
+		}
+		if cols.ei == cols.ui || cols.ei == cols.ti {
+			return cols, &usageError{err: fmt.Errorf("%w: --event-col names column %d (%s), already the user or time column", errImportHeader, cols.ei+1, quoteClip(header[cols.ei]))}
+		}
+	}
+	return cols, nil
+}
+
+// readAhead reads up to n records of src.
+func readAhead(ctx context.Context, src *csvLines, n int) ([]csvRecord, error) {
+	var recs []csvRecord
+	for len(recs) < n {
+		if err := ctx.Err(); err != nil {
+			return recs, err
+		}
+		rec, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return recs, fmt.Errorf("reading CSV: %w", err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+// detectedParser chooses the time format from the time column of recs
+// (detectTimeFormat), records it in sum, and returns its parser; when no
+// format reads any of them, every time is rejected with a message saying
+// what to give --time-format.
+func detectedParser(recs []csvRecord, cols importColumns, loc *time.Location, sum *importSummary) (func(string) (time.Time, error), error) {
+	var samples []string
+	for _, r := range recs {
+		if r.err == nil && len(r.fields) == len(cols.header) {
+			samples = append(samples, r.fields[cols.ti])
+		}
+	}
+	format, n, ok := detectTimeFormat(samples)
+	if !ok {
+		return func(s string) (time.Time, error) {
+			return time.Time{}, fmt.Errorf("%s is in none of the time formats import recognises (RFC 3339, 2006-01-02 15:04:05, 2006-01-02, Unix seconds or ms): give --time-format", quoteClip(s))
+		}, nil
+	}
+	sum.TimeFormat = format
+	sum.TimeSampled, sum.TimeMatched = len(samples), n
+	parse, err := timeParser(format, loc)
+	if err != nil {
+		return nil, err
+	}
+	return func(s string) (time.Time, error) {
+		t, err := parse(s)
+		if err != nil && !formatMatches(format, s) {
+			return t, fmt.Errorf("%s does not match %s (the format of the first rows; --time-format sets another)", quoteClip(s), format)
+		}
+		return t, err
+	}, nil
 }
 
 // headerColumn returns the index of the column of header named name (the
@@ -341,6 +382,7 @@ func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, 
 // pendingRow is a checked row waiting in a batch.
 type pendingRow struct {
 	line  int
+	end   int    // last line (a quoted field may span lines)
 	user  string // as written; mapped through the id map with StringIDs
 	id    uint64 // the integer id (set later with StringIDs)
 	event string
@@ -349,17 +391,74 @@ type pendingRow struct {
 
 // batchImporter collects checked rows and writes them a batch at a time.
 type batchImporter struct {
-	c     *bitmapist.Client
-	cfg   importConfig
-	sum   *importSummary
-	users map[uint64]struct{}
-	rows  []pendingRow
-	marks []bitmapist.Mark
+	c      *bitmapist.Client
+	cfg    importConfig
+	cols   importColumns
+	parseT func(string) (time.Time, error)
+	sum    *importSummary
+	users  map[uint64]struct{}
+	rows   []pendingRow
+	marks  []bitmapist.Mark
 }
 
-// reject records a row that is not marked.
-func (b *batchImporter) reject(line int, reason, detail string) {
-	b.sum.Rejected = append(b.sum.Rejected, rejectedRow{Line: line, Reason: reason, Detail: detail})
+// reject records a row (lines line..end) that is not marked.
+func (b *batchImporter) reject(line, end int, reason, detail string) {
+	b.sum.Rejected = append(b.sum.Rejected, rejectedRow{Line: line, End: end, Reason: reason, Detail: detail})
+}
+
+// add checks the record rec and queues it for the next batch, or rejects
+// it; a full batch is written.
+func (b *batchImporter) add(ctx context.Context, rec csvRecord) error {
+	b.sum.Rows++
+	if rec.err != nil {
+		b.reject(rec.line, rec.end, reasonCSV, rec.err.Error())
+		return nil
+	}
+	row, reason, detail := b.check(rec)
+	if reason != "" {
+		b.reject(rec.line, rec.end, reason, detail)
+		return nil
+	}
+	b.rows = append(b.rows, row)
+	if len(b.rows) >= b.cfg.Batch {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// check turns the fields of rec into a row, or says why it cannot.
+func (b *batchImporter) check(rec csvRecord) (row pendingRow, reason, detail string) {
+	h, f := b.cols.header, rec.fields
+	if len(f) != len(h) {
+		return row, reasonColumns, fmt.Sprintf("%d fields, the header has %d", len(f), len(h))
+	}
+	row = pendingRow{line: rec.line, end: rec.end, user: strings.TrimSpace(f[b.cols.ui]), event: b.cfg.Event}
+	if ei := b.cols.ei; ei >= 0 {
+		row.event = strings.TrimSpace(f[ei])
+		if row.event == "" {
+			return row, reasonMissingEv, fmt.Sprintf("column %s is empty", h[ei])
+		}
+		if err := bitmapist.ValidateEventName(row.event); err != nil {
+			return row, reasonBadEvent, eventNameWhy(row.event, err)
+		}
+	}
+	if row.user == "" {
+		return row, reasonMissingID, fmt.Sprintf("column %s is empty", h[b.cols.ui])
+	}
+	if !b.cfg.StringIDs {
+		if reason, detail, ok := parseUserID(row.user, b.c.MaxUserID(), &row.id); !ok {
+			return row, reason, detail
+		}
+	}
+	ts := strings.TrimSpace(f[b.cols.ti])
+	if ts == "" {
+		return row, reasonMissingT, fmt.Sprintf("column %s is empty", h[b.cols.ti])
+	}
+	var err error
+	if row.at, err = b.parseT(ts); err != nil {
+		return row, reasonBadTime, err.Error()
+	}
+	return row, "", ""
 }
 
 // flush maps the batch's string ids (one script call) and marks its rows
@@ -400,6 +499,7 @@ func (b *batchImporter) flush(ctx context.Context) error {
 func (b *batchImporter) count(rows []pendingRow) {
 	for _, r := range rows {
 		b.sum.Marked++
+		b.sum.MarkedLines += r.end - r.line + 1
 		b.sum.Events[r.event]++
 		b.users[r.id] = struct{}{}
 		if b.sum.First.IsZero() || r.at.Before(b.sum.First) {
@@ -429,7 +529,7 @@ func (b *batchImporter) failed(rows []pendingRow, err error) []pendingRow {
 			reason, detail = reasonMaybe, "sent to Redis, but no reply confirmed it (timeout or lost connection)"
 		}
 		for _, r := range rows[f.From:f.To] {
-			b.reject(r.line, reason, detail)
+			b.reject(r.line, r.end, reason, detail)
 		}
 		next = f.To
 	}
@@ -468,7 +568,7 @@ func (b *batchImporter) mapIDs(ctx context.Context, rows []pendingRow) ([]pendin
 		for _, r := range rows {
 			i := index[r.user]
 			if full[i] {
-				b.reject(r.line, reasonIDMapFull, fmt.Sprintf("no offset left in id map %q for %s", b.cfg.IDMap, quoteClip(r.user)))
+				b.reject(r.line, r.end, reasonIDMapFull, fmt.Sprintf("no offset left in id map %q for %s", b.cfg.IDMap, quoteClip(r.user)))
 				continue
 			}
 			r.id = ids[i]

@@ -290,7 +290,7 @@ func TestReportsOnOnlineRetail(t *testing.T) {
 	l := readLog(t, strings.NewReader(csvText), 0, 1, -1, "customer:purchased")
 	month := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC) }
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
-		mustOK(t, cli(t, b, csvText, "import", "-q", "--user-col", "CustomerID", "--time-col", "InvoiceDate", "--event", "customer:purchased", "-"))
+		mustOK(t, cli(t, b, csvText, "import", "-q", "--allow-rejects", "--user-col", "CustomerID", "--time-col", "InvoiceDate", "--event", "customer:purchased", "-"))
 		var tr trendJSON
 		decode(t, cli(t, b, "", "trend", "customer:purchased", "--group", "months", "--from", "2011-01", "--to", "2011-12", "--json"), &tr)
 		for i, p := range tr.Periods {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// detectRows is how many rows import looks at to choose the time format
+// when --time-format is not given.
+const detectRows = 100
+
+// unixMsFrom is the smallest all-digit time read as Unix milliseconds by
+// the detection: 10^11 seconds would be the year 5138, 10^11 ms is 1973.
+const unixMsFrom = 100_000_000_000
+
+// detectableFormats are the time formats import recognises by itself, in
+// the order ties are broken: RFC 3339 with a zone, RFC 3339 without one,
+// the same with a space for the T, minutes only, a date, Unix seconds and
+// milliseconds. Fractional seconds are accepted after seconds.
+var detectableFormats = []string{
+	"rfc3339",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"unix",
+	"unixms",
+}
+
+// formatMatches reports whether the time s is written in format (one of
+// detectableFormats).
+func formatMatches(format, s string) bool {
+	switch format {
+	case "rfc3339":
+		_, err := time.Parse(time.RFC3339Nano, s)
+		return err == nil
+	case "unix", "unixms":
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return false
+		}
+		return (n >= unixMsFrom || n <= -unixMsFrom) == (format == "unixms")
+	}
+	_, err := time.Parse(format, s)
+	return err == nil
+}
+
+// detectTimeFormat returns the format of detectableFormats that reads the
+// most of samples (empty ones are left out), and how many it reads; ok is
+// false when it reads none.
+func detectTimeFormat(samples []string) (format string, n int, ok bool) {
+	for _, f := range detectableFormats {
+		m := 0
+		for _, s := range samples {
+			if s = strings.TrimSpace(s); s != "" && formatMatches(f, s) {
+				m++
+			}
+		}
+		if m > n {
+			format, n = f, m
+		}
+	}
+	return format, n, n > 0
+}

@@ -1,0 +1,249 @@
+package bitmapistplugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/sony/gobreaker/v2"
+)
+
+// DefaultBreakerFailures is how many sends in a row must fail before the
+// circuit breaker opens (WithBreaker changes it).
+const DefaultBreakerFailures = 5
+
+// probeInterval is how long the breaker stays open before a probe, and
+// how often the prober tries while Redis stays down. With probeTimeout it
+// bounds how long after Redis comes back the breaker closes (under 1 s).
+const (
+	probeInterval = 200 * time.Millisecond
+	probeTimeout  = 300 * time.Millisecond
+)
+
+// Breaker states as Stats.Breaker reports them.
+const (
+	BreakerClosed   = "closed"    // marks are sent
+	BreakerOpen     = "open"      // Redis failed: no mark is sent, a probe runs in the background
+	BreakerHalfOpen = "half-open" // a probe is being sent; marks are not
+)
+
+var (
+	// ErrBreakerOpen is wrapped by the *BreakerError the error handler gets
+	// once when the circuit breaker opens: Redis failed
+	// WithBreaker's number of sends in a row, and until it answers a probe
+	// again no mark is sent (commits spend no time on Redis). Marks made
+	// meanwhile are counted (FailedMarks, Stats) but not reported one by
+	// one; with WithOutbox they stay in the outbox and are sent later.
+	ErrBreakerOpen = errors.New("bitmapistplugin: Redis unavailable, circuit breaker open")
+	// ErrBreakerClosed is wrapped by the *BreakerError the error handler
+	// gets once when the breaker closes again after Redis answered a probe.
+	ErrBreakerClosed = errors.New("bitmapistplugin: Redis available again, circuit breaker closed")
+
+	// errSkipped is what deliver returns for marks it did not try to send
+	// because the breaker is not closed.
+	errSkipped = errors.New("bitmapistplugin: not sent, circuit breaker open")
+)
+
+// BreakerError tells the error handler that the circuit breaker opened
+// (errors.Is ErrBreakerOpen; Err is the failure that tripped it) or closed
+// (errors.Is ErrBreakerClosed; Skipped is how many marks were not sent
+// while it was open).
+type BreakerError struct {
+	Open    bool  // true when it opened, false when it closed
+	Skipped int64 // marks not sent while open (only when closing)
+	Err     error // the last send failure (only when opening)
+}
+
+// Error says what happened to the breaker.
+func (e *BreakerError) Error() string {
+	if e.Open {
+		return fmt.Sprintf("%v: %v", ErrBreakerOpen, e.Err)
+	}
+	return fmt.Sprintf("%v: %d marks were not sent while it was open", ErrBreakerClosed, e.Skipped)
+}
+
+// Unwrap returns ErrBreakerOpen or ErrBreakerClosed, and the cause.
+func (e *BreakerError) Unwrap() []error {
+	if e.Open {
+		return []error{ErrBreakerOpen, e.Err}
+	}
+	return []error{ErrBreakerClosed}
+}
+
+// WithBreaker sets how many sends to Redis in a row must fail (error or
+// WithTimeout) before the circuit breaker opens (default
+// DefaultBreakerFailures, 5). While it is open commits send nothing and
+// wait for nothing; a background probe (a SET ... XX of a key that does not
+// exist, which Redis refuses when it is out of memory) runs every 200 ms and
+// closes it when Redis answers. n <= 0 keeps the default.
+func WithBreaker(n int) Option {
+	return func(p *Plugin) {
+		if n > 0 {
+			p.breakerFailures = n
+		}
+	}
+}
+
+// breaker is the plugin's circuit breaker around Redis, with the prober
+// that closes it and the once-per-transition reports to the error handler.
+type breaker struct {
+	p  *Plugin
+	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
+
+	skipped atomic.Int64 // marks not sent since it opened
+	opens   atomic.Int64 // times it opened since New
+
+	mu       sync.Mutex
+	lastErr  error           // last failure fed to the breaker
+	notices  []*BreakerError // transitions not yet reported
+	isOpen   bool            // an open was reported and no close yet
+	probing  bool            // a prober goroutine runs
+	closedCh chan struct{}   // closed (and replaced) whenever the breaker closes
+}
+
+// newBreaker builds the breaker of p.
+func newBreaker(p *Plugin) *breaker {
+	b := &breaker{p: p, closedCh: make(chan struct{})}
+	n := uint32(p.breakerFailures)
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:          PluginName,
+		MaxRequests:   1,
+		Timeout:       probeInterval,
+		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n },
+		OnStateChange: b.changed,
+		IsExcluded:    notRedisFailure,
+	})
+	return b
+}
+
+// notRedisFailure reports errors that say nothing about Redis's health:
+// bad marks refused before anything was sent.
+func notRedisFailure(err error) bool {
+	var me *bitmapist.MarkError
+	return errors.As(err, &me) || errors.Is(err, bitmapist.ErrInvalidUserID)
+}
+
+// state returns the breaker's state as Stats reports it.
+func (b *breaker) state() string {
+	switch b.cb.State() {
+	case gobreaker.StateOpen:
+		return BreakerOpen
+	case gobreaker.StateHalfOpen:
+		return BreakerHalfOpen
+	}
+	return BreakerClosed
+}
+
+// closedSignal returns a channel closed the next time the breaker closes.
+func (b *breaker) closedSignal() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closedCh
+}
+
+// allow returns the function to call with the outcome of one send, or
+// errSkipped when the breaker is not closed (half-open sends are the
+// prober's). The caller calls notify once it reported the send's own
+// outcome, so that the handler hears of a failure before of the breaker
+// opening because of it.
+func (b *breaker) allow() (func(error), error) {
+	if b.cb.State() != gobreaker.StateClosed {
+		return nil, errSkipped
+	}
+	done, err := b.cb.Allow()
+	if err != nil {
+		return nil, errSkipped
+	}
+	var once sync.Once
+	return func(err error) {
+		once.Do(func() {
+			if err != nil && !notRedisFailure(err) {
+				b.mu.Lock()
+				b.lastErr = err
+				b.mu.Unlock()
+			}
+			done(err)
+		})
+	}, nil
+}
+
+// changed is gobreaker's OnStateChange (called under its lock): it queues
+// the reports and starts the prober.
+func (b *breaker) changed(_ string, from, to gobreaker.State) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case to == gobreaker.StateOpen && !b.isOpen:
+		b.isOpen = true
+		b.opens.Add(1)
+		b.skipped.Store(0)
+		b.notices = append(b.notices, &BreakerError{Open: true, Err: b.lastErr})
+	case to == gobreaker.StateClosed && b.isOpen:
+		b.isOpen = false
+		b.notices = append(b.notices, &BreakerError{Skipped: b.skipped.Load()})
+	}
+	if to == gobreaker.StateClosed {
+		close(b.closedCh)
+		b.closedCh = make(chan struct{})
+	}
+	if to == gobreaker.StateOpen && !b.probing {
+		b.probing = true
+		go b.probe()
+	}
+}
+
+// notify reports the queued transitions to the error handler, outside
+// gobreaker's lock.
+func (b *breaker) notify() {
+	b.mu.Lock()
+	notices := b.notices
+	b.notices = nil
+	b.mu.Unlock()
+	for _, n := range notices {
+		b.p.onError(context.Background(), n)
+	}
+}
+
+// probe runs while the breaker is not closed: every probeInterval it sends
+// one probe through the breaker, until one succeeds.
+func (b *breaker) probe() {
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	for {
+		if b.cb.State() == gobreaker.StateClosed {
+			b.mu.Lock()
+			b.probing = false
+			b.mu.Unlock()
+			b.notify()
+			return
+		}
+		<-t.C
+		done, err := b.cb.Allow()
+		if err != nil {
+			continue // still open, or a probe in flight
+		}
+		err = b.p.bounded(context.Background(), probeTimeout, b.ping)
+		if err != nil {
+			b.mu.Lock()
+			b.lastErr = err
+			b.mu.Unlock()
+		}
+		done(err)
+		b.notify()
+	}
+}
+
+// ping is the probe: SET <prefix>probe "" XX, a write that Redis refuses
+// when out of memory (and holds while paused) but that changes nothing,
+// since the key does not exist.
+func (b *breaker) ping(ctx context.Context) error {
+	rdb := b.p.client.Redis()
+	if rdb == nil {
+		return bitmapist.ErrNoRedis
+	}
+	return rdb.SetXX(ctx, b.p.client.Prefix()+"bitmapistplugin_probe", "", 0).Err()
+}

@@ -1,0 +1,52 @@
+package bitmapistplugin
+
+// Stats is a snapshot of the plugin's health since New (see
+// (*Plugin).Stats). Counts are of marks (one event for one user), not of
+// statements.
+type Stats struct {
+	// Sent is how many marks were written to Redis.
+	Sent int64
+	// Failed is how many marks of committed writes were not recorded and
+	// are not kept anywhere for a later try (FailedMarks): Redis errors and
+	// timeouts, a full queue, unsupported keys, and marks not sent while
+	// the breaker was open. With WithOutbox marks that could not be sent
+	// stay in the outbox and are not counted here.
+	Failed int64
+	// Unknown is how many marks belonged to transactions whose commit
+	// outcome is unknown (UnknownMarks).
+	Unknown int64
+	// Skipped is how many marks were not sent because the breaker was
+	// open (included in Failed unless WithOutbox kept them).
+	Skipped int64
+	// Queued is how many commits' batches wait in the background queue
+	// (WithQueue; 0 otherwise).
+	Queued int
+	// OutboxPending is how many rows the outbox table held at the relay's
+	// last look (at most a second old while the relay runs; -1 without
+	// WithOutbox, or before the relay's first look).
+	OutboxPending int64
+	// Breaker is the circuit breaker's state: BreakerClosed, BreakerOpen or
+	// BreakerHalfOpen.
+	Breaker string
+	// BreakerOpens is how many times the breaker opened.
+	BreakerOpens int64
+}
+
+// Stats returns the plugin's counters and state now. It is cheap (no
+// database or Redis call) and safe for concurrent use.
+func (p *Plugin) Stats() Stats {
+	s := Stats{
+		Sent:          p.sent.Load(),
+		Failed:        p.failed.Load(),
+		Unknown:       p.unknown.Load(),
+		Skipped:       p.skippedTotal.Load(),
+		Queued:        len(p.queue),
+		OutboxPending: -1,
+		Breaker:       p.brk.state(),
+		BreakerOpens:  p.brk.opens.Load(),
+	}
+	if p.outbox != nil {
+		s.OutboxPending = p.outbox.pending.Load()
+	}
+	return s
+}
