@@ -14,7 +14,11 @@ import (
 // no plugin ("plain"), with the plugin in its default set-up, sending each
 // commit's marks synchronously before Create returns ("plugin"), and with
 // background sending opted in ("plugin-queue", WithQueue(8192); the final
-// Close, which flushes the queue, is timed). Marks go to the real Redis
+// Close, which flushes the queue, is timed), with the outbox
+// ("plugin-outbox", WithOutbox: one INSERT into the outbox in the
+// transaction, then the synchronous send; the rows' background DELETE and
+// the final Flush are timed) and with the outbox sending in the background
+// ("plugin-outbox-async", WithOutbox and WithQueue). Marks go to the real Redis
 // when BITMAPIST_TEST_REDIS_URL is set, else to miniredis.
 func BenchmarkCreate(b *testing.B) {
 	for _, dc := range dbCases(b) {
@@ -25,12 +29,16 @@ func BenchmarkCreate(b *testing.B) {
 			db := openDB(b, dc, nil)
 			benchCreate(b, func(u *User) error { return db.Create(u).Error })
 		})
+		ob1, ob2 := randomName(b, "bmob"), randomName(b, "bmob")
 		for _, mode := range []struct {
-			name string
-			opts []bitmapistplugin.Option
+			name  string
+			opts  []bitmapistplugin.Option
+			table string
 		}{
-			{"plugin", nil},
-			{"plugin-queue", []bitmapistplugin.Option{bitmapistplugin.WithQueue(8192)}},
+			{"plugin", nil, ""},
+			{"plugin-queue", []bitmapistplugin.Option{bitmapistplugin.WithQueue(8192)}, ""},
+			{"plugin-outbox", []bitmapistplugin.Option{bitmapistplugin.WithOutboxTable(ob1)}, ob1},
+			{"plugin-outbox-async", []bitmapistplugin.Option{bitmapistplugin.WithOutboxTable(ob2), bitmapistplugin.WithQueue(1)}, ob2},
 		} {
 			b.Run(dc.name+"/"+mode.name, func(b *testing.B) {
 				rb := testutil.Redis(b)
@@ -43,7 +51,13 @@ func BenchmarkCreate(b *testing.B) {
 				if err := db.Use(p); err != nil {
 					b.Fatal(err)
 				}
+				if mode.table != "" {
+					b.Cleanup(func() { _ = db.Migrator().DropTable(mode.table) })
+				}
 				benchCreate(b, func(u *User) error { return db.Create(u).Error })
+				if err := p.Flush(context.Background()); err != nil {
+					b.Fatal(err)
+				}
 				if err := p.Close(); err != nil {
 					b.Fatal(err)
 				}

@@ -81,33 +81,60 @@
 //
 // # Sending and failures
 //
-// By default marks are sent synchronously: right after a transaction's
-// commit succeeds, before db.Create (or Save, Updates, Delete, Commit,
-// db.Transaction) returns, in one attempt bounded by WithTimeout. A count
-// read right after the write includes it, and a short-lived program (a
-// job, a script, a CLI) that exits right after its writes loses nothing:
-// Flush and Close are not needed (they only wait for a send that overran
-// its timeout against a hung Redis, see below). The price is one Redis
-// round trip per commit (see docs/benchmarks.md).
+// Redis never fails a database write, and the plugin has three ways of
+// getting marks there:
 //
-// WithQueue(n) with n > 0 opts in to background sending instead: a commit
-// only hands its marks to a bounded in-memory queue of n batches and one
-// goroutine sends them, merging waiting batches into one round trip, so
-// commits never wait for Redis. Marks then reach Redis a moment after the
-// write returns: call Flush to wait until what was queued is in Redis
-// (tests, before reading counts), and Close before the program exits to
-// send the rest. A crash, or an exit without Close, loses the batches still
-// queued (at most n commits' worth of marks, in practice the last few
-// milliseconds); a full queue drops the batch and reports ErrQueueFull.
+//   - default: right after a transaction's commit succeeds, before
+//     db.Create (or Save, Updates, Delete, Commit, db.Transaction) returns,
+//     the committing goroutine sends its marks in one attempt bounded by
+//     WithTimeout. A count read right after the write includes it, and a
+//     program that exits right after its writes loses nothing (Flush and
+//     Close are optional). Costs one Redis round trip per commit.
+//   - WithQueue(n): a commit hands its marks to a bounded in-memory queue
+//     and one goroutine sends them, merging waiting batches; commits never
+//     wait for Redis. Call Flush before reading counts and Close before
+//     exiting.
+//   - WithOutbox (recommended for production): the marks are written to an
+//     outbox table inside the transaction (one INSERT more), sent right
+//     after the commit as in the default mode, and deleted once in Redis;
+//     what could not be sent stays in the table and a relay sends it later,
+//     retrying with backoff, also after a crash and restart. Call Flush to
+//     wait until the table is empty and Close at shutdown. With WithQueue
+//     too, commits do not wait for the send.
 //
-// Redis never fails a database write. Each send gets one attempt bounded
-// by WithTimeout (default 500 ms); marks that cannot be written (Redis down
-// or slow, queue full) are reported to the error handler (WithErrorHandler,
-// default log/slog) and counted by FailedMarks. A synchronous send that the
-// Redis client lets overrun its deadline (a server that accepts but does
-// not answer) holds its statement at most WithTimeout plus 10 ms; it then
-// finishes in the background, and Flush and Close wait for it. Marks are
-// sent with a
-// context that keeps the request's values but not its cancellation, so a
-// request cancelled after its commit does not lose them.
+// What each mode loses (measured with internal/faults/plugin, 200
+// Creates/s on PostgreSQL, each fault 10 s; numbers in docs/benchmarks.md):
+//
+//	fault                        default              WithQueue             WithOutbox
+//	Redis killed / refusing      marks of the outage  marks of the outage   nothing
+//	Redis paused (CLIENT PAUSE)  marks of the outage  marks of the outage   nothing
+//	Redis blackholed (no answer) marks of the outage  marks of the outage   nothing
+//	Redis out of memory          marks of the outage  marks of the outage   nothing
+//	application kill -9          nothing              the queued batches    nothing
+//	commit outcome unknown       reported, not sent   reported, not sent    nothing (sent if committed)
+//
+// In a run of the four faults in a row the default mode lost the marks of
+// 4,588 of 8,463 committed rows (all reported and counted), the outbox
+// none of 6,008 rows, a kill -9 of a writing process during a Redis pause
+// included, and no mark without its row in either mode.
+//
+// A circuit breaker (github.com/sony/gobreaker) guards every send, the
+// background ones included: after WithBreaker's number of failed sends in
+// a row (default 5; an error, or no answer within WithTimeout, default
+// 500 ms) it opens, and while it is open no commit spends time on Redis.
+// A background probe every 200 ms closes it within a second of Redis
+// answering again. The error handler (WithErrorHandler, default log/slog)
+// hears of each failed send while the breaker is closed (a *SendError),
+// and then once when it opens and once when it closes (a *BreakerError),
+// not once per commit; marks not sent meanwhile are counted (FailedMarks
+// and Stats; with WithOutbox they stay in the outbox instead). A send that
+// the Redis client lets overrun its deadline (a server that accepts but
+// does not answer) holds its caller at most WithTimeout plus 10 ms and
+// finishes in the background (Flush and Close wait for it). Marks are sent
+// with a context that keeps the request's values but not its cancellation,
+// so a request cancelled after its commit does not lose them.
+//
+// Stats reports what was sent, failed, skipped and is pending, and the
+// breaker's state; WithMeterProvider exports the same as OpenTelemetry
+// metrics.
 package bitmapistplugin

@@ -63,8 +63,11 @@ const (
 // before it sends, so no two relays send the same rows at once and none
 // waits for another's Redis round trip; a fresh row is left to its
 // committer for a lease of at least a second. Call Flush to wait until
-// the table is empty and Close to stop the relay. With WithOutbox,
-// WithQueue is ignored. A plugin with an outbox can be installed on one
+// the table is empty and Close to stop the relay. WithQueue(n > 0) with
+// WithOutbox makes the committer hand the send to a goroutine instead of
+// waiting for it (commits cost one INSERT more than without the plugin,
+// but a count read right after the write may not include it yet: call
+// Flush); its queue size is not used. A plugin with an outbox can be installed on one
 // database only. Statements outside any transaction (SkipDefaultTransaction)
 // write their outbox rows right after the statement, not atomically with it.
 func WithOutbox() Option {
@@ -92,6 +95,7 @@ type outbox struct {
 	d       outboxDialect
 	db      *sql.DB
 	lease   time.Duration
+	async   bool         // WithQueue too: committers do not wait for Redis
 	pending atomic.Int64 // rows at the relay's last count; -1 before it
 
 	forget    chan int64    // batches sent by their committer, to delete
@@ -170,6 +174,27 @@ func (o *outbox) stage(ctx context.Context, x execer, marks []pendingMark) (int6
 // has the rows deleted when that worked; otherwise the relay sends them
 // after the lease.
 func (o *outbox) committed(ctx context.Context, batch int64, marks []pendingMark) {
+	if o.async {
+		select {
+		case o.p.inflight <- struct{}{}:
+		default:
+			return // too many sends running: the relay sends them after the lease
+		}
+		o.p.sends.add()
+		go func() {
+			defer o.p.sends.done()
+			defer func() { <-o.p.inflight }()
+			// deliver needs a slot of its own; without one it fails at
+			// once and the relay sends the rows after the lease.
+			o.send(ctx, batch, marks)
+		}()
+		return
+	}
+	o.send(ctx, batch, marks)
+}
+
+// send is committed's send: deliver, then have the rows deleted.
+func (o *outbox) send(ctx context.Context, batch int64, marks []pendingMark) {
 	defer o.p.brk.notify()
 	err := o.p.deliver(ctx, marks)
 	switch {

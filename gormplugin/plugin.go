@@ -182,6 +182,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 	p.brk = newBreaker(p)
 	if p.outboxTable != "" {
 		p.outbox = newOutbox(p)
+		p.outbox.async = p.queueSize > 0
 		p.queueSize = 0
 	}
 	if p.meterProvider != nil {

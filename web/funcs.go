@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -12,6 +13,9 @@ var funcs = template.FuncMap{
 	"thousands":  thousands,
 	"statusText": http.StatusText,
 	"inc":        inc,
+	"half":       func(f float64) float64 { return f / 2 },
+	"has":        slices.Contains[[]string],
+	"percent":    percent,
 	"dec":        func(i int) int { return i - 1 },
 	"stepField":  stepField,
 }

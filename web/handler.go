@@ -26,13 +26,17 @@ var staticFS embed.FS
 // pages holds one parsed template set per page: the layout plus the page.
 // They are parsed once from the embedded files and never change.
 var pages = map[string]*template.Template{
-	"overview": parsePage("overview.html"),
-	"cohort":   parsePage("cohort.html"),
-	"error":    parsePage("error.html"),
+	"overview":   parsePage("overview.html"),
+	"cohort":     parsePage("cohort.html"),
+	"error":      parsePage("error.html"),
+	"event":      parsePage("event.html"),
+	"lifecycle":  parsePage("lifecycle.html"),
+	"stickiness": parsePage("stickiness.html"),
+	"funnel":     parsePage("funnel.html"),
 }
 
 func parsePage(name string) *template.Template {
-	return template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+	return template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name))
 }
 
 // handler is the dashboard.
@@ -90,6 +94,10 @@ func Handler(c *bitmapist.Client, opts ...Option) http.Handler {
 	h.mux.HandleFunc("GET /cohort", h.cohortHTML)
 	h.mux.HandleFunc("GET /cohort.json", h.cohortJSON)
 	h.mux.HandleFunc("GET /cohort.csv", h.cohortCSV)
+	h.mux.HandleFunc("GET /event", h.eventPage)
+	h.mux.HandleFunc("GET /lifecycle", h.lifecyclePage)
+	h.mux.HandleFunc("GET /stickiness", h.stickinessPage)
+	h.mux.HandleFunc("GET /funnel", h.funnelPage)
 	h.mux.Handle("GET /static/", h.static)
 	return h
 }

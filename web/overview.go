@@ -136,6 +136,7 @@ type eventRow struct {
 	Spark        *sparkline
 	Change       change
 	RetentionURL string // weekly retention of the event, with replacement
+	EventURL     string // the event's page
 }
 
 // overviewData is what overview.html reads.
@@ -254,7 +255,7 @@ func (h *handler) overviewRows(ctx context.Context, q overviewQuery, d *overview
 	for i, r := range rows {
 		prev, cur := series[i][:sparkDays], series[i][sparkDays:]
 		d.Rows = append(d.Rows, eventRow{eventCount: r, Spark: newSparkline(cur), Change: newChange(sum(cur), sum(prev)),
-			RetentionURL: retentionLink(r.Event, q.nowText)})
+			RetentionURL: retentionLink(r.Event, q.nowText), EventURL: withParams("event?event="+url.QueryEscape(r.Event), url.Values{nowParam: {q.nowText}}, nowParam)})
 	}
 	return nil
 }

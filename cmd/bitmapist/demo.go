@@ -61,8 +61,11 @@ func newDemoApp(c *bitmapist.Client) (*demoApp, error) {
 	}
 	// Each connection to ":memory:" is its own database: keep one.
 	sqlDB.SetMaxOpenConns(1)
+	// The outbox, as recommended for production: marks commit with their
+	// rows and none is lost while Redis is away.
 	app.plugin = bitmapistplugin.New(nil,
 		bitmapistplugin.WithClient(c),
+		bitmapistplugin.WithOutbox(),
 		bitmapistplugin.WithTimeout(30*time.Second),
 		bitmapistplugin.WithErrorHandler(func(_ context.Context, err error) {
 			app.mu.Lock()
@@ -79,8 +82,9 @@ func newDemoApp(c *bitmapist.Client) (*demoApp, error) {
 	return app, nil
 }
 
-// Close closes the database.
+// Close stops the plugin's outbox relay and closes the database.
 func (a *demoApp) Close() error {
+	_ = a.plugin.Close()
 	sqlDB, err := a.db.DB()
 	if err != nil {
 		return err

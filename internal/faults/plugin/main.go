@@ -88,6 +88,12 @@ func open(c config, table, addr string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	// Within PostgreSQL's max_connections (100) while commits pile up.
+	sqlDB.SetMaxOpenConns(40)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	bc := bitmapist.New(rdb, bitmapist.WithPrefix("faults_"))
 	opts := []bitmapistplugin.Option{bitmapistplugin.WithClient(bc), bitmapistplugin.WithTimeout(100 * time.Millisecond),
@@ -250,6 +256,9 @@ func runFault(ctx context.Context, c config, e *env, f fault) (string, error) {
 	failed := 0
 	for _, x := range s {
 		if x.err != nil {
+			if failed == 0 {
+				log.Printf("%s: first failed write: %v", f.name, x.err)
+			}
 			failed++
 		}
 	}

@@ -1,0 +1,352 @@
+package bitmapistplugin_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"gorm.io/gorm"
+)
+
+// RAcct and REntry are the tables of the randomized workload.
+type RAcct struct {
+	ID  uint `gorm:"primaryKey;autoIncrement:false"`
+	Bal int
+	bitmapist.Tracked
+}
+
+type REntry struct {
+	ID    uint
+	Owner int `gorm:"index"`
+	Note  string
+	bitmapist.Tracked
+}
+
+// wlTruth is what the workload's committed transactions did, as the
+// harness tracks it: the ids whose created/updated/deleted marks must
+// exist (and no others).
+type wlTruth struct {
+	mu                        sync.Mutex
+	created, updated, deleted map[uint64]bool
+	acctUpdated               map[uint64]bool
+}
+
+// wlResult is one run of the workload.
+type wlResult struct {
+	classes []string // final class of each transaction, by (round, goroutine)
+	retries int
+	accts   []string
+	entries []string
+	audit   map[string][2]int // event → phantom, missing
+	unknown int64
+	failed  int64
+}
+
+// sharedAccts are the accounts the deadlock-prone transactions lock in
+// opposite orders.
+const sharedA, sharedB = 100, 101
+
+// runWorkload runs rounds of g concurrent transactions generated from
+// seed, each retried on deadlock/serialization failures, with or without
+// the plugin, and returns outcomes and final state.
+func runWorkload(t *testing.T, dc dbCase, plugin bool, seed uint64, rounds, g int) wlResult {
+	db := openTables(t, dc, &RAcct{}, &REntry{})
+	accts := []RAcct{{ID: sharedA}, {ID: sharedB}}
+	for i := range g {
+		accts = append(accts, RAcct{ID: uint(i + 1)})
+	}
+	wantOK(t, db.Create(&accts))
+	var c *bitmapist.Client
+	var unknown, failed func() int64
+	if plugin {
+		p, cl, _ := installPlugin(t, db)
+		c, unknown, failed = cl, p.UnknownMarks, p.FailedMarks
+	}
+	truth := &wlTruth{created: map[uint64]bool{}, updated: map[uint64]bool{}, deleted: map[uint64]bool{}, acctUpdated: map[uint64]bool{}}
+	own := make([]map[uint64]string, g) // each goroutine's committed entries
+	for i := range own {
+		own[i] = map[uint64]string{}
+	}
+	res := wlResult{classes: make([]string, rounds*g)}
+	rng := rand.New(rand.NewPCG(seed, 9))
+	for r := range rounds {
+		conflict := g > 1 && rng.IntN(3) == 0
+		seeds := make([]uint64, g)
+		for i := range seeds {
+			seeds[i] = rng.Uint64()
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for gi := range g {
+			wg.Go(func() {
+				if conflict && gi == 1 {
+					time.Sleep(5 * time.Millisecond)
+				}
+				class, tries := "", 0
+				for ; tries < 6; tries++ {
+					w := &wlTx{db: db, rng: rand.New(rand.NewPCG(seeds[gi], 1)), owner: gi + 1, own: own[gi], conflict: conflict, first: gi == 0}
+					class = w.run()
+					if class == "ok" {
+						w.commitTruth(truth, own[gi])
+					}
+					if !retryable(class) {
+						break
+					}
+				}
+				mu.Lock()
+				res.classes[r*g+gi], res.retries = class, res.retries+tries
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	}
+	var as []RAcct
+	wantOK(t, db.Order("id").Find(&as))
+	for _, a := range as {
+		res.accts = append(res.accts, fmt.Sprint(a.ID, ":", a.Bal))
+	}
+	var es []REntry
+	wantOK(t, db.Find(&es))
+	for _, e := range es {
+		res.entries = append(res.entries, fmt.Sprint(e.Owner, ":", e.Note))
+	}
+	slices.Sort(res.entries)
+	if plugin {
+		res.audit = map[string][2]int{}
+		for ev, ids := range map[string]map[uint64]bool{"rentry:created": truth.created, "rentry:updated": truth.updated, "rentry:deleted": truth.deleted, "racct:updated": truth.acctUpdated} {
+			ph, mi := markAudit(t, c, ev, slices.Collect(maps.Keys(ids)))
+			res.audit[ev] = [2]int{len(ph), len(mi)}
+		}
+		res.unknown, res.failed = unknown(), failed()
+	}
+	return res
+}
+
+// wlTx is one transaction of the workload.
+type wlTx struct {
+	db       *gorm.DB
+	rng      *rand.Rand
+	owner    int
+	own      map[uint64]string // committed entries of the owner (read only)
+	conflict bool              // lock the shared accounts in opposite orders
+	first    bool
+
+	cur                       map[uint64]string // entries as this transaction sees them
+	created, updated, deleted []uint64
+	acct                      []uint64
+}
+
+var notes = []string{"a", "b", "c"}
+
+// run runs the transaction and returns its errClass.
+func (w *wlTx) run() (class string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.cur = maps.Clone(w.own)
+	ops := 2 + w.rng.IntN(5)
+	end := w.rng.IntN(10) // 0: abort, 1: panic, 2: cancel, else commit
+	defer func() {
+		if recover() != nil {
+			class = "panic"
+		}
+	}()
+	err := w.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if w.conflict {
+			order := []uint{sharedA, sharedB}
+			if !w.first {
+				order = []uint{sharedB, sharedA}
+			}
+			for i, id := range order {
+				if i == 1 {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if err := w.acctOp(tx, id); err != nil {
+					return err
+				}
+			}
+		}
+		for i := range ops {
+			if end == 2 && i == ops-1 {
+				cancel()
+			}
+			if err := w.op(tx); err != nil {
+				return err
+			}
+		}
+		switch end {
+		case 0:
+			return errAbort
+		case 1:
+			panic("workload panic")
+		}
+		return nil
+	})
+	return errClass(err)
+}
+
+// op runs one random statement, or a savepoint holding two.
+func (w *wlTx) op(tx *gorm.DB) error {
+	switch w.rng.IntN(8) {
+	case 0:
+		return w.acctOp(tx, uint(w.owner))
+	case 1: // savepoint: two statements, kept or rolled back
+		saved := []any{maps.Clone(w.cur), len(w.created), len(w.updated), len(w.deleted), len(w.acct)}
+		keep := w.rng.IntN(2) == 0
+		err := tx.Transaction(func(tx *gorm.DB) error {
+			for range 2 {
+				if err := w.entryOp(tx); err != nil {
+					return err
+				}
+			}
+			if !keep {
+				return errAbort
+			}
+			return nil
+		})
+		if err == errAbort {
+			w.cur = saved[0].(map[uint64]string)
+			w.created, w.updated = w.created[:saved[1].(int)], w.updated[:saved[2].(int)]
+			w.deleted, w.acct = w.deleted[:saved[3].(int)], w.acct[:saved[4].(int)]
+			return nil
+		}
+		return err
+	}
+	return w.entryOp(tx)
+}
+
+// acctOp adds a non-zero amount to account id, by condition.
+func (w *wlTx) acctOp(tx *gorm.DB, id uint) error {
+	d := 1 + w.rng.IntN(9)
+	if err := tx.Model(&RAcct{}).Where("id = ?", id).Update("bal", gorm.Expr("bal + ?", d)).Error; err != nil {
+		return err
+	}
+	w.acct = append(w.acct, uint64(id))
+	return nil
+}
+
+// entryOp creates, updates or deletes the owner's entries, by key or by
+// condition; every update changes the value.
+func (w *wlTx) entryOp(tx *gorm.DB) error {
+	keys := slices.Sorted(maps.Keys(w.cur))
+	n := notes[w.rng.IntN(len(notes))]
+	kind := w.rng.IntN(5)
+	if len(keys) == 0 {
+		kind = 0
+	}
+	switch kind {
+	case 0:
+		e := REntry{Owner: w.owner, Note: n}
+		if err := tx.Create(&e).Error; err != nil {
+			return err
+		}
+		w.cur[uint64(e.ID)] = n
+		w.created = append(w.created, uint64(e.ID))
+	case 1: // update by key
+		id := keys[w.rng.IntN(len(keys))]
+		n = next(w.cur[id])
+		if err := tx.Model(&REntry{ID: uint(id)}).Update("note", n).Error; err != nil {
+			return err
+		}
+		w.cur[id] = n
+		w.updated = append(w.updated, id)
+	case 2: // update by condition
+		n2 := next(n)
+		if err := tx.Model(&REntry{}).Where("owner = ? AND note = ?", w.owner, n).Update("note", n2).Error; err != nil {
+			return err
+		}
+		for id, v := range w.cur {
+			if v == n {
+				w.cur[id] = n2
+				w.updated = append(w.updated, id)
+			}
+		}
+	case 3: // delete by key
+		id := keys[w.rng.IntN(len(keys))]
+		if err := tx.Delete(&REntry{}, id).Error; err != nil {
+			return err
+		}
+		delete(w.cur, id)
+		w.deleted = append(w.deleted, id)
+	case 4: // delete by condition
+		if err := tx.Where("owner = ? AND note = ?", w.owner, n).Delete(&REntry{}).Error; err != nil {
+			return err
+		}
+		for id, v := range w.cur {
+			if v == n {
+				delete(w.cur, id)
+				w.deleted = append(w.deleted, id)
+			}
+		}
+	}
+	return nil
+}
+
+func next(n string) string {
+	i := slices.Index(notes, n)
+	return notes[(i+1)%len(notes)]
+}
+
+// commitTruth records a committed transaction's effects.
+func (w *wlTx) commitTruth(tr *wlTruth, own map[uint64]string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, s := range []struct {
+		ids []uint64
+		m   map[uint64]bool
+	}{{w.created, tr.created}, {w.updated, tr.updated}, {w.deleted, tr.deleted}, {w.acct, tr.acctUpdated}} {
+		for _, id := range s.ids {
+			s.m[id] = true
+		}
+	}
+	clear(own)
+	maps.Copy(own, w.cur)
+}
+
+// TestRandomWorkloadTransparent runs a seeded random workload of
+// concurrent transactions (inserts, updates and deletes by key and by
+// condition, savepoints kept and rolled back, aborts, panics, cancels,
+// deadlock-prone lock orders with retry loops) twice, without and with the
+// plugin: final states and per-transaction outcomes must be identical, and
+// the marks must match what committed (0 phantom, 0 missing).
+func TestRandomWorkloadTransparent(t *testing.T) {
+	for _, dc := range serverCases(t, true) {
+		t.Run(dc.name, func(t *testing.T) {
+			g, rounds := 2, 40
+			if dc.name == "sqlite" {
+				g = 1 // one writer at a time: no row locks to contend on
+			}
+			const seed = 20260512
+			plain := runWorkload(t, dc, false, seed, rounds, g)
+			with := runWorkload(t, dc, true, seed, rounds, g)
+			count := func(cs []string) map[string]int {
+				m := map[string]int{}
+				for _, c := range cs {
+					m[c]++
+				}
+				return m
+			}
+			t.Logf("without plugin: %v, %d retries; with: %v, %d retries; marks (phantom, missing): %v; unknown %d, failed %d",
+				count(plain.classes), plain.retries, count(with.classes), with.retries, with.audit, with.unknown, with.failed)
+			if !slices.Equal(plain.classes, with.classes) {
+				t.Errorf("per-transaction outcomes differ:\nwithout %v\nwith    %v", plain.classes, with.classes)
+			}
+			if !slices.Equal(plain.accts, with.accts) || !slices.Equal(plain.entries, with.entries) {
+				t.Errorf("final states differ:\nwithout %v %v\nwith    %v %v", plain.accts, plain.entries, with.accts, with.entries)
+			}
+			for ev, pm := range with.audit {
+				if pm != [2]int{} {
+					t.Errorf("%s: %d phantom, %d missing marks, want none", ev, pm[0], pm[1])
+				}
+			}
+			if with.unknown != 0 || with.failed != 0 {
+				t.Errorf("UnknownMarks %d, FailedMarks %d, want 0", with.unknown, with.failed)
+			}
+		})
+	}
+}

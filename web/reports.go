@@ -1,0 +1,266 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+)
+
+// reportParams are the parameters the report pages (event, lifecycle,
+// stickiness, funnel) share: the event(s), the time group, the date
+// control (from, to; to defaults to the page's now) and the segment
+// (cohort.ParseSegment's text form).
+type reportParams struct {
+	Events          []string // "event" (one), or "step" (the funnel's steps)
+	Group           bitmapist.TimeGroup
+	From, To        time.Time
+	Now             time.Time
+	Segment         bitmapist.Set
+	Window          int // funnel only
+	FromText        string
+	ToText          string
+	SegText         string
+	Values          url.Values // the request's parameters
+	defaultPeriods  int
+	defaultGroupStr string
+}
+
+// reportDefaults are a page's defaults: its group and how many periods
+// the range covers when "from" is empty.
+type reportDefaults struct {
+	group   bitmapist.TimeGroup
+	periods int
+	groups  []bitmapist.TimeGroup // the groups the page offers
+	multi   bool                  // funnel: the "step" list instead of "event"
+}
+
+// parseReport reads v for a report page. Errors are *cohort.QueryError
+// naming the parameter.
+func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, error) {
+	p := reportParams{Values: v, Group: def.group, defaultPeriods: def.periods}
+	if def.multi {
+		for _, s := range v["step"] {
+			if s = strings.TrimSpace(s); s != "" {
+				p.Events = append(p.Events, s)
+			}
+		}
+	} else if e := strings.TrimSpace(v.Get("event")); e != "" {
+		p.Events = []string{e}
+	}
+	var err error
+	if p.Now, err = h.pageNow(v); err != nil {
+		return p, err
+	}
+	if s := strings.TrimSpace(v.Get("time_group")); s != "" {
+		g, err := bitmapist.ParseTimeGroup(s)
+		if err != nil || !slicesContains(def.groups, g) {
+			return p, &cohort.QueryError{Field: "time_group", Msg: quoteClip(s) + " is not one of " + groupList(def.groups)}
+		}
+		p.Group = g
+	}
+	p.To = p.Now
+	if p.ToText = strings.TrimSpace(v.Get("to")); p.ToText != "" {
+		if p.To, err = parseTimeParam("to", p.ToText, h.c.Location()); err != nil {
+			return p, err
+		}
+	}
+	p.From = p.Group.Add(p.Group.Start(p.To), -(def.periods - 1))
+	if p.FromText = strings.TrimSpace(v.Get("from")); p.FromText != "" {
+		if p.From, err = parseTimeParam("from", p.FromText, h.c.Location()); err != nil {
+			return p, err
+		}
+	}
+	p.SegText = strings.TrimSpace(v.Get("segment"))
+	if p.Segment, err = cohort.ParseSegment(h.c, p.SegText); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func slicesContains(gs []bitmapist.TimeGroup, g bitmapist.TimeGroup) bool {
+	for _, x := range gs {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+func groupList(gs []bitmapist.TimeGroup) string {
+	s := make([]string, len(gs))
+	for i, g := range gs {
+		s[i] = g.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// reportField maps the Go field names of the reports' errors to the
+// page's parameters.
+var reportField = map[string]string{
+	"Event": "event", "TimeGroup": "time_group", "From": "from", "To": "to",
+	"Segment": "segment", "Steps": "step", "Window": "window", "Rolling": "time_group",
+}
+
+// reportError returns the parameter and message of a bad-input error of a
+// report page (a *cohort.QueryError or *bitmapist.ReportError), ok false
+// for any other error.
+func reportError(err error) (field, msg string, ok bool) {
+	var qe *cohort.QueryError
+	var re *bitmapist.ReportError
+	switch {
+	case errors.As(err, &qe):
+		field, msg = qe.Field, qe.Msg
+	case errors.As(err, &re):
+		field, msg = re.Field, re.Msg
+	case errors.Is(err, errMalformedQuery):
+		return "", err.Error(), true
+	default:
+		return "", "", false
+	}
+	if p, ok := reportField[field]; ok {
+		field = p
+	}
+	if strings.HasPrefix(field, "Steps[") {
+		field = "step"
+	}
+	return field, field + ": " + msg, true
+}
+
+// reportPage is what every report template reads besides its own data.
+type reportPage struct {
+	base
+	Kind     string // "event", "lifecycle", "stickiness", "funnel"
+	Event    string // the event (the first step of a funnel)
+	Steps    []string
+	Events   []string // recorded events, for the pickers
+	Groups   []string
+	Group    string
+	From, To dateField
+	Segment  string
+	Window   string
+	Invalid  string // parameter of the error
+	Error    string
+	Missing  []missingEvent
+	Range    string // "2025-01-01 to 2025-03-31", in words
+	Links    map[string]string
+	Caption  string
+	Chart    *chart
+	Chart2   *chart
+	Data     any    // the page's own rows
+	NowValue string // the "now" parameter, carried by the form
+}
+
+// newReportPage fills the shared part of a report page.
+func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults, events []string) reportPage {
+	v := p.Values
+	d := reportPage{base: h.pageBase(kind, v, p.Now), Kind: kind, Events: events, Group: p.Group.String(),
+		From:    dateField{ID: "from", Name: "from", Label: "From", Value: p.FromText, Hint: "empty: " + strconv.Itoa(def.periods) + " periods before to"},
+		To:      dateField{ID: "to", Name: "to", Label: "To", Value: p.ToText, Hint: "empty: now"},
+		Segment: p.SegText, Window: strings.TrimSpace(v.Get("window")), Steps: p.Events, NowValue: strings.TrimSpace(v.Get(nowParam))}
+	for _, g := range def.groups {
+		d.Groups = append(d.Groups, g.String())
+	}
+	if len(p.Events) > 0 {
+		d.Event = p.Events[0]
+	}
+	d.Range = bitmapist.Days.Label(p.Group.Start(p.From)) + " to " + bitmapist.Days.Label(p.Group.Add(p.Group.Start(p.To), 1).AddDate(0, 0, -1))
+	d.Links = reportLinks(d.Event, v)
+	return d
+}
+
+// reportLinks are the links between an event's reports, keeping the date
+// control and the segment.
+func reportLinks(event string, v url.Values) map[string]string {
+	if event == "" {
+		return nil
+	}
+	ev := url.QueryEscape(event)
+	keep := []string{nowParam, "segment"}
+	return map[string]string{
+		"event":      withParams("event?event="+ev, v, append(keep, "from", "to")...),
+		"lifecycle":  withParams("lifecycle?event="+ev, v, keep...),
+		"stickiness": withParams("stickiness?event="+ev, v, keep...),
+		"funnel":     withParams("funnel?step="+ev, v, keep...),
+		"retention":  retentionLink(event, strings.TrimSpace(v.Get(nowParam))),
+	}
+}
+
+// serveReport is the frame of every report page: parse, list the events,
+// say so for events without data, compute, render. compute runs inside
+// h.run and fills d.
+func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind string, def reportDefaults,
+	compute func(ctx context.Context, p reportParams, d *reportPage) error) {
+	v, badErr := queryValues(r)
+	p, err := h.parseReport(v, def)
+	if badErr == nil {
+		badErr = err
+	}
+	var events []string
+	var missing []missingEvent
+	var page *reportPage
+	runErr := h.run(r, func(ctx context.Context) error {
+		var err error
+		if events, err = h.c.EventNames(ctx, ""); err != nil || badErr != nil || len(p.Events) == 0 {
+			return err
+		}
+		if missing = missingEvents(p.Events, events); len(missing) > 0 {
+			return nil
+		}
+		d := h.newReportPage(kind, p, def, events)
+		if err := compute(ctx, p, &d); err != nil {
+			return err
+		}
+		page = &d
+		return nil
+	})
+	if runErr == nil && page != nil {
+		h.render(w, r, http.StatusOK, kind, *page)
+		return
+	}
+	if runErr != nil {
+		if _, _, ok := reportError(runErr); !ok {
+			h.failRedis(w, r, runErr, false)
+			return
+		}
+		badErr = runErr
+	}
+	d := h.newReportPage(kind, p, def, events)
+	switch {
+	case badErr != nil:
+		d.Invalid, d.Error, _ = reportError(badErr)
+		d.From.Bad, d.To.Bad = d.Invalid == "from", d.Invalid == "to"
+		h.render(w, r, http.StatusBadRequest, kind, d)
+	case len(missing) > 0:
+		for _, m := range missing {
+			m.Links = suggestionLinks(kind, v, m)
+			d.Missing = append(d.Missing, m)
+		}
+		h.render(w, r, http.StatusNotFound, kind, d)
+	default: // no event yet: the form
+		h.render(w, r, http.StatusOK, kind, d)
+	}
+}
+
+// fmtPercent formats a fraction 0..1 as "43.1%".
+func fmtPercent(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
+
+// StepSlots returns the funnel form's step fields: the steps given and
+// one empty field more, at least 3 fields, at most cohort.MaxFunnelSteps.
+func (d reportPage) StepSlots() []string {
+	out := append([]string(nil), d.Steps...)
+	for len(out) < 3 || (len(out) < cohort.MaxFunnelSteps && len(out) == len(d.Steps)) {
+		out = append(out, "")
+	}
+	return out
+}
+
+// Bad reports whether the error is about the parameter named param.
+func (d reportPage) Bad(param string) bool { return d.Invalid != "" && d.Invalid == param }
