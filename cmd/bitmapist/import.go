@@ -213,7 +213,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 	f.StringVar(&cfg.TimeFormat, "time-format", "", "Go time layout of the time column (2006-01-02 15:04:05), or rfc3339, unix (seconds), unixms; default: detected from the first 100 rows; zone-less times are read in --tz")
 	f.BoolVar(&cfg.StringIDs, "string-ids", false, "user ids are strings (UUIDs, hashes, e-mails), mapped to dense integers through the id map")
 	f.StringVar(&cfg.IDMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --string-ids)")
-	f.IntVar(&cfg.Batch, "batch", 10000, "rows per pipelined batch (1 or more)")
+	f.IntVar(&cfg.Batch, "batch", importBatch, "rows per pipelined batch (1 or more); a batch is parsed while the previous one is written")
 	f.StringVar(&delim, "delimiter", ",", `field delimiter (one character; \t for tab)`)
 	f.BoolVar(&cfg.Hourly, "hourly", false, "also write hour bitmaps (TRACK_HOURLY)")
 	f.BoolVar(&cfg.Unique, "unique", false, "also write unique bitmaps (TRACK_UNIQUE)")
