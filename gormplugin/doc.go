@@ -45,10 +45,27 @@
 // Update, Updates, UpdateColumn and UpdateColumns; Delete of a row, by key
 // (Delete(&User{}, 6)) or by condition; soft delete (counted as deleted)
 // and Unscoped hard delete. For an update or delete whose rows the model
-// value does not name (by condition, Delete(&User{}, 6), an owned model),
-// the plugin reads the rows the WHERE clause selects in the statement's own
-// transaction just before the statement (with FOR UPDATE except on
-// SQLite), honouring soft delete and Unscoped, and marks exactly those.
+// value does not name (by condition, Delete(&User{}, 6), an owned model,
+// several rows) the plugin learns exactly the rows the statement changed,
+// honouring soft delete and Unscoped:
+//
+//   - PostgreSQL and SQLite (updates and deletes) and MariaDB (hard
+//     deletes): the statement itself runs with RETURNING of the key (every
+//     column for an owned model), through the plugin's connection pool. No
+//     statement of the plugin's own is sent, so locking, deadlocks and
+//     errors are exactly those of the statement.
+//   - MariaDB/MySQL updates (MariaDB has no UPDATE ... RETURNING), MySQL
+//     deletes and other dialects: the rows the WHERE clause selects are read
+//     in the statement's transaction just before it, locked as the
+//     statement locks them (FOR UPDATE), so that the same transaction wins
+//     a lock conflict. If that read fails (a deadlock victim, a lock wait
+//     timeout) its error, the driver's own (*mysql.MySQLError 1213, 1205),
+//     becomes the statement's error and GORM does not run the statement.
+//
+// Whatever the plugin adds never turns a statement's error into another
+// one: a deadlock stays 40P01 on PostgreSQL and 1213 on MariaDB, testable
+// with errors.As, so retry loops keep working (tested by a seeded random
+// workload run with and without the plugin, see docs/operations.md).
 // Only statements that succeed and affect rows are marked.
 //
 // Not tracked: raw SQL (db.Exec, db.Raw), db.Table(...) writes with a map
@@ -71,6 +88,13 @@
 // them, and a nested db.Transaction that rolls back to its savepoint drops
 // the marks made since the savepoint. Statements outside any transaction
 // (SkipDefaultTransaction) send their marks as soon as they succeed.
+// A commit whose outcome is unknown (the context was cancelled while
+// COMMIT was in flight, the connection was lost during it) may or may not
+// have committed: its marks are not sent but reported to the error handler
+// as a *CommitUnknownError (errors.Is ErrCommitUnknown, and the driver's
+// error) and counted by UnknownMarks; with WithOutbox they stay in the
+// outbox, which commits with the rows.
+//
 // db.DB() still returns the *sql.DB. Install the plugin right after
 // gorm.Open: *gorm.DB sessions derived before db.Use keep the unwrapped pool.
 // Transactions begun outside the

@@ -89,9 +89,11 @@ func WithClientOptions(opts ...bitmapist.Option) Option {
 
 // WithErrorHandler sets the function told about every mark that could not
 // be recorded (a *SendError, or an error wrapping ErrQueueFull,
-// ErrUnsupportedKey, ErrNoPrimaryKey or ErrInvalidPrefix), and about a
-// failed lookup of the rows an update or delete by condition touches. The
-// database write is never failed by the plugin. It may be called from the
+// ErrUnsupportedKey, ErrNoPrimaryKey, ErrInvalidPrefix or ErrRowsUnknown),
+// and about a commit of unknown outcome (*CommitUnknownError). Redis never
+// fails a database write; a failed read of the rows an update or delete
+// will change (MySQL/MariaDB) fails that statement with the driver's error
+// instead of being reported here. It may be called from the
 // goroutine of the committing statement or from the background sender;
 // ctx carries the statement's values but never its cancellation. Default:
 // log with log/slog's default logger at level Error. nil keeps the default.

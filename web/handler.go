@@ -57,6 +57,14 @@ type handler struct {
 //	/cohort       cohort form and heatmap (HTML)
 //	/cohort.json  the same cohort table as JSON (cohort.Table's shape)
 //	/cohort.csv   the same cohort table as a CSV download
+//	/event        ?event=E&from=&to=&time_group=&segment=: E's trend (days: DAU,
+//	              rolling WAU and MAU, DAU/MAU; 90 days up to now by default)
+//	/lifecycle    ?event=E...: new, returning, resurrecting and dormant users
+//	              (12 weeks by default)
+//	/stickiness   ?event=E...: users active in exactly k of the periods (30 days)
+//	/funnel       ?step=E1&step=E2...&window=7: a funnel over 30 entry days
+//	              Every page takes now= (the date control); an event without
+//	              data answers 404 with "did you mean" links.
 //	/static/...   embedded stylesheet
 //
 // All links in its pages are relative, so it works under any prefix; strip
