@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (a *app) countCommand() *cobra.Command {
 			if err := sel.check(args); err != nil {
 				return err
 			}
-			_, s, done, err := sel.open(ctx, a, args)
+			c, s, done, err := sel.open(ctx, a, args)
 			if err != nil {
 				return err
 			}
@@ -156,12 +157,46 @@ func (a *app) countCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if n == 0 {
+				// A zero may be a typo: name the events that have no data at all.
+				if err := missingEvents(ctx, c, args); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintln(a.stdout, n)
 			return nil
 		},
 	}
 	sel.addFlags(cmd)
 	return cmd
+}
+
+// errNoSuchEvent is wrapped when a command names an event without any data.
+var errNoSuchEvent = errors.New("no such event")
+
+// missingEvents returns an error wrapping errNoSuchEvent naming the events
+// that have no data in any period under c's prefix, with the closest
+// existing names (bitmapist.SuggestEventNames), or nil when every event has data.
+func missingEvents(ctx context.Context, c *bitmapist.Client, events []string) error {
+	known, err := c.EventNames(ctx, "")
+	if err != nil {
+		return err
+	}
+	var msgs []string
+	for _, e := range events {
+		if slices.Contains(known, e) {
+			continue
+		}
+		m := fmt.Sprintf("%s has no data in any period", quoteClip(e))
+		if sug := bitmapist.SuggestEventNames(e, known, 3); len(sug) > 0 {
+			m += " (did you mean " + strings.Join(sug, ", ") + "?)"
+		}
+		msgs = append(msgs, m)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s; \"bitmapist events\" lists the %d events with data", errNoSuchEvent, strings.Join(msgs, "; "), len(known))
 }
 
 // idsCommand builds "ids": Set.IDs of a selection, optionally mapped back
