@@ -9,6 +9,29 @@
 // the cohort's users who did the secondary event (combined with the
 // additional events) in the period j after row i's.
 //
+// # Engagement reports
+//
+// Beside tables the package computes three engagement reports over a
+// range of periods (at most MaxReportPeriods), each defined exactly on its
+// result type and in docs/concepts.md with a worked example:
+//
+//   - GetLifecycle: per period, the active users split into new (first
+//     ever event), returning (active in the period before too) and
+//     resurrecting (back after a gap), and the dormant ones (active in
+//     the period before, not in this one; negative).
+//   - GetStickiness: of the users active at least once in K periods, how
+//     many were active in exactly k of them, counted bit-sliced.
+//   - GetFunnel: per entry period, how many of the users who did the first
+//     step went on to do each next step, in order, within a window, by
+//     bitmap algebra period by period.
+//
+// Trends (users per period, rolling WAU/MAU) are counts of core periods:
+// bitmapist.Client.Trend. Every report takes an optional Segment, any
+// bitmapist.Set ANDed into every user set (ParseSegment reads its text
+// form), reads each bitmap once in one pipelined round trip (on a Redis
+// Cluster too; nothing written) and counts in memory over 64-bit words.
+// Bad input is a *QueryError, found before any Redis work.
+//
 // # Speed and Redis Cluster
 //
 // Get reads Redis through core's Reader (bitmapist.Client.Reader), in

@@ -87,7 +87,12 @@ func TestLifecycleMatchesModel(t *testing.T) {
 		c := newClient(b, engageStart)
 		l.mark(t, c)
 		seg := l.users("play", 10, 10, nil)
-		for _, segmented := range []bool{false, true} {
+		small := newClient(b, engageStart, bitmapist.WithReadLimits(bitmapist.ReadLimits{Slice: 4096}))
+		for i, segmented := range []bool{false, true, false, true} {
+			c := c
+			if i >= 2 {
+				c = small // 4 KiB stripes: three of them
+			}
 			q := cohort.LifecycleQuery{Event: "play", TimeGroup: bitmapist.Weeks, From: engageStart.AddDate(0, 0, 21), To: engageStart.AddDate(0, 0, 8*7)}
 			var s map[uint64]bool
 			if segmented {
@@ -136,7 +141,12 @@ func TestStickinessMatchesModel(t *testing.T) {
 		c := newClient(b, engageStart)
 		l.mark(t, c)
 		seg := l.users("play", 0, 0, nil)
-		for _, segmented := range []bool{false, true} {
+		small := newClient(b, engageStart, bitmapist.WithReadLimits(bitmapist.ReadLimits{Slice: 4096}))
+		for i, segmented := range []bool{false, true, false, true} {
+			c := c
+			if i >= 2 {
+				c = small // 4 KiB stripes: three of them
+			}
 			q := cohort.StickinessQuery{Event: "play", TimeGroup: bitmapist.Days, From: engageStart.AddDate(0, 0, 2), To: engageStart.AddDate(0, 0, 32)}
 			var s map[uint64]bool
 			if segmented {
@@ -181,7 +191,12 @@ func TestFunnelMatchesModel(t *testing.T) {
 		c := newClient(b, engageStart)
 		l.mark(t, c)
 		seg := l.users("cart", 1, 1, nil)
-		for _, segmented := range []bool{false, true} {
+		small := newClient(b, engageStart, bitmapist.WithReadLimits(bitmapist.ReadLimits{Slice: 4096}))
+		for i, segmented := range []bool{false, true, false, true} {
+			c := c
+			if i >= 2 {
+				c = small // 4 KiB stripes: three of them
+			}
 			q := cohort.FunnelQuery{Steps: steps, TimeGroup: bitmapist.Days, Window: 4, From: engageStart.AddDate(0, 0, 3), To: engageStart.AddDate(0, 0, 20)}
 			var s map[uint64]bool
 			if segmented {

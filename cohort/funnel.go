@@ -71,9 +71,10 @@ type Funnel struct {
 
 // GetFunnel computes the funnel q describes (see FunnelQuery). It reads
 // every distinct bitmap once (Steps[0] in the entry periods, the other
-// steps in the entry periods through Window periods after the last), in
-// one pipelined round trip of GETs (split per node on a Redis Cluster;
-// nothing written), and computes every row in memory.
+// steps in the entry periods through Window periods after the last)
+// through bitmapist.Client.StripeSets (bounded GETRANGE pipelines, split
+// per node on a Redis Cluster; nothing written; client memory bounded),
+// and computes every row in memory.
 //
 // Errors, before any Redis work: ErrNilClient; a *QueryError wrapping
 // ErrInvalidQuery for fewer than 2 or more than MaxFunnelSteps steps, a
@@ -123,17 +124,16 @@ func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel
 			idx[k][t] = i
 		}
 	}
-	bms, seg, err := fetchSets(ctx, c, sets, q.Segment)
-	if err != nil {
-		return nil, err
-	}
 	users := make([][]int64, n) // users[row][step]
 	for i := range users {
 		users[i] = make([]int64, len(q.Steps))
 	}
-	forWordBlocks(bms, seg, q.Segment != nil, func(ws [][]uint64, m int) {
+	err = scanSets(ctx, c, sets, q.Segment, func(ws [][]uint64, m int) {
 		funnelBlock(users, ws, idx, q.Window, m)
 	})
+	if err != nil {
+		return nil, err
+	}
 	return funnelResult(q, from, users), nil
 }
 

@@ -58,9 +58,11 @@ type Lifecycle struct {
 // a first-time cohort (Query.FirstTime: every stored month of the event,
 // listed with a SCAN, plus the days and hours up to that period).
 //
-// It reads Redis in a SCAN of the event's keys and one pipelined round
-// trip of one GET per bitmap (split per node on a Redis Cluster; nothing
-// written), and counts in memory over 64-bit words.
+// It reads Redis in a SCAN of the event's keys, then every bitmap through
+// bitmapist.Client.StripeSets (lengths in one round trip, then stripe by
+// stripe in bounded GETRANGE pipelines, split per node on a Redis Cluster;
+// nothing written; client memory bounded), and counts in memory over
+// 64-bit words.
 //
 // Errors, before any Redis work: ErrNilClient; a *QueryError wrapping
 // ErrInvalidQuery for a bad Event (CheckEventName), TimeGroup, a zero From
@@ -89,18 +91,17 @@ func GetLifecycle(ctx context.Context, c *bitmapist.Client, q LifecycleQuery) (*
 	for _, k := range hist {
 		sets = append(sets, c.KeySet(k))
 	}
-	bms, seg, err := fetchSets(ctx, c, sets, q.Segment)
-	if err != nil {
-		return nil, err
-	}
 	out := &Lifecycle{Event: q.Event, TimeGroup: g, Periods: make([]LifecyclePeriod, n)}
 	for i := range out.Periods {
 		s := g.Add(from, i)
 		out.Periods[i].Label, out.Periods[i].Start = g.Label(s), s
 	}
-	forWordBlocks(bms, seg, q.Segment != nil, func(ws [][]uint64, m int) {
+	err = scanSets(ctx, c, sets, q.Segment, func(ws [][]uint64, m int) {
 		lifecycleBlock(out.Periods, ws[:n+1], ws[n+1:], m)
 	})
+	if err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

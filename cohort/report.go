@@ -71,22 +71,21 @@ func checkYear(field string, g bitmapist.TimeGroup, t time.Time) error {
 	return nil
 }
 
-// fetchSets reads every bitmap of sets and of seg in one pipelined round
-// trip (bitmapist.Client.Fetch: split per node on a cluster, nothing
-// written) and returns each set's bitmap and the segment's.
-func fetchSets(ctx context.Context, c *bitmapist.Client, sets []bitmapist.Set, seg bitmapist.Set) ([]bitmapist.Bitmap, bitmapist.Bitmap, error) {
+// scanSets reads every bitmap of sets and of seg through the client's
+// Reader, stripe by stripe (bitmapist.Client.StripeSets: bounded GETRANGE
+// pipelines, split per node on a cluster, nothing written, client memory
+// bounded), and calls fn with each stripe's words (forWordBlocks, seg
+// ANDed into every set). Calls to fn never overlap.
+func scanSets(ctx context.Context, c *bitmapist.Client, sets []bitmapist.Set, seg bitmapist.Set, fn func(ws [][]uint64, n int)) error {
 	if err := c.Ready(); err != nil {
-		return nil, nil, err
+		return err
 	}
-	snap, err := c.Fetch(ctx, append(append([]bitmapist.Set(nil), sets...), seg)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	bms := make([]bitmapist.Bitmap, len(sets))
-	for i, s := range sets {
-		bms[i] = snap.Bitmap(s)
-	}
-	return bms, snap.Bitmap(seg), nil
+	m := len(sets)
+	all := append(append(make([]bitmapist.Set, 0, m+1), sets...), seg)
+	return c.StripeSets(ctx, all, bitmapist.StripeOptions{}, func(_ int64, bms []bitmapist.Bitmap) error {
+		forWordBlocks(bms[:m], bms[m], seg != nil, fn)
+		return nil
+	})
 }
 
 // wordBlock is the number of 64-bit words the reports compute at a time

@@ -47,8 +47,9 @@ type Stickiness struct {
 // period's word with a ripple carry, and the buckets are read off the
 // counter's bit planes; no loop over user ids.
 //
-// It reads the K bitmaps in one pipelined round trip (one GET each, split
-// per node on a Redis Cluster; nothing written).
+// It reads the K bitmaps through bitmapist.Client.StripeSets (bounded
+// GETRANGE pipelines, split per node on a Redis Cluster; nothing written;
+// client memory bounded).
 //
 // Errors, before any Redis work: ErrNilClient; a *QueryError wrapping
 // ErrInvalidQuery for a bad Event, TimeGroup, From, To (To before From,
@@ -65,12 +66,10 @@ func GetStickiness(ctx context.Context, c *bitmapist.Client, q StickinessQuery) 
 	for k := range sets {
 		sets[k] = c.Events(q.Event, g, g.Add(from, k))
 	}
-	bms, seg, err := fetchSets(ctx, c, sets, q.Segment)
-	if err != nil {
+	hist := make([]int64, n+1)
+	if err := scanSets(ctx, c, sets, q.Segment, func(ws [][]uint64, m int) { stickinessBlock(hist, ws, m) }); err != nil {
 		return nil, err
 	}
-	hist := make([]int64, n+1)
-	forWordBlocks(bms, seg, q.Segment != nil, func(ws [][]uint64, m int) { stickinessBlock(hist, ws, m) })
 	out := &Stickiness{Event: q.Event, TimeGroup: g, From: g.Label(from), To: g.Label(g.Add(from, n-1)),
 		NumPeriods: n, Buckets: make([]StickinessBucket, n)}
 	for k := range out.Buckets {

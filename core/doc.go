@@ -16,6 +16,9 @@
 // A [Client] marks events ([Client.MarkEvent]) and builds sets: a [Period]
 // (one event in one hour, day, week, month or year) or a combination of
 // sets ([And], [Or], [Xor], [Not], [AndNot]). Sets are evaluated when asked,
-// never cached, so a result never goes stale. The same code runs on a single
+// never cached, so a result never goes stale. [Client.Trend] counts a
+// period range: users per period, rolling WAU/MAU and DAU/MAU, each with the
+// previous range's value (lifecycle, stickiness and funnels are in package
+// cohort). The same code runs on a single
 // Redis, on miniredis and on a Redis Cluster.
 package bitmapist

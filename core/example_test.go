@@ -110,3 +110,30 @@ func ExampleClient_MarkEvents() {
 	fmt.Println(err, n)
 	// Output: <nil> 2
 }
+
+func ExampleClient_Trend() {
+	rdb, stop := exampleRedis()
+	defer stop()
+	ctx := context.Background()
+	c := bitmapist.New(rdb)
+	for day, ids := range map[int][]uint64{1: {1, 2, 4}, 2: {1, 2}, 3: {1, 3}, 4: {1, 2, 3, 5}, 5: {1, 4, 5}} {
+		for _, id := range ids {
+			_ = c.MarkEvent(ctx, "play", id, bitmapist.At(time.Date(2025, 3, day, 12, 0, 0, 0, time.UTC)))
+		}
+	}
+	t, err := c.Trend(ctx, bitmapist.TrendQuery{Event: "play", TimeGroup: bitmapist.Days, Rolling: true,
+		From: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range t.Periods {
+		fmt.Printf("%s DAU %d WAU %d MAU %d DAU/MAU %.2f (previous: %s %d)\n",
+			p.Label, p.Count, p.WAU, p.MAU, p.DAUMAU(), p.Previous.Label, p.Previous.Count)
+	}
+	fmt.Println("players:", t.Unique, "previous range:", t.PreviousUnique)
+	// Output:
+	// 2025-03-03 DAU 2 WAU 4 MAU 4 DAU/MAU 0.50 (previous: 2025-02-28 0)
+	// 2025-03-04 DAU 4 WAU 5 MAU 5 DAU/MAU 0.80 (previous: 2025-03-01 3)
+	// 2025-03-05 DAU 3 WAU 5 MAU 5 DAU/MAU 0.60 (previous: 2025-03-02 2)
+	// players: 5 previous range: 3
+}

@@ -75,10 +75,12 @@ type Trend struct {
 // ratio, each with the value of the previous range (see TrendPeriod).
 // With a Segment every count is of the users in the segment only.
 //
-// It reads every bitmap once, in one pipelined round trip (Client.Fetch:
-// split per node on a Redis Cluster, one key per command, nothing
-// written), and counts in memory over 64-bit words: 2N day bitmaps for N
-// periods (N+29 more with Rolling) and the segment's.
+// It reads 2N bitmaps for N periods (29 more with Rolling) and the
+// segment's through StripeSets: their lengths in one round trip, then
+// stripe by stripe in bounded GETRANGE pipelines (split per node on a
+// Redis Cluster, one key per command, nothing written), so client memory
+// stays bounded (StripeOptions' default, 32 MiB) whatever the number of
+// users; each stripe is counted in memory over 64-bit words.
 //
 // Errors, before any Redis work: a *ReportError wrapping ErrInvalidReport
 // for an event name that cannot be read, an invalid TimeGroup, a zero From or
@@ -99,16 +101,15 @@ func (c *Client) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
 	for _, p := range pl.periods {
 		sets = append(sets, p)
 	}
-	snap, err := c.Fetch(ctx, append(sets, q.Segment)...)
+	m := len(pl.periods)
+	acc := newTrendAcc(m, pl.lead, pl.n, q.Rolling)
+	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{}, func(_ int64, bms []Bitmap) error {
+		forWordBlocks(bms[:m], bms[m], q.Segment != nil, acc.add)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	bms := make([]Bitmap, len(pl.periods))
-	for k, p := range pl.periods {
-		bms[k] = snap.Bitmap(p)
-	}
-	acc := newTrendAcc(len(pl.periods), pl.lead, pl.n, q.Rolling)
-	forWordBlocks(bms, snap.Bitmap(q.Segment), q.Segment != nil, acc.add)
 	return acc.result(q, pl), nil
 }
 

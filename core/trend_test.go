@@ -78,7 +78,13 @@ func TestTrendMatchesModel(t *testing.T) {
 		ctx := context.Background()
 		c := newClient(b)
 		a.mark(t, c, "play")
-		for _, segmented := range []bool{false, true} {
+		// 4 KiB stripes: the 8.75 KB bitmaps are read in three stripes
+		small := newClient(b, bitmapist.WithReadLimits(bitmapist.ReadLimits{Slice: 4096}))
+		for i, segmented := range []bool{false, true, false, true} {
+			c := c
+			if i >= 2 {
+				c = small
+			}
 			q := bitmapist.TrendQuery{Event: "play", TimeGroup: bitmapist.Days, Rolling: true,
 				From: a.start.AddDate(0, 0, 45), To: a.start.AddDate(0, 0, 59)}
 			var s map[uint64]bool
