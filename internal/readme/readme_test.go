@@ -59,7 +59,7 @@ func TestReadmeBlocksRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go run of README.md's Go blocks: %v\n%s\n--- program:\n%s", err, out, src)
 	}
-	for _, want := range []string{"created today: 1, logged in this week: true", "paid: [1]"} {
+	for _, want := range []string{"created today: 1, logged in this week: true", "paid: [1]", "DAU 1, MAU 1; new this week 1; paying users 1; funnel 1 -> 1"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
