@@ -70,7 +70,7 @@ func ExampleGet() {
 	// 2025-03-02 4: 3 1 1
 	// 2025-03-03 2: 1 2 -
 	// 2025-03-04 0: - - -
-	// < 1 | + 2 days
+	// 0 | +2 days
 }
 
 func ExampleGet_firstTime() {
@@ -154,7 +154,7 @@ func ExampleTable_MarshalJSON() {
 	}
 	fmt.Println(string(out))
 	// Output:
-	// {"cohort":[[1,1],[null,null]],"dates":["2025-03-03T00:00:00Z","2025-03-04T00:00:00Z"],"labels":["2025-03-03","2025-03-04"],"columns":["\u003c 1","+ 1 days"],"total":2,"row_totals":[2,0],"col_totals":[1,1],"averages":[1,1],"time_group":"days","as_percent":false,"num_rows":2,"num_cols":2}
+	// {"cohort":[[1,1],[null,null]],"dates":["2025-03-03T00:00:00Z","2025-03-04T00:00:00Z"],"labels":["2025-03-03","2025-03-04"],"columns":["0","+1 day"],"total":2,"row_totals":[2,0],"col_totals":[1,1],"averages":[1,1],"time_group":"days","as_percent":false,"num_rows":2,"num_cols":2}
 }
 
 func ExampleParseQuery() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -71,18 +72,23 @@ func (t *Table) RowLabel(i int) string {
 	return t.Query.TimeGroup.Label(t.Dates[i])
 }
 
-// ColumnLabel returns the heading of column j as flask-bitmapist's heatmap
-// writes it: "< 1" for column 0, then "+ 1 days", "+ 2 days"... with the
-// plural time group name ("+ 1 weeks", "+ 3 months"). It returns "" for an
-// index out of range (0..Query.Cols-1) or a nil table.
+// ColumnLabel returns the heading of column j: "0" for column 0 (the
+// cohort's own period), then "+1 day", "+2 days", ... with the time
+// group's name, singular for 1 ("+1 week", "+3 months"). flask-bitmapist's
+// heatmap writes "< 1" and "+ 1 days" (the README maps Python to Go). It returns ""
+// for an index out of range (0..Query.Cols-1) or a nil table.
 func (t *Table) ColumnLabel(j int) string {
 	switch {
 	case j < 0 || j >= t.cols():
 		return ""
 	case j == 0:
-		return "< 1"
+		return "0"
 	}
-	return "+ " + strconv.Itoa(j) + " " + t.Query.TimeGroup.String()
+	unit := t.Query.TimeGroup.String() // plural: "days", "weeks", ...
+	if j == 1 {
+		unit = strings.TrimSuffix(unit, "s")
+	}
+	return "+" + strconv.Itoa(j) + " " + unit
 }
 
 // Value returns cell (i, j) in the table's unit: a percentage of the row's
@@ -200,8 +206,8 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 			out.Averages[j] = &v
 		}
 	}
-	// Leave "<" in "< 1" as it is: a caller that wants HTML-safe JSON gets
-	// it from json.Marshal, which escapes a Marshaler's output itself.
+	// No HTML escaping here: a caller that wants HTML-safe JSON gets it
+	// from json.Marshal, which escapes a Marshaler's output itself.
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

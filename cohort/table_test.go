@@ -87,7 +87,7 @@ func TestTableJSON(t *testing.T) {
 		if !reflect.DeepEqual(got.Labels, []string{"2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04"}) {
 			t.Errorf("labels %v", got.Labels)
 		}
-		if !reflect.DeepEqual(got.Columns, []string{"< 1", "+ 1 days", "+ 2 days", "+ 3 days"}) {
+		if !reflect.DeepEqual(got.Columns, []string{"0", "+1 day", "+2 days", "+3 days"}) {
 			t.Errorf("columns %v", got.Columns)
 		}
 		if got.Total != 18 || !reflect.DeepEqual(got.RowTotals, []int64{6, 7, 0, 5}) {
@@ -174,7 +174,7 @@ func (failWriter) Write([]byte) (int, error) { return 0, bytes.ErrTooLarge }
 func TestTableLabels(t *testing.T) {
 	tab := &cohort.Table{Query: cohort.Query{TimeGroup: bitmapist.Weeks, Cols: 3},
 		Dates: []time.Time{day(2024, 12, 30), day(2021, 1, 1)}}
-	for j, want := range []string{"< 1", "+ 1 weeks", "+ 2 weeks", ""} {
+	for j, want := range []string{"0", "+1 week", "+2 weeks", ""} {
 		if got := tab.ColumnLabel(j); got != want {
 			t.Errorf("ColumnLabel(%d) = %q, want %q", j, got, want)
 		}

@@ -104,7 +104,7 @@ func TestCohortConformance(t *testing.T) {
 				t.Errorf("row %d total %d missing", i, tot)
 			}
 		}
-		for _, s := range []string{"2025-03-23", "2025-03-26", "&lt; 1", "&#43; 1 days", "&#43; 3 days", `href="cohort.json?` + html.EscapeString(q) + `"`} {
+		for _, s := range []string{"2025-03-23", "2025-03-26", "&#43;1 day", "&#43;3 days", `href="cohort.json?` + html.EscapeString(q) + `"`} {
 			if !strings.Contains(body, s) {
 				t.Errorf("page lacks %q", s)
 			}

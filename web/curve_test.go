@@ -43,9 +43,9 @@ func TestCurve(t *testing.T) {
 	x := func(j int) float64 { return round1(curveLeft + float64(j)*curvePlotW/3) }
 	y := func(f float64) float64 { return round1(curveBaseY - f*curvePlotH) }
 	want := []curvePoint{
-		{X: x(0), Y: y(0.8), Label: "80.0%", Column: "< 1"},
-		{X: x(2), Y: y(0.4), Label: "40.0%", Column: "+ 2 weeks"},
-		{X: x(3), Y: y(0.2), Label: "20.0%", Column: "+ 3 weeks"},
+		{X: x(0), Y: y(0.8), Label: "80.0%", Column: "0"},
+		{X: x(2), Y: y(0.4), Label: "40.0%", Column: "+2 weeks"},
+		{X: x(3), Y: y(0.2), Label: "20.0%", Column: "+3 weeks"},
 	}
 	for i, p := range cv.Points {
 		if p != want[i] {

@@ -33,7 +33,7 @@ type heatRow struct {
 
 // heatmap is the table part of the cohort page.
 type heatmap struct {
-	Columns []string   // column headings: "< 1", "+ 1 weeks", ...
+	Columns []string   // column headings: "0", "+1 week", "+2 weeks", ...
 	Rows    []heatRow  // oldest first
 	Average []heatCell // the average row, one per column
 	Total   int64      // sum of the row totals

@@ -26,9 +26,9 @@ func TestImportBothLogsThenCohort(t *testing.T) {
 
 		r = mustOK(t, cli(t, b, "", append(publishedArgs, "--json")...))
 		checkPublished(t, []byte(r.stdout))
-		// Column labels read as text, not as HTML-escaped JSON.
-		if !strings.Contains(r.stdout, `"< 1"`) {
-			t.Errorf("cohort --json escapes the column labels: %.300s", r.stdout)
+		// Column labels read "0", "+1 month", "+2 months", ...
+		if !strings.Contains(r.stdout, `"+1 month"`) || !strings.Contains(r.stdout, `"+2 months"`) {
+			t.Errorf("cohort --json column labels: %.300s", r.stdout)
 		}
 
 		// The terminal table: aligned columns, published values, averages.
