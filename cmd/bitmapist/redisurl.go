@@ -125,11 +125,16 @@ func redactURL(s string) string {
 
 // checkRedisURL refuses what go-redis's ParseURL lets through: a database
 // that is not a plain non-negative number ("/-1" and "/+7" would silently
-// mean database 0 or 7) and a port outside 1..65535.
+// mean database 0 or 7), a port outside 1..65535, and a redis:// or
+// rediss:// URL without a host ("redis://" would silently mean
+// localhost:6379).
 func checkRedisURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return err
+	}
+	if (u.Scheme == "redis" || u.Scheme == "rediss") && u.Hostname() == "" {
+		return errors.New("no host: write redis://127.0.0.1:6379 for a Redis on this machine")
 	}
 	if db := strings.Trim(u.Path, "/"); db != "" && strings.Trim(db, "0123456789") != "" {
 		return fmt.Errorf("database %q is not a number 0, 1, 2, ...", db)

@@ -55,7 +55,9 @@ func TestParseRedis(t *testing.T) {
 	for _, bad := range []string{"", " , ", "http://example.com", "redis://a:1/2,redis://b:2/2", "redis://host:port:x",
 		// databases and ports go-redis would quietly reinterpret
 		"redis://127.0.0.1:6379/-1", "redis://127.0.0.1:6379/+7", "127.0.0.1:6379/x", "rediss://h:6379/1.5",
-		"redis://127.0.0.1:99999/7", "redis://127.0.0.1:0", "h:-5", "redis://a:1,redis://b:70000"} {
+		"redis://127.0.0.1:99999/7", "redis://127.0.0.1:0", "h:-5", "redis://a:1,redis://b:70000",
+		// no host: go-redis would connect to localhost:6379
+		"redis://", "rediss://", "redis:///3", "redis://:6380", "redis://:pw@", "redis://a:1,redis://"} {
 		if _, err := parseRedis(bad, false); !errors.Is(err, errRedisURL) {
 			t.Errorf("%q: err = %v, want errRedisURL", bad, err)
 		}
