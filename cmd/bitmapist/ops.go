@@ -300,6 +300,7 @@ func (a *app) markCommand() *cobra.Command {
 		idMap    string
 		hourly   bool
 		unique   bool
+		future   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "mark EVENT USER_ID",
@@ -334,9 +335,9 @@ bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
 			if err != nil {
 				return err
 			}
-			t, err := parseTime(at, loc, time.Now())
+			t, err := markTime(at, loc, time.Now(), future)
 			if err != nil {
-				return usagef("--at: %v", err)
+				return err
 			}
 			c, done, err := a.open(ctx)
 			if err != nil {
@@ -372,5 +373,24 @@ bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
 	f.StringVar(&idMap, "id-map", bitmapist.DefaultIDMap, "name of the string id map (with --string-id)")
 	f.BoolVar(&hourly, "hourly", false, "also write the hour bitmap (TRACK_HOURLY)")
 	f.BoolVar(&unique, "unique", false, "also write the unique bitmap <prefix><event>_u (TRACK_UNIQUE)")
+	f.BoolVar(&future, "allow-future", false, "accept an --at more than a day after now")
 	return cmd
+}
+
+// maxFuture is how far after now mark --at may be without --allow-future:
+// a day covers clock skew and time zones; anything later is most likely a
+// typo in the year.
+const maxFuture = 24 * time.Hour
+
+// markTime parses mark's --at value in loc and refuses, as a usage error,
+// a time more than maxFuture after now unless allowFuture.
+func markTime(at string, loc *time.Location, now time.Time, allowFuture bool) (time.Time, error) {
+	t, err := parseTime(at, loc, now)
+	if err != nil {
+		return time.Time{}, usagef("--at: %v", err)
+	}
+	if !allowFuture && t.After(now.Add(maxFuture)) {
+		return time.Time{}, usagef("--at %s is more than a day in the future (a typo?); --allow-future marks it anyway", t.Format(time.RFC3339))
+	}
+	return t, nil
 }

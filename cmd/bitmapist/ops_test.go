@@ -102,6 +102,8 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{[]string{"mark", "e", "--", "-1"}, exitUsage, `user id "-1"`},
 		{[]string{"mark", "e", "4294967296"}, exitUsage, "0..4294967295"},
 		{[]string{"mark", "bad event", "1"}, exitUsage, "invalid event name"},
+		{[]string{"mark", "--at", "2999-01-01", "e", "1"}, exitUsage, "--allow-future"},
+		{[]string{"mark", "--at", time.Now().AddDate(0, 0, 3).Format(time.RFC3339), "e", "1"}, exitUsage, "in the future"},
 		{[]string{"count", "--group", "fortnights", "e"}, exitUsage, "invalid time group"},
 		{[]string{"count", "--at", "yesterday-ish", "e"}, exitUsage, "--at"},
 		{[]string{"count", "--op", "nand", "e", "f"}, exitUsage, "--op"},
@@ -247,4 +249,14 @@ func TestIDsStringsUnmapped(t *testing.T) {
 			t.Errorf("empty day: %q %q", r.stdout, r.stderr)
 		}
 	})
+}
+
+func TestMarkAllowFuture(t *testing.T) {
+	b := testutil.Miniredis(t)
+	mustOK(t, cli(t, b, "", "mark", "--allow-future", "--at", "2999-01-01", "e", "1"))
+	if r := mustOK(t, cli(t, b, "", "count", "--group", "days", "--at", "2999-01-01", "e")); strings.TrimSpace(r.stdout) != "1" {
+		t.Errorf("count after mark --allow-future: %q, want 1", r.stdout)
+	}
+	// Within a day of now needs no flag (clock skew, time zones).
+	mustOK(t, cli(t, b, "", "mark", "--at", time.Now().Add(20*time.Hour).Format(time.RFC3339), "e", "2"))
 }
