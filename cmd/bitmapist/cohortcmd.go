@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -175,6 +176,11 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			if err != nil {
 				return queryFlagError(err)
 			}
+			if tableEmpty(t) { // a typo looks like "no users": say which event has no data
+				if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
+					return err
+				}
+			}
 			switch {
 			case f.json:
 				enc := json.NewEncoder(a.stdout)
@@ -302,4 +308,33 @@ func writeCohortText(w io.Writer, t *cohort.Table) error {
 	}(), "\n")
 	_, err := io.WriteString(w, out)
 	return err
+}
+
+// tableEmpty reports whether t counts nobody: no user in any row or in any
+// column, as when an event name is misspelled.
+func tableEmpty(t *cohort.Table) bool {
+	var rows, cols int64
+	for _, n := range t.Totals {
+		rows += n
+	}
+	for _, n := range t.ColTotals {
+		cols += n
+	}
+	return rows == 0 || cols == 0
+}
+
+// queryEvents returns the distinct events q reads: primary, primary-and,
+// secondary and the additional events, in that order.
+func queryEvents(q cohort.Query) []string {
+	events := []string{q.Primary, q.PrimaryAnd, q.Secondary}
+	for _, s := range q.Additional {
+		events = append(events, s.Event)
+	}
+	var out []string
+	for _, e := range events {
+		if e != "" && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
