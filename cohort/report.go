@@ -74,7 +74,7 @@ func checkYear(field string, g bitmapist.TimeGroup, t time.Time) error {
 // scanSets reads every bitmap of sets and of seg through the client's
 // Reader, stripe by stripe (bitmapist.Client.StripeSets: bounded GETRANGE
 // pipelines, split per node on a cluster, nothing written, client memory
-// bounded), and calls fn with each stripe's words (forWordBlocks, seg
+// bounded), and calls fn with each stripe's words (bitmapist.ForWordBlocks, seg
 // ANDed into every set). Calls to fn never overlap.
 func scanSets(ctx context.Context, c *bitmapist.Client, sets []bitmapist.Set, seg bitmapist.Set, fn func(ws [][]uint64, n int)) error {
 	if err := c.Ready(); err != nil {
@@ -83,45 +83,7 @@ func scanSets(ctx context.Context, c *bitmapist.Client, sets []bitmapist.Set, se
 	m := len(sets)
 	all := append(append(make([]bitmapist.Set, 0, m+1), sets...), seg)
 	return c.StripeSets(ctx, all, bitmapist.StripeOptions{}, func(_ int64, bms []bitmapist.Bitmap) error {
-		forWordBlocks(bms[:m], bms[m], seg != nil, fn)
+		bitmapist.ForWordBlocks(bms[:m], bms[m], seg != nil, fn)
 		return nil
 	})
-}
-
-// wordBlock is the number of 64-bit words the reports compute at a time
-// (32,768 users): one block of every bitmap stays in the CPU cache.
-const wordBlock = 512
-
-// forWordBlocks reads bms (with seg ANDed into each when hasSeg, stopping
-// at seg's end) in blocks of wordBlock words and calls fn with each block:
-// ws[k][j] is word j of the block of bms[k]; n words are valid.
-func forWordBlocks(bms []bitmapist.Bitmap, seg bitmapist.Bitmap, hasSeg bool, fn func(ws [][]uint64, n int)) {
-	words := 0
-	for _, b := range bms {
-		words = max(words, b.Words())
-	}
-	if hasSeg {
-		words = min(words, seg.Words())
-	}
-	ws := make([][]uint64, len(bms))
-	flat := make([]uint64, len(bms)*wordBlock)
-	for k := range ws {
-		ws[k] = flat[k*wordBlock : (k+1)*wordBlock]
-	}
-	sw := make([]uint64, wordBlock)
-	for first := 0; first < words; first += wordBlock {
-		n := min(wordBlock, words-first)
-		if hasSeg {
-			seg.ReadWords(sw[:n], first)
-		}
-		for k, b := range bms {
-			b.ReadWords(ws[k][:n], first)
-			if hasSeg {
-				for j := range n {
-					ws[k][j] &= sw[j]
-				}
-			}
-		}
-		fn(ws, n)
-	}
 }

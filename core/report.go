@@ -98,10 +98,15 @@ func checkYears(field string, g TimeGroup, t time.Time) error {
 // the CPU cache.
 const wordBlock = 512
 
-// forWordBlocks reads bms (with seg ANDed into each when seg is not nil,
-// stopping at seg's end) in blocks of wordBlock words and calls fn with
-// each block: ws[k][j] is word j of the block of bms[k]; n words are valid.
-func forWordBlocks(bms []Bitmap, seg Bitmap, hasSeg bool, fn func(ws [][]uint64, n int)) {
+// ForWordBlocks walks bms in blocks of 512 64-bit words (32,768 user ids)
+// and calls fn with each block: ws[k][j] is word j of the block of bms[k]
+// (word j holds ids 64*(first+j) .. 64*(first+j)+63, bit 0 the lowest id,
+// as Bitmap.ReadWords reads them); only ws[k][:n] is valid, and ws is
+// reused between calls. With hasSeg, seg is ANDed into every block and the
+// walk stops at seg's last word. The engagement reports (trends here,
+// lifecycle, stickiness and funnels in package cohort) count with it. It
+// reads memory only and returns nothing.
+func ForWordBlocks(bms []Bitmap, seg Bitmap, hasSeg bool, fn func(ws [][]uint64, n int)) {
 	words := 0
 	for _, b := range bms {
 		words = max(words, b.Words())

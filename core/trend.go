@@ -104,7 +104,7 @@ func (c *Client) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
 	m := len(pl.periods)
 	acc := newTrendAcc(m, pl.lead, pl.n, q.Rolling)
 	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{}, func(_ int64, bms []Bitmap) error {
-		forWordBlocks(bms[:m], bms[m], q.Segment != nil, acc.add)
+		ForWordBlocks(bms[:m], bms[m], q.Segment != nil, acc.add)
 		return nil
 	})
 	if err != nil {

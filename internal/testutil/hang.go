@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -19,35 +18,9 @@ import (
 // host:port; the server stops when t ends.
 func HangingRedis(t testing.TB, hangOn string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			go serveHanging(c, strings.ToUpper(hangOn))
-		}
-	}()
-	return ln.Addr().String()
+	hangOn = strings.ToUpper(hangOn)
+	addr, _ := loopbackServer(t, func(c net.Conn) { serveHanging(c, hangOn) })
+	return addr
 }
 
 // serveHanging answers one connection of HangingRedis.
