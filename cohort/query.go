@@ -247,8 +247,10 @@ type Query struct {
 	// start after Now have no value unless IncludeFuture is set.
 	Now time.Time `json:"now,omitzero"`
 	// Start, if not zero, makes row 0 the period containing Start (in the
-	// client's location) instead of counting back from Now
-	// (get_dates_data's start_date).
+	// client's location) instead of counting back from Now. This is not
+	// what get_dates_data's start_date does for weeks, months and years
+	// (Python moves "now" to start_date + (num_results-1) days and counts
+	// back from there); DatesQuery.Start reproduces that.
 	Start time.Time `json:"start,omitzero"`
 	// WithReplacement counts a returning user in every column they return
 	// in. Without it (the default, as in flask-bitmapist) a user counts
