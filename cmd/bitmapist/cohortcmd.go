@@ -172,13 +172,14 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 				return err
 			}
 			defer done()
-			if err := checkCohortTimes(a.stderr, q, c.Now()); err != nil {
+			if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
 				return err
 			}
 			t, err := cohort.Get(ctx, c, q)
 			if err != nil {
 				return queryFlagError(err)
 			}
+			_ = checkCohortTimes(a.stderr, q, c.Now()) // the notes, now that the table is good
 			if tableEmpty(t) { // a typo looks like "no users": say which event has no data
 				if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
 					return err
