@@ -179,7 +179,8 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			if err != nil {
 				return queryFlagError(err)
 			}
-			_ = checkCohortTimes(a.stderr, q, c.Now()) // the notes, now that the table is good
+			// The notes, now that the table is good.
+			_ = checkCohortTimes(a.stderr, q, c.Now())
 			if tableEmpty(t) { // a typo looks like "no users": say which event has no data
 				if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
 					return err
