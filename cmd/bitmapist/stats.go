@@ -71,6 +71,11 @@ bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
 			if err != nil {
 				return err
 			}
+			if st.Keys == 0 && opts.Prefix != "" {
+				if err := prefixHint(ctx, a.stderr, c, opts.Prefix); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
