@@ -187,4 +187,3 @@ func (r *roundTrips) reset() {
 }
 
 var _ redis.Hook = (*roundTrips)(nil)
-
