@@ -1,8 +1,8 @@
 // Package bitmapistplugin is a GORM plugin that records bitmapist events
-// for the rows the database really committed: the Go take on
-// flask-bitmapist's Bitmapistable SQLAlchemy mixin (reference §3), without
-// its defect of marking at flush time, so that a rolled-back transaction
-// still recorded its events.
+// for the rows the database really committed: the Go take on the
+// Bitmapistable SQLAlchemy mixin of flask-bitmapist (the Flask extension of
+// Python bitmapist), without its defect of marking at flush time, so that a
+// rolled-back transaction still recorded its events.
 //
 // Set-up is one call:
 //
