@@ -103,9 +103,9 @@ type breaker struct {
 	p  *Plugin
 	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
 
-	skipped atomic.Int64 // marks not sent since it opened
-	opens   atomic.Int64 // times it opened since New
-	streak  atomic.Int64 // Unix ns of the first failure of the current run of failures; 0 after a success
+	skipped atomic.Int64  // marks not sent since it opened
+	opens   atomic.Int64  // times it opened since New
+	streak  atomic.Int64  // Unix ns of the first failure of the current run of failures; 0 after a success
 	span    time.Duration // tripSpan of the send timeout
 
 	mu       sync.Mutex
