@@ -4,14 +4,15 @@
 // killed, paused (CLIENT PAUSE), blackholed (a proxy that accepts and never
 // answers) and out of memory for -fault each, and reports per fault: failed
 // database writes, commit p50/p99 before the fault and while the circuit
-// breaker is open, how often the breaker opened, and how long after the
-// fault ended it closed. It then kills a child process writing rows in the
-// same mode (kill -9) during a 2 s Redis pause, flushes as the restarted
-// application, and compares every committed row with its mark: rows
-// without their mark (the parent's and the child's) and marks without
-// their row (phantoms). -mode all (the default) runs the default mode,
-// WithQueue and WithOutbox one after the other, each on a fresh Redis and
-// table.
+// breaker is open, how often the breaker opened, how long after the fault
+// ended it closed, and the marks lost (Stats.Failed) or left for the relay
+// (WithOutbox: Stats.Skipped, sent later). It then kills a child process
+// writing rows in the same mode (kill -9) during a 2 s Redis pause,
+// flushes as the restarted application, and compares every committed row
+// with its mark: rows without their mark (the parent's and the child's)
+// and marks without their row (phantoms). -mode all (the default) runs the
+// default mode, WithQueue and WithOutbox one after the other, each on a
+// fresh Redis and table.
 //
 //	go run ./internal/faults/plugin -pg "host=127.0.0.1 user=postgres dbname=test sslmode=disable"
 //
@@ -235,8 +236,8 @@ func run(c config) error {
 		{name: "oom", break_: r.FillMemory, mend: r.ClearMemory},
 	}
 	fmt.Printf("\nmode %s (%s)\n", c.mode, loadAvg())
-	fmt.Printf("%-10s %7s %7s %9s %9s %9s %9s %9s %6s %9s\n", "fault", "writes", "failed", "p50 base", "p99 base",
-		"p50 open", "p99 open", "p99 diff", "opens", "recovery")
+	fmt.Printf("%-10s %7s %7s %9s %9s %9s %9s %9s %6s %9s %6s %6s\n", "fault", "writes", "failed", "p50 base", "p99 base",
+		"p50 open", "p99 open", "p99 diff", "opens", "recovery", "lost", "later")
 	for _, f := range fs {
 		line, err := runFault(ctx, c, e, f)
 		if err != nil {
@@ -267,13 +268,14 @@ func maxID(e *env) (uint64, error) {
 type window struct {
 	broke, opened, mended, closed time.Time
 	opens                         int64
+	lost, deferred                int64 // Stats.Failed and (outbox) Stats.Skipped during the fault and settle
 }
 
 // breakAndWatch breaks Redis with f, watches the breaker for c.fault,
 // mends it and watches for c.settle more.
 func breakAndWatch(ctx context.Context, c config, e *env, f fault) (window, error) {
 	var w window
-	opens := e.p.Stats().BreakerOpens
+	s0 := e.p.Stats()
 	w.broke = time.Now()
 	if err := f.break_(ctx); err != nil {
 		return w, fmt.Errorf("%s: %w", f.name, err)
@@ -294,7 +296,11 @@ func breakAndWatch(ctx context.Context, c config, e *env, f fault) (window, erro
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	w.opens = e.p.Stats().BreakerOpens - opens
+	s1 := e.p.Stats()
+	w.opens, w.lost = s1.BreakerOpens-s0.BreakerOpens, s1.Failed-s0.Failed
+	if c.mode == "outbox" {
+		w.deferred = s1.Skipped - s0.Skipped
+	}
 	return w, nil
 }
 
@@ -330,8 +336,8 @@ func runFault(ctx context.Context, c config, e *env, f fault) (string, error) {
 		rec = w.closed.Sub(w.mended).Round(time.Millisecond).String()
 	}
 	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
-	return fmt.Sprintf("%-10s %7d %7d %9v %9v %9v %9v %9v %6d %9s", f.name, len(s), failed,
-		r(b50), r(b99), r(o50), r(o99), r(o99-b99), w.opens, rec), nil
+	return fmt.Sprintf("%-10s %7d %7d %9v %9v %9v %9v %9v %6d %9s %6d %6d", f.name, len(s), failed,
+		r(b50), r(b99), r(o50), r(o99), r(o99-b99), w.opens, rec, w.lost, w.deferred), nil
 }
 
 // runChild writes rows until killed.
@@ -367,6 +373,7 @@ func crashChild(ctx context.Context, c config, e *env, addr string) error {
 	time.Sleep(time.Second)
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
+	time.Sleep(1200 * time.Millisecond) // until the pause is over
 	if c.mode == "outbox" {
 		var pending int64
 		e.db.Table(e.table + "_outbox").Count(&pending)
