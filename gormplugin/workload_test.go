@@ -62,6 +62,7 @@ type wlResult struct {
 	entries []string
 	shared  []string
 	audit   map[string][2]int // event → phantom, missing
+	marks   map[string]int    // event → marks expected
 	unknown int64
 	failed  int64
 }
@@ -146,11 +147,11 @@ func runWorkload(t *testing.T, dc dbCase, plugin bool, seed uint64, rounds, g in
 		t.Errorf("shared rows inserted %v, the transactions saw %v", slices.Sorted(maps.Keys(sharedCreated)), slices.Sorted(maps.Keys(truth.sharedCreated)))
 	}
 	if plugin {
-		res.audit = map[string][2]int{}
+		res.audit, res.marks = map[string][2]int{}, map[string]int{}
 		for ev, ids := range map[string]map[uint64]bool{"rentry:created": truth.created, "rentry:updated": truth.updated, "rentry:deleted": truth.deleted, "racct:updated": truth.acctUpdated,
 			"rshared:created": sharedCreated, "rshared:updated": truth.sharedUpdated, "rshared:deleted": sharedDeleted} {
 			ph, mi := markAudit(t, c, ev, slices.Collect(maps.Keys(ids)))
-			res.audit[ev] = [2]int{len(ph), len(mi)}
+			res.audit[ev], res.marks[ev] = [2]int{len(ph), len(mi)}, len(ids)
 		}
 		res.unknown, res.failed = unknown(), failed()
 	}
@@ -429,8 +430,8 @@ func TestRandomWorkloadTransparent(t *testing.T) {
 				}
 				return m
 			}
-			t.Logf("without plugin: %v, %d retries; with: %v, %d retries; marks (phantom, missing): %v; unknown %d, failed %d",
-				count(plain.classes), plain.retries, count(with.classes), with.retries, with.audit, with.unknown, with.failed)
+			t.Logf("without plugin: %v, %d retries; with: %v, %d retries; marks expected %v, (phantom, missing): %v; unknown %d, failed %d",
+				count(plain.classes), plain.retries, count(with.classes), with.retries, with.marks, with.audit, with.unknown, with.failed)
 			if !slices.Equal(plain.classes, with.classes) {
 				t.Errorf("per-transaction outcomes differ:\nwithout %v\nwith    %v", plain.classes, with.classes)
 			}

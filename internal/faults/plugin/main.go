@@ -6,7 +6,11 @@
 // database writes, commit p50/p99 before the fault and while the circuit
 // breaker is open, how often the breaker opened, how long after the fault
 // ended it closed, and the marks lost (Stats.Failed) or left for the relay
-// (WithOutbox: Stats.Skipped, sent later). It then kills a child process
+// (WithOutbox: Stats.Skipped, sent later). Each tick also writes a row
+// through a second connection without the plugin (the control): "excess"
+// is (p99 while open - control p99 while open) - (p99 before - control p99
+// before), the plugin's own addition to commit p99 once the breaker is
+// open, with the rest of the machine's load cancelled out. It then kills a child process
 // writing rows in the same mode (kill -9) during a 2 s Redis pause,
 // flushes as the restarted application, and compares every committed row
 // with its mark: rows without their mark (the parent's and the child's)
@@ -110,6 +114,7 @@ type env struct {
 	rdb   *redis.Client
 	table string
 	start time.Time
+	ctl   *gorm.DB // the same database without the plugin (the control writes)
 }
 
 // open connects GORM to the table with the plugin in mode, marking into
@@ -147,6 +152,15 @@ func open(c config, table, addr string) (*env, error) {
 	if err := db.Table(table).AutoMigrate(&Row{}); err != nil {
 		return nil, err
 	}
+	if e.ctl, err = gorm.Open(postgres.Open(c.dsn), &gorm.Config{Logger: logger.Discard}); err != nil {
+		return nil, err
+	}
+	if sqlDB, err := e.ctl.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(40)
+	}
+	if err := e.ctl.Table(table + "_ctl").AutoMigrate(&Row{}); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -155,15 +169,27 @@ type sample struct {
 	start time.Time
 	d     time.Duration
 	err   error
+	ctl   bool // a control write (no plugin)
 }
 
 // load writes rows at rate until stop is closed, and returns the samples.
-func load(e *env, rate int, stop <-chan struct{}) []sample {
+// With control, each tick also writes a row through e.ctl (no plugin)
+// into a table of its own: the difference between the two latencies is
+// the plugin's, whatever else loads the machine.
+func load(e *env, rate int, control bool, stop <-chan struct{}) []sample {
 	var (
 		mu  sync.Mutex
 		out []sample
 		wg  sync.WaitGroup
 	)
+	create := func(db *gorm.DB, table string, ctl bool) {
+		defer wg.Done()
+		start := time.Now()
+		err := db.Table(table).Create(&Row{Name: "f"}).Error
+		mu.Lock()
+		out = append(out, sample{start: start, d: time.Since(start), err: err, ctl: ctl})
+		mu.Unlock()
+	}
 	t := time.NewTicker(time.Second / time.Duration(rate))
 	defer t.Stop()
 	for {
@@ -174,22 +200,20 @@ func load(e *env, rate int, stop <-chan struct{}) []sample {
 		case <-t.C:
 		}
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start := time.Now()
-			err := e.db.Table(e.table).Create(&Row{Name: "f"}).Error
-			mu.Lock()
-			out = append(out, sample{start: start, d: time.Since(start), err: err})
-			mu.Unlock()
-		}()
+		go create(e.db, e.table, false)
+		if control {
+			wg.Add(1)
+			go create(e.ctl, e.table+"_ctl", true)
+		}
 	}
 }
 
-// pct returns the q-quantile of the durations of samples in [from, to).
-func pct(s []sample, from, to time.Time, q float64) time.Duration {
+// pct returns the q-quantile of the durations of the samples (control or
+// not) in [from, to).
+func pct(s []sample, ctl bool, from, to time.Time, q float64) time.Duration {
 	var ds []time.Duration
 	for _, x := range s {
-		if !x.start.Before(from) && x.start.Before(to) {
+		if x.ctl == ctl && !x.start.Before(from) && x.start.Before(to) {
 			ds = append(ds, x.d)
 		}
 	}
@@ -227,7 +251,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	defer e.db.Migrator().DropTable(table, table+"_outbox")
+	defer e.db.Migrator().DropTable(table, table+"_outbox", table+"_ctl")
 	defer e.p.Close()
 	fs := []fault{
 		{name: "kill", break_: func(context.Context) error { return r.Kill() }, mend: r.Restart},
@@ -236,8 +260,8 @@ func run(c config) error {
 		{name: "oom", break_: r.FillMemory, mend: r.ClearMemory},
 	}
 	fmt.Printf("\nmode %s (%s)\n", c.mode, loadAvg())
-	fmt.Printf("%-10s %7s %7s %9s %9s %9s %9s %9s %6s %9s %6s %6s\n", "fault", "writes", "failed", "p50 base", "p99 base",
-		"p50 open", "p99 open", "p99 diff", "opens", "recovery", "lost", "later")
+	fmt.Printf("%-10s %7s %7s %9s %9s %9s %9s %9s %9s %9s %6s %9s %6s %6s\n", "fault", "writes", "failed", "p50 base", "p99 base", "ctl p99",
+		"p50 open", "p99 open", "ctl p99", "excess", "opens", "recovery", "lost", "later")
 	for _, f := range fs {
 		line, err := runFault(ctx, c, e, f)
 		if err != nil {
@@ -309,7 +333,7 @@ func breakAndWatch(ctx context.Context, c config, e *env, f fault) (window, erro
 func runFault(ctx context.Context, c config, e *env, f fault) (string, error) {
 	stop := make(chan struct{})
 	res := make(chan []sample, 1)
-	go func() { res <- load(e, c.rate, stop) }()
+	go func() { res <- load(e, c.rate, true, stop) }()
 	time.Sleep(c.base)
 	w, err := breakAndWatch(ctx, c, e, f)
 	close(stop)
@@ -319,25 +343,26 @@ func runFault(ctx context.Context, c config, e *env, f fault) (string, error) {
 	}
 	failed := 0
 	for _, x := range s {
-		if x.err != nil {
+		if x.err != nil && !x.ctl {
 			if failed == 0 {
 				log.Printf("%s: first failed write: %v", f.name, x.err)
 			}
 			failed++
 		}
 	}
-	b50, b99 := pct(s, w.broke.Add(-c.base), w.broke, 0.5), pct(s, w.broke.Add(-c.base), w.broke, 0.99)
-	o50, o99 := time.Duration(0), time.Duration(0)
+	from := w.broke.Add(-c.base)
+	b50, b99, cb99 := pct(s, false, from, w.broke, 0.5), pct(s, false, from, w.broke, 0.99), pct(s, true, from, w.broke, 0.99)
+	o50, o99, co99 := time.Duration(0), time.Duration(0), time.Duration(0)
 	if !w.opened.IsZero() {
-		o50, o99 = pct(s, w.opened, w.mended, 0.5), pct(s, w.opened, w.mended, 0.99)
+		o50, o99, co99 = pct(s, false, w.opened, w.mended, 0.5), pct(s, false, w.opened, w.mended, 0.99), pct(s, true, w.opened, w.mended, 0.99)
 	}
 	rec := "never"
 	if !w.closed.IsZero() {
 		rec = w.closed.Sub(w.mended).Round(time.Millisecond).String()
 	}
 	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
-	return fmt.Sprintf("%-10s %7d %7d %9v %9v %9v %9v %9v %6d %9s %6d %6d", f.name, len(s), failed,
-		r(b50), r(b99), r(o50), r(o99), r(o99-b99), w.opens, rec, w.lost, w.deferred), nil
+	return fmt.Sprintf("%-10s %7d %7d %9v %9v %9v %9v %9v %9v %9v %6d %9s %6d %6d", f.name, len(s)/2, failed,
+		r(b50), r(b99), r(cb99), r(o50), r(o99), r(co99), r((o99-co99)-(b99-cb99)), w.opens, rec, w.lost, w.deferred), nil
 }
 
 // runChild writes rows until killed.
@@ -346,7 +371,7 @@ func runChild(c config) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	load(e, c.rate, make(chan struct{}))
+	load(e, c.rate, false, make(chan struct{}))
 }
 
 // crashChild runs a child writing rows into e's table in the same mode,
