@@ -11,9 +11,17 @@ import (
 // form of flask-bitmapist's chain_events. An Or binds only to the event
 // just before it and runs of Or merge, so "base and B or C and D" is
 // base AND (B OR C) AND D and "base or B and C" is (base OR B) AND C.
-// steps is not modified (the reference deletes the Or steps from the
-// caller's list). The result is a description (bitmapist.Set); it reads
-// Redis only when asked (Count, IDs, or Client.Fetch).
+// The result is a description (bitmapist.Set); it reads Redis only when
+// asked (Count, IDs, or Client.Fetch).
+//
+// Two deliberate differences from flask-bitmapist (docs/python.md lists
+// them all): steps is never modified (Python deletes the Or steps from the
+// caller's list, so in get_cohort every cell after the first loses its Or
+// events); and the chain is evaluated whole even when base has no marks
+// in the period: Python's chain_events then returns "nothing" and
+// get_cohort shows 0, ignoring base's Or events, while here
+// "purchase or login" counts the users who logged in although nobody
+// purchased (see ExampleChain_returnEventWithoutMarks).
 //
 // It returns ErrNilClient for a nil c, and an error wrapping
 // ErrInvalidQuery for a bad event name (CheckEventName), an invalid

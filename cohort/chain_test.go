@@ -33,7 +33,7 @@ func chainSteps(s string) []cohort.Step {
 	return steps
 }
 
-// TestChainUpstream runs every chain case of reference §4, both through
+// TestChainUpstream runs every chain_events case of flask-bitmapist's tests, both through
 // Chain and through a one-cell table whose cohort is every user.
 func TestChainUpstream(t *testing.T) {
 	now := time.Date(2025, 6, 15, 10, 0, 0, 0, time.UTC)

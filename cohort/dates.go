@@ -9,8 +9,9 @@ import (
 )
 
 // DatesQuery asks for a table with the semantics of Python bitmapist's own
-// cohort module, get_dates_data (reference §5). Field names follow its
-// parameters.
+// cohort module, get_dates_data, so that a Python user gets Python's rows.
+// Field names follow its parameters. Query is the Go way to describe a
+// table; DatesQuery exists for those who want get_dates_data's numbers.
 type DatesQuery struct {
 	// Select1 is the cohort event: row i's cohort is the users who did it
 	// in row i's period.
@@ -37,8 +38,16 @@ type DatesQuery struct {
 	// Table.Value, JSON and CSV (upstream default on; here the zero value
 	// is off).
 	AsPercent bool
-	// Start, if not zero, makes row 0 the period containing Start
-	// (upstream's start_date). Otherwise the last row is Now's period.
+	// Start, if not zero, chooses the rows as get_dates_data's start_date
+	// does: "now" moves to Start + (NumResults-1) days and row 0 is the
+	// period NumResults-1 periods before it (for Years, 2 years before it,
+	// the day shift still using the NumResults given). For Days (and
+	// Hours) row 0 is therefore Start's period, but for Weeks, Months and
+	// Years it is not: weekly, 4 rows from Wednesday 2024-03-06 give the
+	// ISO weeks of 2024-02-12 .. 2024-03-04 (row 0 = the week of Start + 3
+	// days - 3 weeks, so Start's week is the last row); monthly, 3 rows
+	// from 2024-01-31 give 2023-12 .. 2024-02. This differs from Query.Start, which always makes row 0
+	// the period containing Start. Otherwise the last row is Now's period.
 	Start time.Time
 	// Now is the current time; zero means the client's clock.
 	Now time.Time
@@ -47,7 +56,9 @@ type DatesQuery struct {
 // Query returns the Query that DatesData runs for d: Select1/Select1b as
 // Primary/PrimaryAnd, Select2 with an And step of Select2b as the return
 // set, Rows NumResults (3 for years), Cols NumOfRows+1, with replacement,
-// BlankEmpty and IncludeFuture. It does not validate d.
+// BlankEmpty and IncludeFuture, and a Start that is the start of row 0's
+// period as get_dates_data chooses it (see DatesQuery.Start; the zero time
+// when d.Start is zero). It does not validate d.
 func (d DatesQuery) Query() Query {
 	q := Query{
 		Primary:         d.Select1,
@@ -57,7 +68,7 @@ func (d DatesQuery) Query() Query {
 		Rows:            d.NumResults,
 		Cols:            d.NumOfRows + 1,
 		Now:             d.Now,
-		Start:           d.Start,
+		Start:           d.firstRow(),
 		WithReplacement: true,
 		AsPercent:       d.AsPercent,
 		BlankEmpty:      true,
@@ -72,6 +83,32 @@ func (d DatesQuery) Query() Query {
 	return q
 }
 
+// firstRow returns the start of row 0's period for a DatesQuery with a
+// Start, the way get_dates_data chooses it from start_date: "now" =
+// Start + (NumResults-1) days, then back NumResults-1 periods (2 for
+// years, which always have 3 rows). Days and Hours give Start's own
+// period. The zero time for a zero Start.
+func (d DatesQuery) firstRow() time.Time {
+	if d.Start.IsZero() {
+		return time.Time{}
+	}
+	g := d.TimeGroup
+	if g == bitmapist.Days || g == bitmapist.Hours {
+		return g.Start(d.Start)
+	}
+	if d.NumResults < -MaxRows || d.NumResults > MaxRows {
+		// Out of range (validated for every group but Years): keep the
+		// shift bounded so no date arithmetic overflows.
+		return g.Start(d.Start)
+	}
+	now := d.Start.AddDate(0, 0, d.NumResults-1)
+	back := d.NumResults - 1
+	if g == bitmapist.Years {
+		back = 2
+	}
+	return g.Add(now, -back)
+}
+
 // DatesData computes a table with get_dates_data's semantics:
 //
 //   - cohort = Select1 (AND Select1b) in the row's period; Totals[i] is its
@@ -82,9 +119,14 @@ func (d DatesQuery) Query() Query {
 //     counted independently (with replacement), and periods after Now are
 //     computed like any other, as upstream.
 //
-// "No users" means BITCOUNT = 0, not a missing key (reference §2): where
-// upstream tests key existence of an AND result it shows 0, here the cell
-// has no value.
+// Rows are chosen as get_dates_data chooses them, Start included (see
+// DatesQuery.Start): its cells are Python's cells. Deliberate differences
+// (docs/python.md lists them all): weeks are ISO weeks with their ISO
+// year (Python keys them with the calendar year, wrong around New Year);
+// "no users" means BITCOUNT = 0, not a missing key, so where Python tests
+// the existence of an empty AND result and shows 0, the cell here has no
+// value; Table.Dates holds the start of each row's period, where Python
+// gives the shifted datetime inside it.
 //
 // Like Get it reads every bitmap once in one pipelined round trip and
 // leaves nothing behind. Errors: ErrNilClient for a nil c; a *QueryError

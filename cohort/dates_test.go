@@ -14,9 +14,13 @@ import (
 )
 
 // upstreamDates marks the fixture of bitmapist's test_cohort.py: today (D)
-// and tomorrow (D+1, after now).
-func upstreamDates(t *testing.T, c *bitmapist.Client, today time.Time) {
+// and tomorrow (D+1, after now). With a time group g, "tomorrow" is the
+// same time in the next period of g.
+func upstreamDates(t *testing.T, c *bitmapist.Client, today time.Time, g ...bitmapist.TimeGroup) {
 	tomorrow := today.AddDate(0, 0, 1)
+	if len(g) > 0 {
+		tomorrow = g[0].Add(today, 1).Add(today.Sub(g[0].Start(today)))
+	}
 	markIDs(t, c, "signup", today, 111, 222)
 	markIDs(t, c, "active", today, 111, 222)
 	markIDs(t, c, "active", tomorrow, 111)
@@ -28,7 +32,7 @@ func upstreamDates(t *testing.T, c *bitmapist.Client, today time.Time) {
 	markIDs(t, c, "visit", tomorrow, 333)
 }
 
-// TestDatesDataUpstream runs get_dates_data's cases (reference §5): one
+// TestDatesDataUpstream runs Python bitmapist's get_dates_data test cases: one
 // row, one follow-up column, as percent. Each want is [cohort size, c0, c1].
 func TestDatesDataUpstream(t *testing.T) {
 	today := time.Date(2025, 7, 9, 13, 0, 0, 0, time.UTC)
@@ -45,8 +49,8 @@ func TestDatesDataUpstream(t *testing.T) {
 		{"active", "", "unknown", "active", []any{int64(2), "", ""}},
 		{"active", "", "active", "unknown", []any{int64(2), "", ""}},
 		// Upstream's own test expects [2, 100, 0] here: its BitOpAnd result
-		// key exists although empty, and it tests key existence. The
-		// reference (§2, §5) says an empty AND means "no data": "".
+		// key exists although empty, and it tests key existence. Here an
+		// empty AND means "no data" (BITCOUNT = 0): "".
 		{"signup", "active", "active", "signup", []any{int64(2), 100.0, ""}},
 		// Return event with users, none of them from the cohort: 0.
 		{"signup", "", "visit", "", []any{int64(2), 0.0, 0.0}},

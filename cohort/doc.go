@@ -43,7 +43,7 @@
 // by the stripes (WithMemory) whatever the number of users, no Redis call
 // touches more than a few MiB, and nothing is written. Every command names
 // a single key and pipelines are split per node on a Redis Cluster, so the
-// bitmaps of one table may live in different slots. The references run
+// bitmaps of one table may live in different slots. The Python originals run
 // one BITOP and one BITCOUNT round trip per cell; see docs/benchmarks.md.
 // First-time cohorts also list the primary event's stored months (a SCAN;
 // see Query.FirstTime).

@@ -189,3 +189,37 @@ func ExampleChain() {
 	fmt.Println(ids, err)
 	// Output: [1 2 3 4] <nil>
 }
+
+// A return event with no marks in a period, combined with an Or event that
+// has marks: flask-bitmapist's chain_events gives up when the first event
+// of the chain (here "purchase") has no marks in the cell's period, so
+// every cell of its table is 0. Go evaluates the whole chain, purchase OR
+// login, and counts the users who logged in.
+func ExampleChain_returnEventWithoutMarks() {
+	now := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
+	c, done := exampleClient(now)
+	defer done()
+
+	steps := []cohort.Step{{Event: "login", Op: cohort.Or}}
+	set, err := cohort.Chain(c, "purchase", steps, bitmapist.Days, now.AddDate(0, 0, -1))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	n, err := set.Count(context.Background())
+	fmt.Println("purchase or login, yesterday:", n, err)
+
+	tab, err := cohort.Get(context.Background(), c, cohort.Query{
+		Primary: "signup", Secondary: "purchase", Additional: steps,
+		TimeGroup: bitmapist.Days, Rows: 2, Cols: 2, WithReplacement: true,
+		Start: now.AddDate(0, 0, -2),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(grid(tab))
+	// Output:
+	// purchase or login, yesterday: 2 <nil>
+	// [[3 1] [1 2]]
+}

@@ -11,9 +11,9 @@ import (
 )
 
 // Get computes the cohort table that q describes, with the semantics of
-// flask-bitmapist's get_cohort (reference §4) and the extensions described
-// on Query (first-time cohorts, on-or-after retention, get_dates_data's
-// blanks, a start date):
+// flask-bitmapist's get_cohort and the extensions described on Query
+// (first-time cohorts, on-or-after retention, Python bitmapist's
+// get_dates_data blanks, a start date):
 //
 //   - Row i covers the period i after row 0's; Totals[i] is the size of
 //     its cohort. An empty cohort gives a row without values.
@@ -28,7 +28,7 @@ import (
 // by stripe in bounded GETRANGE pipelines, counted in memory. It writes
 // nothing, on every backend; an event given several times is read once;
 // client memory is bounded by WithMemory. FirstTime adds a SCAN of the
-// primary event's keys. Like the references, it is not a snapshot of one
+// primary event's keys. Like the Python originals, it is not a snapshot of one
 // instant: marks made while it runs may or may not be counted. q is not
 // modified. A cancelled ctx stops the reads at the next step.
 //

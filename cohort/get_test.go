@@ -16,7 +16,7 @@ import (
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
-// upstreamDaily marks flask-bitmapist's conformance data (reference §4):
+// upstreamDaily marks flask-bitmapist's get_cohort test data:
 // four days d0..d3, now on d3.
 func upstreamDaily(t *testing.T, c *bitmapist.Client, now time.Time) {
 	d := func(n int) time.Time { return now.AddDate(0, 0, n-3) }

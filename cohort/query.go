@@ -15,7 +15,7 @@ import (
 
 // Limits on the work a query may ask for. A query outside them is rejected
 // with a *QueryError wrapping ErrInvalidQuery before any Redis work (the
-// references have no bound: a request with thousands of additional events
+// Python originals have no bound: a request with thousands of additional events
 // would make them, and would make Get, read millions of bitmaps).
 const (
 	// MaxRows is the largest number of rows (cohort periods) of a table.
@@ -224,9 +224,11 @@ type Query struct {
 	// chain_events, an Or binds only to the event just before it and runs
 	// of Or merge: "S and B or C and D" is S AND (B OR C) AND D, and
 	// "S or B and C" is (S OR B) AND C. get_dates_data's select2b is one
-	// And step. Unlike the reference, the list is never modified, so every
-	// cell keeps its Or events. At most MaxAdditional steps, and the table
-	// may read at most MaxBitmaps bitmaps.
+	// And step. Unlike flask-bitmapist, the list is never modified, so
+	// every cell keeps its Or events, and a period in which Secondary has
+	// no marks still counts the users of Secondary's Or events (Python's
+	// cell is 0 there; see Chain). At most MaxAdditional steps, and the
+	// table may read at most MaxBitmaps bitmaps.
 	Additional []Step `json:"additional_events,omitempty"`
 	// TimeGroup is the length of a period: bitmapist.Hours, Days, Weeks
 	// (ISO weeks: Monday to Sunday, labelled with the ISO year, so
@@ -247,8 +249,10 @@ type Query struct {
 	// start after Now have no value unless IncludeFuture is set.
 	Now time.Time `json:"now,omitzero"`
 	// Start, if not zero, makes row 0 the period containing Start (in the
-	// client's location) instead of counting back from Now
-	// (get_dates_data's start_date).
+	// client's location) instead of counting back from Now. This is not
+	// what get_dates_data's start_date does for weeks, months and years
+	// (Python moves "now" to start_date + (num_results-1) days and counts
+	// back from there); DatesQuery.Start reproduces that.
 	Start time.Time `json:"start,omitzero"`
 	// WithReplacement counts a returning user in every column they return
 	// in. Without it (the default, as in flask-bitmapist) a user counts
@@ -258,7 +262,7 @@ type Query struct {
 	WithReplacement bool `json:"with_replacement,omitempty"`
 	// FirstTime makes row i's cohort the users whose first ever Primary
 	// event fell in row i's period (Mixpanel's "first time" retention;
-	// neither reference has it): Primary in row i's period minus every
+	// neither Python original has it): Primary in row i's period minus every
 	// user who did Primary at any earlier time. The history before row 0
 	// is read from every stored month of Primary before it (listed with a
 	// SCAN of the primary event's keys), plus its days (and, for hours,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -69,7 +70,8 @@ func WithBackend(b Backend) Option {
 // profile holds the client's backend once known. It is shared by pointer,
 // so copies of a Client detect once.
 type profile struct {
-	b atomic.Uint32 // a Backend; BackendAuto until known
+	b      atomic.Uint32 // a Backend; BackendAuto until known
+	expire atomic.Uint32 // an expireStyle; expireUnknown until known
 }
 
 func (p *profile) set(b Backend) { p.b.Store(uint32(b)) }
@@ -144,4 +146,71 @@ func (e *expr) hasNot() bool {
 		}
 	}
 	return false
+}
+
+// expireStyle is how a client gives a bitmap its retention TTL without
+// replacing a TTL the key already has (see WithRetention).
+type expireStyle uint32
+
+const (
+	expireUnknown expireStyle = iota
+	// expireNX sends EXPIRE key secs NX (Redis 7.0 and later).
+	expireNX
+	// expireScript sends a short EVAL that reads TTL and sends EXPIRE only
+	// when the key has none, in one atomic step (Redis before 7.0, which
+	// refuses EXPIRE options; scripts exist since 2.6).
+	expireScript
+	// expirePlain sends EXPIRE key secs (bitmapist-server, which has
+	// neither EXPIRE options nor scripts): it replaces a TTL set by hand.
+	expirePlain
+)
+
+// expireIfNone is expireScript's script: KEYS[1] gets a TTL of ARGV[1]
+// seconds when it has none.
+const expireIfNone = `if redis.call('ttl', KEYS[1]) == -1 then return redis.call('expire', KEYS[1], ARGV[1]) end return 0`
+
+// expireStyle returns how the client sets retention TTLs, detecting it at
+// the first call (after the backend: bitmapist-server gets expirePlain;
+// Redis is asked INFO server once and its redis_version decides). A Redis
+// error reply to INFO (a look-alike without the section) means
+// expireNX; a network error is returned and detection is tried again on
+// the next call.
+func (c *Client) expireStyle(ctx context.Context) (expireStyle, error) {
+	if s := expireStyle(c.profile.expire.Load()); s != expireUnknown {
+		return s, nil
+	}
+	server, err := c.onServer(ctx)
+	if err != nil {
+		return expireUnknown, err
+	}
+	s := expirePlain
+	if !server {
+		info, err := c.rdb.Info(ctx, "server").Result()
+		var rerr redis.Error
+		if err != nil && (!errors.As(err, &rerr) || errors.Is(err, redis.Nil)) {
+			return expireUnknown, fmt.Errorf("bitmapist: detecting the Redis version: %w", err)
+		}
+		s = expireStyleOf(info)
+	}
+	c.profile.expire.Store(uint32(s))
+	return s, nil
+}
+
+// expireStyleOf returns the expireStyle for a Redis INFO server reply:
+// expireScript when its redis_version is below 7.0, expireNX for 7.0 and
+// later and when the reply has no version it can read (the command then
+// answers for itself).
+func expireStyleOf(info string) expireStyle {
+	for line := range strings.Lines(info) {
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:")
+		if !ok {
+			continue
+		}
+		major, _, _ := strings.Cut(v, ".")
+		if n, err := strconv.Atoi(major); err == nil && n < 7 {
+			return expireScript
+		}
+		return expireNX
+	}
+	return expireNX
 }

@@ -74,8 +74,13 @@ type retention struct {
 // has already passed its deadline is not written for that group. Python
 // bitmapist ignores TTLs, so data shared with it stays readable until it
 // expires. The cost: sets, counts and cohort cells over expired periods
-// read as empty. EXPIRE NX needs Redis 7.0 or later; on bitmapist-server,
-// which has no EXPIRE options, a plain EXPIRE to the same deadline is sent.
+// read as empty. EXPIRE NX needs Redis 7.0 or later: the client reads
+// redis_version (one INFO server at the first mark) and on older Redis
+// sends a short script instead (EVAL: TTL, then EXPIRE only when the key
+// has none, atomically; Lua exists since Redis 2.6), so the result is the
+// same. On bitmapist-server, which has no EXPIRE options and no scripts, a
+// plain EXPIRE to the same deadline is sent (it replaces a TTL set by
+// hand).
 func WithRetention(r Retention) Option {
 	return func(c *Client) {
 		if r.IsZero() {
@@ -96,9 +101,9 @@ func (c *Client) Retention() Retention {
 
 // retainer queues the TTLs of one pipeline's marks.
 type retainer struct {
-	c      *Client
-	now    time.Time
-	server bool
+	c     *Client
+	now   time.Time
+	style expireStyle
 }
 
 // retainer returns a retainer for a pipeline about to be built, or nil
@@ -107,11 +112,11 @@ func (c *Client) retainer(ctx context.Context) (*retainer, error) {
 	if c.keep == nil {
 		return nil, nil
 	}
-	server, err := c.onServer(ctx)
+	style, err := c.expireStyle(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &retainer{c: c, now: c.clock(), server: server}, nil
+	return &retainer{c: c, now: c.clock(), style: style}, nil
 }
 
 // setBit queues SETBIT key id bit, followed by EXPIRE the first time the
@@ -143,7 +148,7 @@ func (r *retainer) setBit(ctx context.Context, pipe redis.Pipeliner, key string,
 	}
 	k.mu.Unlock()
 	if !done {
-		queueExpire(ctx, pipe, key, ttl, r.server)
+		queueExpire(ctx, pipe, key, ttl, r.style)
 	}
 }
 
@@ -168,15 +173,19 @@ func (r *retainer) failed() {
 	r.c.keep.mu.Unlock()
 }
 
-// queueExpire queues EXPIRE key ttl NX (whole seconds, at least 1), or a
-// plain EXPIRE on bitmapist-server, which knows no options.
-func queueExpire(ctx context.Context, pipe redis.Pipeliner, key string, ttl time.Duration, server bool) {
+// queueExpire queues the TTL of key (whole seconds, at least 1) in the
+// given style: EXPIRE key ttl NX, the expireIfNone script (Redis < 7.0) or
+// a plain EXPIRE (bitmapist-server).
+func queueExpire(ctx context.Context, pipe redis.Pipeliner, key string, ttl time.Duration, style expireStyle) {
 	secs := max(int64((ttl+time.Second-1)/time.Second), 1)
-	if server {
+	switch style {
+	case expirePlain:
 		pipe.Do(ctx, "expire", key, secs)
-		return
+	case expireScript:
+		pipe.Eval(ctx, expireIfNone, []string{key}, secs)
+	default:
+		pipe.Do(ctx, "expire", key, secs, "nx")
 	}
-	pipe.Do(ctx, "expire", key, secs, "nx")
 }
 
 // parseSuffix returns the time group and period start (in loc) of a
@@ -249,7 +258,7 @@ func (c *Client) ApplyRetention(ctx context.Context, apply bool, progress func(d
 	if c.keep == nil {
 		return rep, fmt.Errorf("%w: ApplyRetention on a client without WithRetention", ErrUnsupported)
 	}
-	server, err := c.onServer(ctx)
+	style, err := c.expireStyle(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -301,7 +310,7 @@ func (c *Client) ApplyRetention(ctx context.Context, apply bool, progress func(d
 					rep.Set++
 				}
 				if apply {
-					queueExpire(ctx, p, j.key, max(j.ttl, time.Second), server)
+					queueExpire(ctx, p, j.key, max(j.ttl, time.Second), style)
 				}
 			}
 		}

@@ -3,8 +3,12 @@ package bitmapist_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
@@ -148,4 +152,100 @@ func TestApplyRetention(t *testing.T) {
 			t.Errorf("after apply: %+v, %v", rep, err)
 		}
 	})
+}
+
+// redis62 makes a client's server look like Redis 6.2 to the client: INFO
+// server answers redis_version:6.2.14 and a pipeline holding EXPIRE with an
+// option fails as a MULTI does there (the command takes no options before
+// 7.0: the transaction is aborted).
+type redis62 struct{ log cmdLog }
+
+func (h *redis62) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *redis62) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.log.add(cmd)
+		if args := cmd.Args(); cmd.Name() == "info" && len(args) == 2 && strings.EqualFold(fmt.Sprint(args[1]), "server") {
+			cmd.(*redis.StringCmd).SetVal("# Server\r\nredis_version:6.2.14\r\nredis_mode:standalone\r\n")
+			return nil
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *redis62) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			h.log.add(c)
+		}
+		for _, c := range cmds {
+			if c.Name() == "expire" && len(c.Args()) > 3 {
+				err := errors.New("EXECABORT Transaction discarded because of previous errors (ERR wrong number of arguments for 'expire' command)")
+				for _, c := range cmds {
+					c.SetErr(err)
+				}
+				return err
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRetentionBeforeRedis7 runs WithRetention against a server that says
+// it is Redis 6.2 (no EXPIRE NX): marks still give new keys their TTL,
+// leave a TTL set by hand alone, and ApplyRetention works, with one INFO
+// server for the client's life and no EXPIRE option sent.
+func TestRetentionBeforeRedis7(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		h := &redis62{}
+		b.Client.AddHook(h)
+		now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+		clock := bitmapist.WithClock(func() time.Time { return now })
+		c := newClient(b, bitmapist.WithRetention(keep), bitmapist.WithTrackHourly(true), clock)
+		byHand := c.Key("play", bitmapist.Days, now)
+		if err := b.Client.SetBit(ctx, byHand, 3, 1).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Client.Expire(ctx, byHand, time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+		h.log.take()
+		mark(t, c, "play", now, 1, 2)
+		if err := c.MarkEvents(ctx, []bitmapist.Mark{{Event: "play", UserID: 4, Time: now}, {Event: "skip", UserID: 5, Time: now}}); err != nil {
+			t.Fatal(err)
+		}
+		cmds := h.log.take()
+		if n := count(cmds, "INFO"); n != 2 && !(n == 1 && b.Name == testutil.NameCluster) {
+			t.Errorf("%d INFO sent, want INFO keys and INFO server once each", n)
+		}
+		if n := count(cmds, "EVAL"); n != 4 {
+			t.Errorf("%d EVAL for the hour and day keys of two events, want 4 (%v)", n, cmds)
+		}
+		if d := ttl(t, b, byHand); d > time.Hour || d < 59*time.Minute {
+			t.Errorf("TTL %v after marks, want the hour set by hand", d)
+		}
+		if d := ttl(t, b, c.Key("skip", bitmapist.Hours, now)); d < 48*time.Hour || d > 49*time.Hour {
+			t.Errorf("new hour key TTL %v, want 48 h after 13:00", d)
+		}
+		if d := ttl(t, b, c.Key("skip", bitmapist.Weeks, now)); d != -1 {
+			t.Errorf("week key TTL %v, want none", d)
+		}
+		wantIDs(t, c.Day("play", now), 1, 2, 3, 4)
+
+		// Existing keys without a TTL get theirs from ApplyRetention.
+		plain := newClient(b, bitmapist.WithTrackHourly(true), clock)
+		old := now.AddDate(0, 0, -3)
+		mark(t, plain, "play", old, 7)
+		rep, err := c.ApplyRetention(ctx, true, nil)
+		if err != nil || rep.Set != 1 || rep.Expired != 1 {
+			t.Fatalf("ApplyRetention = %+v, %v; want the old day set and the old hour expired", rep, err)
+		}
+		if d := ttl(t, b, c.Key("play", bitmapist.Days, old)); d < 397*24*time.Hour || d > 398*24*time.Hour {
+			t.Errorf("old day key TTL %v after ApplyRetention", d)
+		}
+		if d := ttl(t, b, byHand); d > time.Hour {
+			t.Errorf("ApplyRetention replaced the TTL set by hand: %v", d)
+		}
+	}, testutil.NotOn(testutil.NameBitmapistServer, "not Redis: it gets a plain EXPIRE whatever its INFO says (TestRetentionOneExpirePerKey)"))
 }

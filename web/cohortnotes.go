@@ -25,6 +25,7 @@ type pageNotes struct {
 // missingEvent is an event asked for that has no data under the prefix.
 type missingEvent struct {
 	Event       string
+	Segment     string       // the segment text when Event is the segment's event, else ""
 	Suggestions []string     // recorded names that look like it, closest first
 	Links       []suggestion // the page asked with each suggestion instead
 }
@@ -137,6 +138,45 @@ func suggestionLinks(page string, v url.Values, m missingEvent) []suggestion {
 				}
 			}
 		}
+		out = append(out, suggestion{Name: name, URL: page + "?" + nv.Encode()})
+	}
+	return out
+}
+
+// segmentEvent returns the event of a segment's text form
+// (cohort.ParseSegment: "EVENT" or "EVENT@LABEL"), "" for no segment.
+func segmentEvent(spec string, loc *time.Location) string {
+	spec = strings.TrimSpace(spec)
+	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
+		if _, _, err := cohort.ParseLabel(spec[i+1:], loc); err == nil {
+			return spec[:i]
+		}
+	}
+	return spec
+}
+
+// missingSegment returns the missing-event note for the segment's event
+// when no event of that name is recorded (nil otherwise), with
+// suggestions from bitmapist.SuggestEventNames.
+func missingSegment(spec string, loc *time.Location, known []string) []missingEvent {
+	e := segmentEvent(spec, loc)
+	if e == "" || slices.Contains(known, e) {
+		return nil
+	}
+	return []missingEvent{{Event: e, Segment: strings.TrimSpace(spec), Suggestions: bitmapist.SuggestEventNames(e, known, maxSuggestions)}}
+}
+
+// segmentSuggestionLinks returns, for each suggested name, the link to
+// page with v's parameters where the segment's event is replaced by it
+// (its period label kept).
+func segmentSuggestionLinks(page string, v url.Values, m missingEvent) []suggestion {
+	out := make([]suggestion, 0, len(m.Suggestions))
+	for _, name := range m.Suggestions {
+		nv := make(url.Values, len(v))
+		for k, vs := range v {
+			nv[k] = slices.Clone(vs)
+		}
+		nv.Set("segment", name+strings.TrimPrefix(m.Segment, m.Event))
 		out = append(out, suggestion{Name: name, URL: page + "?" + nv.Encode()})
 	}
 	return out

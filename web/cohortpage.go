@@ -221,6 +221,8 @@ type cohortData struct {
 	// SameEvent links to the table with replacement, when primary and
 	// secondary are the same event without it (every column after 0 is 0).
 	SameEvent string
+	// StartNote says that start is after now: every cell is in the future.
+	StartNote string
 	Empty     bool // no cohort has a user
 }
 
@@ -355,6 +357,9 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		d.JSONURL = "cohort.json?" + r.URL.RawQuery
 		d.CSVURL = "cohort.csv?" + r.URL.RawQuery
 		d.SameEvent = sameEventHint(table.Query, v)
+		if st := table.Query.Start; !st.IsZero() && table.Query.TimeGroup.Start(st).After(table.Query.TimeGroup.Start(now)) {
+			d.StartNote = "start (" + fmtWhen(st) + ") is after now (" + fmtWhen(now) + "): the table's periods are all after now, so no cell has a value yet. Move start before now, or set now later."
+		}
 		if d.NoHourly = notes.NoHourly; d.NoHourly == "" {
 			d.Heatmap = newHeatmap(table)
 			d.Curve = newCurve(table)

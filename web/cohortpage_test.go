@@ -20,7 +20,7 @@ import (
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
-// seedConformance records the upstream conformance case of reference §4:
+// seedConformance records flask-bitmapist's own get_cohort test case:
 // daily, now = day 3 of 4, events popped and locked.
 func seedConformance(t *testing.T, c *bitmapist.Client, now time.Time) {
 	t.Helper()

@@ -96,3 +96,12 @@ func withParams(base string, v url.Values, keep ...string) string {
 	}
 	return base + sep + out.Encode()
 }
+
+// fmtWhen names t for a message: "2025-03-26", or "2025-03-26 15:04" when
+// t is not at midnight.
+func fmtWhen(t time.Time) string {
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format("2006-01-02 15:04")
+}

@@ -251,6 +251,9 @@ type base struct {
 	// NavQuery is appended to the header's links ("?now=2011-12-09"), so
 	// that moving between pages keeps the date control's value.
 	NavQuery string
+	// NowNote says that the page's now is after the client's clock (its
+	// periods after the present have no data yet); "" otherwise.
+	NowNote string
 }
 
 func (h *handler) base(nav string) base {
@@ -267,8 +270,14 @@ func (h *handler) base(nav string) base {
 // "now" parameter.
 func (h *handler) pageBase(nav string, v url.Values, now time.Time) base {
 	b := h.base(nav)
-	b.Now = now.Format(time.RFC3339)
 	b.NavQuery = withParams("", v, nowParam)
+	if h.c == nil || now.IsZero() { // no client, or a now that did not parse: the footer shows the clock
+		return b
+	}
+	b.Now = now.Format(time.RFC3339)
+	if clock := h.c.Now(); now.After(clock) {
+		b.NowNote = "now (" + fmtWhen(now) + ") is after the present (" + fmtWhen(clock) + " on this server's clock): the periods after the present have no data yet."
+	}
 	return b
 }
 

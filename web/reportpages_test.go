@@ -157,7 +157,7 @@ func TestReportPagesErrors(t *testing.T) {
 		{"/event?event=user:activ", 404, `data-missing="user:activ"`},
 		{"/lifecycle?event=user:activ", 404, `>user:active</a>?`},
 		{"/event?event=user:active&from=soon", 400, "from: "},
-		{"/event?event=user:active&from=2025-03-20&to=2025-03-01", 400, "to: "},
+		{"/event?event=user:active&from=2025-03-20&to=2025-03-01", 400, "from: 2025-03-20 is after to (2025-03-01)"},
 		{"/event?event=user:active&from=2020-01-01", 400, "to: "},
 		{"/stickiness?event=user:active&time_group=years", 400, "time_group: "},
 		{"/lifecycle?event=user:active&segment=" + url.QueryEscape("user:active@2025-99"), 400, "segment: "},

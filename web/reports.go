@@ -78,6 +78,13 @@ func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, e
 			return p, err
 		}
 	}
+	if p.FromText != "" && p.Group.Start(p.From).After(p.Group.Start(p.To)) {
+		end := "to (" + fmtWhen(p.To) + ")"
+		if p.ToText == "" {
+			end = "now (" + fmtWhen(p.To) + "), where the range ends when to is empty"
+		}
+		return p, &cohort.QueryError{Field: "from", Msg: fmtWhen(p.From) + " is after " + end + ": a range runs forward, so pick a from on or before it"}
+	}
 	p.SegText = strings.TrimSpace(v.Get("segment"))
 	if p.Segment, err = cohort.ParseSegment(h.c, p.SegText); err != nil {
 		return p, err
@@ -131,6 +138,10 @@ func reportError(err error) (field, msg string, ok bool) {
 	if strings.HasPrefix(field, "Steps[") {
 		field = "step"
 	}
+	// ParseSegment's messages start with the package's own prefixes.
+	for _, pre := range []string{"cohort: invalid query: ", "bitmapist: "} {
+		msg = strings.TrimPrefix(msg, pre)
+	}
 	return field, field + ": " + msg, true
 }
 
@@ -149,13 +160,14 @@ type reportPage struct {
 	Invalid  string // parameter of the error
 	Error    string
 	Missing  []missingEvent
-	Range    string // "2025-01-01 to 2025-03-31", in words
+	Range    string     // "2025-01-01 to 2025-03-31", in words; "" when the range is not valid
+	Notes    []pageNote // what the reader should know: periods after now, an empty segment
 	Links    map[string]string
 	Caption  string
 	Chart    *chart
 	Chart2   *chart
-	Data     any    // the page's own rows
-	NowValue string // the "now" parameter, carried by the form
+	Data     any       // the page's own rows
+	NowField dateField // the "now" parameter: the time the page is computed for
 }
 
 // newReportPage fills the shared part of a report page.
@@ -164,16 +176,38 @@ func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults,
 	d := reportPage{base: h.pageBase(kind, v, p.Now), Kind: kind, Events: events, Group: p.Group.String(),
 		From:    dateField{ID: "from", Name: "from", Label: "From", Value: p.FromText, Hint: "empty: " + strconv.Itoa(def.periods) + " periods before to"},
 		To:      dateField{ID: "to", Name: "to", Label: "To", Value: p.ToText, Hint: "empty: now"},
-		Segment: p.SegText, Window: strings.TrimSpace(v.Get("window")), Steps: p.Events, NowValue: strings.TrimSpace(v.Get(nowParam))}
+		Segment: p.SegText, Window: strings.TrimSpace(v.Get("window")), Steps: p.Events,
+		NowField: dateField{ID: "now", Name: nowParam, Label: "Now", Value: strings.TrimSpace(v.Get(nowParam)), Hint: "empty: today"}}
 	for _, g := range def.groups {
 		d.Groups = append(d.Groups, g.String())
 	}
 	if len(p.Events) > 0 {
 		d.Event = p.Events[0]
 	}
-	d.Range = bitmapist.Days.Label(p.Group.Start(p.From)) + " to " + bitmapist.Days.Label(p.Group.Add(p.Group.Start(p.To), 1).AddDate(0, 0, -1))
+	if !p.From.IsZero() && !p.To.IsZero() && !p.Group.Start(p.From).After(p.Group.Start(p.To)) {
+		d.Range = bitmapist.Days.Label(p.Group.Start(p.From)) + " to " + bitmapist.Days.Label(p.Group.Add(p.Group.Start(p.To), 1).AddDate(0, 0, -1))
+		d.Notes = rangeNotes(p)
+	}
 	d.Links = reportLinks(d.Event, v)
 	return d
+}
+
+// pageNote is a note on a report page; Kind ("range", "segment") names
+// it for tests and styles.
+type pageNote struct{ Kind, Text string }
+
+// rangeNotes says when a valid range reaches past the page's now: those
+// periods have no data yet.
+func rangeNotes(p reportParams) []pageNote {
+	g := p.Group
+	now := g.Start(p.Now)
+	switch {
+	case g.Start(p.From).After(now):
+		return []pageNote{{"range", "The whole range (from " + fmtWhen(p.From) + ") is after now (" + fmtWhen(p.Now) + "): it has no data yet. Move from and to before now, or leave them empty."}}
+	case g.Start(p.To).After(now):
+		return []pageNote{{"range", "The range ends on " + fmtWhen(p.To) + ", after now (" + fmtWhen(p.Now) + "): its " + g.String() + " after now have no data yet."}}
+	}
+	return nil
 }
 
 // reportLinks are the links between an event's reports, keeping the date
@@ -211,10 +245,16 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind strin
 		if events, err = h.c.EventNames(ctx, ""); err != nil || badErr != nil || len(p.Events) == 0 {
 			return err
 		}
-		if missing = missingEvents(p.Events, events); len(missing) > 0 {
+		missing = append(missingEvents(p.Events, events), missingSegment(p.SegText, h.c.Location(), events)...)
+		if len(missing) > 0 {
 			return nil
 		}
 		d := h.newReportPage(kind, p, def, events)
+		if note, err := emptySegmentNote(ctx, p); err != nil {
+			return err
+		} else if note != "" {
+			d.Notes = append(d.Notes, pageNote{Kind: "segment", Text: note})
+		}
 		if err := compute(ctx, p, &d); err != nil {
 			return err
 		}
@@ -236,17 +276,38 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind strin
 	switch {
 	case badErr != nil:
 		d.Invalid, d.Error, _ = reportError(badErr)
-		d.From.Bad, d.To.Bad = d.Invalid == "from", d.Invalid == "to"
+		d.From.Bad, d.To.Bad, d.NowField.Bad = d.Invalid == "from", d.Invalid == "to", d.Invalid == nowParam
 		h.render(w, r, http.StatusBadRequest, kind, d)
 	case len(missing) > 0:
 		for _, m := range missing {
-			m.Links = suggestionLinks(kind, v, m)
+			if m.Segment != "" {
+				m.Links = segmentSuggestionLinks(kind, v, m)
+			} else {
+				m.Links = suggestionLinks(kind, v, m)
+			}
 			d.Missing = append(d.Missing, m)
 		}
 		h.render(w, r, http.StatusNotFound, kind, d)
 	default: // no event yet: the form
 		h.render(w, r, http.StatusOK, kind, d)
 	}
+}
+
+// emptySegmentNote says why every count is 0 when the segment holds no
+// user (one bounded HasEvents read), "" when it holds some or there is no
+// segment.
+func emptySegmentNote(ctx context.Context, p reportParams) (string, error) {
+	if p.Segment == nil {
+		return "", nil
+	}
+	ok, err := p.Segment.HasEvents(ctx)
+	if err != nil || ok {
+		return "", err
+	}
+	if !strings.Contains(p.SegText, "@") || segmentEvent(p.SegText, time.UTC) == p.SegText {
+		return "The segment " + quoteClip(p.SegText) + " holds no user: a segment without @ is the event's unique bitmap, written only with unique tracking on (bitmapist.WithTrackUnique). Use " + p.SegText + "@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period. Every count below is 0.", nil
+	}
+	return "The segment " + quoteClip(p.SegText) + " holds no user (nobody did the event in that period): every count below is 0.", nil
 }
 
 // fmtPercent formats a fraction 0..1 as "43.1%".

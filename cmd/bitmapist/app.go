@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitInt
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
-	msg = strings.TrimPrefix(msg, "bitmapist: ")
+	msg = innerPrefixes.Replace(strings.TrimPrefix(msg, "bitmapist: "))
 	fmt.Fprintf(stderr, "bitmapist: %s\n", msg)
 	if errors.Is(err, errRowsRejected) {
 		return exitRejects
@@ -95,6 +95,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	return exitError
 }
+
+// innerPrefixes removes the package prefixes of wrapped library errors
+// from inside a message ("--group: bitmapist: invalid time group" reads
+// "--group: invalid time group"): the line already starts with
+// "bitmapist: ".
+var innerPrefixes = strings.NewReplacer(": bitmapist: ", ": ", ": cohort: ", ": ", ": bitmapist/web: ", ": ")
 
 // isCobraUsageError recognises the errors cobra itself returns for a bad
 // command line (it has no error types for them).

@@ -172,10 +172,15 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 				return err
 			}
 			defer done()
+			if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
+				return err
+			}
 			t, err := cohort.Get(ctx, c, q)
 			if err != nil {
 				return queryFlagError(err)
 			}
+			// The notes, now that the table is good.
+			_ = checkCohortTimes(a.stderr, q, c.Now())
 			if tableEmpty(t) { // a typo looks like "no users": say which event has no data
 				if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
 					return err
@@ -337,4 +342,30 @@ func queryEvents(q cohort.Query) []string {
 		}
 	}
 	return out
+}
+
+// checkCohortTimes refuses a --start whose period comes after the one of
+// --now (every cell would be blank) unless --include-future asks for
+// future periods, and writes a note to w when rows or --now lie after the
+// current time (clock): those periods have no data yet.
+func checkCohortTimes(w io.Writer, q cohort.Query, clock time.Time) error {
+	g := q.TimeGroup
+	now := q.Now
+	if now.IsZero() {
+		now = clock
+	}
+	if !q.Start.IsZero() && g.Start(q.Start).After(g.Start(now)) && !q.IncludeFuture {
+		return usagef("--start %s is after --now %s: every cell would be in the future, without value; give an earlier --start or a later --now (or --include-future)",
+			g.Label(q.Start), g.Label(now))
+	}
+	last := g.Add(now, 0)
+	if !q.Start.IsZero() {
+		last = g.Add(q.Start, q.Rows-1)
+	}
+	if g.Start(now).After(g.Start(clock)) {
+		fmt.Fprintf(w, "bitmapist: note: --now %s is after the current time (%s): periods after %s have no data yet\n", g.Label(now), g.Label(clock), g.Label(clock))
+	} else if last.After(g.Start(now)) {
+		fmt.Fprintf(w, "bitmapist: note: rows after --now %s (up to %s) have no cells with value yet\n", g.Label(now), g.Label(last))
+	}
+	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
-// upstreamCSV is the upstream get_cohort conformance case (reference §4):
+// upstreamCSV is flask-bitmapist's own get_cohort test case:
 // four days d0..d3 = 2024-01-01..04, events popped and locked.
 func upstreamCSV() string {
 	var b strings.Builder

@@ -58,7 +58,7 @@ bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "deleted %d keys under prefix %q\n", n, a.prefix)
+				fmt.Fprintf(a.stdout, "deleted %s under prefix %q\n", plural(n, "key"), a.prefix)
 			case temporary:
 				n, err := c.DeleteTemporaryBitmaps(ctx)
 				if err != nil {
@@ -71,7 +71,7 @@ bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(a.stdout, "deleted %d keys of %s\n", n, ev)
+					fmt.Fprintf(a.stdout, "deleted %s of %s\n", plural(n, "key"), ev)
 				}
 			}
 			return nil

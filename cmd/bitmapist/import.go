@@ -396,6 +396,8 @@ func printTimeFormat(w io.Writer, s *importSummary) {
 		return
 	case s.TimeFormat == "":
 		fmt.Fprintf(w, "  times:    no known time format in the first rows: give --time-format\n")
+	case s.TimeMatched < s.TimeSampled:
+		fmt.Fprintf(w, "  format:   %s (detected from the first rows; mixed formats: it reads only %d of the first %d rows' times; --time-format sets another)\n", s.TimeFormat, s.TimeMatched, s.TimeSampled)
 	default:
 		fmt.Fprintf(w, "  format:   %s (detected: it reads %d of the first %d rows' times; --time-format sets another)\n", s.TimeFormat, s.TimeMatched, s.TimeSampled)
 	}

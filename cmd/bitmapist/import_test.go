@@ -44,7 +44,7 @@ func TestImportBadRows(t *testing.T) {
 		}
 		want := []string{
 			"line 3: missing id: column user is empty",
-			`line 4: bad time: "2024-13-01" does not match 2006-01-02 (the format of the first rows; --time-format sets another)`,
+			`line 4: bad time: "2024-13-01" is not a valid date (month out of range)`,
 			"line 5: id out of range: 4294967296 is above 4294967295",
 			"line 6: id out of range: -5 is negative (ids are 0..4294967295)",
 			"line 7: wrong column count: 2 fields, the header has 3",

@@ -273,8 +273,11 @@ func detectedParser(recs []csvRecord, cols importColumns, loc *time.Location, su
 	}
 	return func(s string) (time.Time, error) {
 		t, err := parse(s)
-		if err != nil && !formatMatches(format, s) {
-			return t, fmt.Errorf("%s does not match %s (the format of the first rows; --time-format sets another)", quoteClip(s), format)
+		// A detected format also refuses what it could parse but the
+		// detection would not count (Unix seconds where milliseconds were
+		// detected would land in 1970).
+		if !errors.Is(err, errBadDate) && !formatMatches(format, strings.TrimSpace(s)) {
+			return time.Time{}, fmt.Errorf("%s does not match %s (the format of the first rows; --time-format sets another)", quoteClip(s), format)
 		}
 		return t, err
 	}, nil
@@ -304,7 +307,16 @@ func headerColumn(header []string, name, flag string) (int, error) {
 	for i, h := range header {
 		names[i] = clip(h)
 	}
-	return 0, &usageError{err: fmt.Errorf("%w: no column %s (%s); the columns are %s", errImportHeader, quoteClip(name), flag, clip(strings.Join(names, ", ")))}
+	hint := ""
+	if len(header) == 1 {
+		for _, d := range []struct{ char, name, flag string }{{";", "semicolon", ";"}, {"\t", "tab", `\t`}, {"|", "pipe", "|"}} {
+			if strings.Contains(header[0], d.char) {
+				hint = fmt.Sprintf(" (the header is one column containing %q: if the file is %s-separated, give --delimiter '%s')", d.char, d.name, d.flag)
+				break
+			}
+		}
+	}
+	return 0, &usageError{err: fmt.Errorf("%w: no column %s (%s); the columns are %s%s", errImportHeader, quoteClip(name), flag, clip(strings.Join(names, ", ")), hint)}
 }
 
 // parseUserID parses an integer user id 0..maxID into *id, or says why it
@@ -353,6 +365,9 @@ func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, 
 		return func(s string) (time.Time, error) {
 			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
+				if bad := badDate(s, err); bad != nil {
+					return t, bad
+				}
 				return t, fmt.Errorf("%s is not an RFC 3339 time", quoteClip(s))
 			}
 			return t, nil
@@ -377,10 +392,27 @@ func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, 
 	return func(s string) (time.Time, error) {
 		t, err := time.ParseInLocation(format, s, loc)
 		if err != nil {
+			if bad := badDate(s, err); bad != nil {
+				return t, bad
+			}
 			return t, fmt.Errorf("%s does not match %s", quoteClip(s), format)
 		}
 		return t, nil
 	}, nil
+}
+
+// errBadDate is wrapped when a time has the format's shape but names a
+// day, month, hour... that does not exist (2024-02-30).
+var errBadDate = errors.New("not a valid date")
+
+// badDate returns an error wrapping errBadDate when err (from parsing s)
+// says a field is out of range, else nil.
+func badDate(s string, err error) error {
+	var pe *time.ParseError
+	if errors.As(err, &pe) && strings.Contains(pe.Message, "out of range") {
+		return fmt.Errorf("%s is %w (%s)", quoteClip(s), errBadDate, strings.TrimPrefix(pe.Message, ": "))
+	}
+	return nil
 }
 
 // pendingRow is a checked row waiting in a batch.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,6 +120,11 @@ bitmapist's get_event_names does (SCAN, never KEYS, on every cluster master).`,
 			if err != nil {
 				return err
 			}
+			if len(names) == 0 && prefix != "" {
+				if err := prefixHint(ctx, a.stderr, c, prefix); err != nil {
+					return err
+				}
+			}
 			for _, n := range names {
 				// A name with control characters (possible in data Python
 				// wrote) is printed Go-quoted, never raw to the terminal.
@@ -158,9 +164,17 @@ func (a *app) countCommand() *cobra.Command {
 				return err
 			}
 			if n == 0 {
-				// A zero may be a typo: name the events that have no data at all.
+				// A zero may be a typo: name the events that have no data at
+				// all; an hourly zero may be data marked without hourly
+				// tracking.
 				if err := missingEvents(ctx, c, args); err != nil {
 					return err
+				}
+				if g, _ := bitmapist.ParseTimeGroup(sel.group); g == bitmapist.Hours {
+					at, _ := parseTime(sel.at, c.Location(), c.Now()) // checked by sel.check
+					if err := noHourlyData(ctx, c, args, at, at); err != nil {
+						return err
+					}
 				}
 			}
 			fmt.Fprintln(a.stdout, n)
@@ -196,7 +210,7 @@ func missingEvents(ctx context.Context, c *bitmapist.Client, events []string) er
 	if len(msgs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s; \"bitmapist events\" lists the %d events with data", errNoSuchEvent, strings.Join(msgs, "; "), len(known))
+	return fmt.Errorf("%w: %s; \"bitmapist events\" lists the %s with data", errNoSuchEvent, strings.Join(msgs, "; "), plural(len(known), "event"))
 }
 
 // idsCommand builds "ids": Set.IDs of a selection, optionally mapped back
@@ -393,4 +407,22 @@ func markTime(at string, loc *time.Location, now time.Time, allowFuture bool) (t
 		return time.Time{}, usagef("--at %s is more than a day in the future (a typo?); --allow-future marks it anyway", t.Format(time.RFC3339))
 	}
 	return t, nil
+}
+
+// prefixHint writes a note to w when no event name starts with prefix
+// (events, stats): that the argument is a prefix, not a glob, when it has
+// glob characters, and the closest existing names.
+func prefixHint(ctx context.Context, w io.Writer, c *bitmapist.Client, prefix string) error {
+	known, err := c.EventNames(ctx, "")
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("no event name starts with %s", quoteClip(prefix))
+	if strings.ContainsAny(prefix, "*?[]") {
+		msg += fmt.Sprintf(" (the argument is a prefix, not a glob: try %s)", quoteClip(strings.TrimRight(strings.SplitN(prefix, "*", 2)[0], "?[]")))
+	} else if sug := bitmapist.SuggestEventNames(prefix, known, 3); len(sug) > 0 {
+		msg += " (did you mean " + strings.Join(sug, ", ") + "?)"
+	}
+	fmt.Fprintf(w, "bitmapist: note: %s; %s with data under this --prefix\n", msg, plural(len(known), "event"))
+	return nil
 }

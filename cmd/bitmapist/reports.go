@@ -38,22 +38,27 @@ func (f *reportFlags) add(cmd *cobra.Command, group bitmapist.TimeGroup, periods
 
 // reportArgs is a parsed report command line.
 type reportArgs struct {
-	c        *bitmapist.Client
-	done     func()
-	group    bitmapist.TimeGroup
-	from, to time.Time
-	segment  bitmapist.Set
+	c         *bitmapist.Client
+	done      func()
+	group     bitmapist.TimeGroup
+	from, to  time.Time
+	segment   bitmapist.Set
+	segEvents []string // the events the --segment specs name
 }
 
-// parse checks the shared flags (before Redis) and opens the client.
-// periods is the default number of periods when --from is not given.
-func (f *reportFlags) parse(ctx context.Context, a *app, periods int) (*reportArgs, error) {
+// parse checks the shared flags (before Redis) and opens the client:
+// --group hours where s refuses it, --from after --to, and a --segment
+// naming an event without any data are errors.
+func (f *reportFlags) parse(ctx context.Context, a *app, s reportSpec) (*reportArgs, error) {
 	if f.json && f.csv {
 		return nil, usagef("give at most one of --json and --csv")
 	}
 	g, err := bitmapist.ParseTimeGroup(f.group)
 	if err != nil {
 		return nil, usagef("--group: %v", err)
+	}
+	if g == bitmapist.Hours && s.noHours {
+		return nil, usagef("--group: hours is not offered for %s (as on the dashboard): use days, weeks, months or years", s.use[:strings.IndexByte(s.use, ' ')])
 	}
 	loc, err := a.location()
 	if err != nil {
@@ -63,10 +68,13 @@ func (f *reportFlags) parse(ctx context.Context, a *app, periods int) (*reportAr
 	if r.to, err = parseTime(f.to, loc, time.Now()); err != nil {
 		return nil, usagef("--to: %v", err)
 	}
-	r.from = g.Add(r.to, -(periods - 1))
+	r.from = g.Add(r.to, -(s.periods - 1))
 	if f.from != "" {
 		if r.from, err = parseTime(f.from, loc, time.Now()); err != nil {
 			return nil, usagef("--from: %v", err)
+		}
+		if g.Start(r.from).After(g.Start(r.to)) {
+			return nil, usagef("--from %s is after --to %s (the %s of --from must not come after the one of --to)", g.Label(r.from), g.Label(r.to), g.Unit())
 		}
 	}
 	if r.c, r.done, err = a.open(ctx); err != nil {
@@ -76,7 +84,45 @@ func (f *reportFlags) parse(ctx context.Context, a *app, periods int) (*reportAr
 		r.done()
 		return nil, reportFlagError(err)
 	}
+	for _, spec := range f.segment {
+		if spec = strings.TrimSpace(spec); spec != "" {
+			if i := strings.LastIndexByte(spec, '@'); i >= 0 {
+				spec = spec[:i]
+			}
+			r.segEvents = append(r.segEvents, spec)
+		}
+	}
+	if len(r.segEvents) > 0 {
+		if err := missingEvents(ctx, r.c, r.segEvents); err != nil {
+			r.done()
+			return nil, fmt.Errorf("--segment: %w", err)
+		}
+	}
 	return r, nil
+}
+
+// explainEmpty is called when a report counted nobody: it returns an
+// error naming the events (of args) that have no data at all, with the
+// closest names, or, for --group hours, the events that have daily but no
+// hourly data in the range (marked without hourly tracking); nil when the
+// zeros are real.
+func (r *reportArgs) explainEmpty(ctx context.Context, events []string) error {
+	if err := missingEvents(ctx, r.c, events); err != nil {
+		return err
+	}
+	if r.group == bitmapist.Hours {
+		return noHourlyData(ctx, r.c, events, r.from, r.to)
+	}
+	return nil
+}
+
+// noteFuture writes a note to w when the range reaches past now: those
+// periods have no data yet.
+func (r *reportArgs) noteFuture(w io.Writer) {
+	now := r.c.Now()
+	if r.group.Start(r.to).After(r.group.Start(now)) {
+		fmt.Fprintf(w, "bitmapist: note: --to %s is after now (%s): periods after now have no data yet\n", r.group.Label(r.to), r.group.Label(now))
+	}
 }
 
 // reportFlagNames maps the fields of report errors to flags.
@@ -106,6 +152,7 @@ func reportFlagError(err error) error {
 	if name, ok := reportFlagNames[field]; ok {
 		field = name
 	}
+	msg = strings.ReplaceAll(msg, "before From ", "before --from ")
 	return &usageError{err: fmt.Errorf("%s: %s", field, msg)}
 }
 
@@ -125,42 +172,6 @@ func (a *app) printReport(f *reportFlags, v any, csvw func(io.Writer) error, tex
 	return tw.Flush()
 }
 
-func (a *app) trendCommand() *cobra.Command {
-	var f reportFlags
-	var rolling bool
-	cmd := &cobra.Command{
-		Use:   "trend EVENT",
-		Short: "Print the number of users per period, with rolling WAU/MAU and the previous range",
-		Long: `Print how many users did EVENT in each period from --from to --to, and the
-same for the range of as many periods right before it (previous). With
---rolling (days only): WAU (users in the 7 days ending that day), MAU (the 30
-days ending that day) and the stickiness ratio DAU/MAU.
-
-JSON: {"event", "time_group", "rolling", "unique", "previous_unique",
-"periods": [{"label", "start", "count", "wau", "mau", "dau_mau", "previous": {...}}]}
-(wau, mau and dau_mau only with --rolling).`,
-		Example: `  bitmapist trend gameStarted --group days --from 2016-05-01 --to 2016-05-31 --rolling
-  bitmapist trend customer:purchased --group months --from 2011-01 --to 2011-12 --csv`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			r, err := f.parse(ctx, a, 30)
-			if err != nil {
-				return err
-			}
-			defer r.done()
-			t, err := r.c.Trend(ctx, bitmapist.TrendQuery{Event: args[0], TimeGroup: r.group, From: r.from, To: r.to, Rolling: rolling, Segment: r.segment})
-			if err != nil {
-				return reportFlagError(err)
-			}
-			return a.printReport(&f, t, t.WriteCSV, func(w *tabwriter.Writer) { writeTrendText(w, t) })
-		},
-	}
-	f.add(cmd, bitmapist.Days, 30)
-	cmd.Flags().BoolVar(&rolling, "rolling", false, "add rolling WAU (7 days), MAU (30 days) and DAU/MAU (days only)")
-	return cmd
-}
-
 // change returns the relative change from prev to cur ("+12.5%"), or ""
 // when prev is 0.
 func change(cur, prev int64) string {
@@ -171,7 +182,7 @@ func change(cur, prev int64) string {
 }
 
 func writeTrendText(w *tabwriter.Writer, t *bitmapist.Trend) {
-	fmt.Fprintf(w, "trend: %s by %s; %d users in the range, %d in the previous one\n", t.Event, t.TimeGroup.Unit(), t.Unique, t.PreviousUnique)
+	fmt.Fprintf(w, "trend: %s by %s; %s in the range, %d in the previous one\n", t.Event, t.TimeGroup.Unit(), plural(t.Unique, "user"), t.PreviousUnique)
 	head := "period\tusers\t"
 	if t.Rolling {
 		head += "wau\tmau\tdau/mau\t"
@@ -186,123 +197,8 @@ func writeTrendText(w *tabwriter.Writer, t *bitmapist.Trend) {
 	}
 }
 
-func (a *app) lifecycleCommand() *cobra.Command {
-	var f reportFlags
-	cmd := &cobra.Command{
-		Use:   "lifecycle EVENT",
-		Short: "Print new, returning, resurrecting and dormant users per period",
-		Long: `Print the lifecycle of the users who did EVENT, per period from --from to --to:
-new (first ever EVENT in the period), returning (active in the period and the
-one before), resurrecting (active, not in the period before, but earlier) and
-dormant (active in the period before, not in this one; a negative number).
-new + returning + resurrecting = the users active in the period.
-
-JSON: {"event", "time_group", "periods": [{"label", "start", "new",
-"returning", "resurrecting", "dormant"}]}.`,
-		Example: `  bitmapist lifecycle gameStarted --group weeks --from 2016-04-25 --to 2016-06-30`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			r, err := f.parse(ctx, a, 12)
-			if err != nil {
-				return err
-			}
-			defer r.done()
-			l, err := cohort.GetLifecycle(ctx, r.c, cohort.LifecycleQuery{Event: args[0], TimeGroup: r.group, From: r.from, To: r.to, Segment: r.segment})
-			if err != nil {
-				return reportFlagError(err)
-			}
-			return a.printReport(&f, l, l.WriteCSV, func(w *tabwriter.Writer) {
-				fmt.Fprintf(w, "lifecycle: %s by %s\n", l.Event, l.TimeGroup.Unit())
-				fmt.Fprintln(w, "period\tactive\tnew\treturning\tresurrecting\tdormant\t")
-				for _, p := range l.Periods {
-					fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t\n", p.Label, p.Active(), p.New, p.Returning, p.Resurrecting, p.Dormant)
-				}
-			})
-		},
-	}
-	f.add(cmd, bitmapist.Weeks, 12)
-	return cmd
-}
-
-func (a *app) stickinessCommand() *cobra.Command {
-	var f reportFlags
-	cmd := &cobra.Command{
-		Use:   "stickiness EVENT",
-		Short: "Print how many users were active in exactly k of the periods",
-		Long: `Of the users who did EVENT at least once in the K periods from --from to --to,
-print how many did it in exactly k of them, k = 1..K.
-
-JSON: {"event", "time_group", "from", "to", "num_periods", "users",
-"buckets": [{"periods": k, "users": n}]}.`,
-		Example: `  bitmapist stickiness gameStarted --group days --from 2016-05-01 --to 2016-05-07`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			r, err := f.parse(ctx, a, 7)
-			if err != nil {
-				return err
-			}
-			defer r.done()
-			s, err := cohort.GetStickiness(ctx, r.c, cohort.StickinessQuery{Event: args[0], TimeGroup: r.group, From: r.from, To: r.to, Segment: r.segment})
-			if err != nil {
-				return reportFlagError(err)
-			}
-			return a.printReport(&f, s, s.WriteCSV, func(w *tabwriter.Writer) {
-				fmt.Fprintf(w, "stickiness: %s, %d users active in %s..%s (%d %s)\n", s.Event, s.Users, s.From, s.To, s.NumPeriods, s.TimeGroup)
-				fmt.Fprintf(w, "%s\tusers\tshare\t\n", s.TimeGroup)
-				for _, b := range s.Buckets {
-					share := 0.0
-					if s.Users > 0 {
-						share = 100 * float64(b.Users) / float64(s.Users)
-					}
-					fmt.Fprintf(w, "%d\t%d\t%.1f%%\t\n", b.Periods, b.Users, share)
-				}
-			})
-		},
-	}
-	f.add(cmd, bitmapist.Days, 7)
-	return cmd
-}
-
-func (a *app) funnelCommand() *cobra.Command {
-	var f reportFlags
-	var window int
-	cmd := &cobra.Command{
-		Use:   "funnel E1 E2 [E3...]",
-		Short: "Print a funnel: of the users who did E1 in each period, how many did E2, E3... in order within --window periods",
-		Long: `Print a funnel with one row per entry period from --from to --to and a total
-row. A row's users did E1 in its period p; a user reaches step k in period q
-(p <= q <= p+window) when they did E_k in q and had reached step k-1 in a
-period <= q (steps in the same period count in order). Each step shows its
-users, the conversion from the previous step and from E1, and the drop-off.
-
-JSON: {"time_group", "window", "steps": [{"event", "users", "from_previous",
-"from_first", "drop_off"}], "rows": [{"label", "start", "steps": [...]}]}
-(steps: the total row, the sum of the rows).`,
-		Example: `  bitmapist funnel newPlayer gameStarted --group days --window 7 --from 2016-04-27 --to 2016-05-26`,
-		Args:    cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			r, err := f.parse(ctx, a, 30)
-			if err != nil {
-				return err
-			}
-			defer r.done()
-			fu, err := cohort.GetFunnel(ctx, r.c, cohort.FunnelQuery{Steps: args, TimeGroup: r.group, Window: window, From: r.from, To: r.to, Segment: r.segment})
-			if err != nil {
-				return reportFlagError(err)
-			}
-			return a.printReport(&f, fu, fu.WriteCSV, func(w *tabwriter.Writer) { writeFunnelText(w, fu) })
-		},
-	}
-	f.add(cmd, bitmapist.Days, 30)
-	cmd.Flags().IntVar(&window, "window", 7, fmt.Sprintf("conversion window: periods after the entry period, 0..%d", cohort.MaxFunnelWindow))
-	return cmd
-}
-
 func writeFunnelText(w *tabwriter.Writer, f *cohort.Funnel) {
-	fmt.Fprintf(w, "funnel by %s, window %d %s\n", f.TimeGroup.Unit(), f.Window, f.TimeGroup)
+	fmt.Fprintf(w, "funnel by %s, window %s\n", f.TimeGroup.Unit(), plural(int64(f.Window), f.TimeGroup.Unit()))
 	head := "entry\t"
 	for k, s := range f.Steps {
 		head += s.Event + "\t"
@@ -325,4 +221,12 @@ func writeFunnelText(w *tabwriter.Writer, f *cohort.Funnel) {
 		row(r.Label, r.Steps)
 	}
 	row("total", f.Steps)
+}
+
+// plural returns n and unit, with an "s" unless n is 1: "1 year", "2 days".
+func plural[N int | int64](n N, unit string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, unit)
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

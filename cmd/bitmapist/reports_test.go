@@ -339,7 +339,7 @@ func TestReportUsageErrors(t *testing.T) {
 	}{
 		{[]string{"trend", "e", "--group", "weeks", "--rolling"}, "--rolling: "},
 		{[]string{"trend", "e", "--group", "fortnights"}, "--group: "},
-		{[]string{"trend", "e", "--from", "2025-02-01", "--to", "2025-01-01"}, "--to: "},
+		{[]string{"trend", "e", "--from", "2025-02-01", "--to", "2025-01-01"}, "--from 2025-02-01 is after --to 2025-01-01"},
 		{[]string{"trend", "e", "--json", "--csv"}, "at most one"},
 		{[]string{"lifecycle", "bitop_e"}, "EVENT: "},
 		{[]string{"stickiness", "e", "--from", "2020-01-01", "--to", "2025-01-01"}, "--to: "},

@@ -71,6 +71,11 @@ bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
 			if err != nil {
 				return err
 			}
+			if st.Keys == 0 && opts.Prefix != "" {
+				if err := prefixHint(ctx, a.stderr, c, opts.Prefix); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
@@ -90,7 +95,7 @@ bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
 
 // printStats writes st as three aligned tables.
 func (a *app) printStats(st *bitmapist.Stats) {
-	fmt.Fprintf(a.stdout, "%s: %d keys, %s under prefix %q\n\n", st.Backend, st.Keys, humanBytes(st.Bytes), a.prefix)
+	fmt.Fprintf(a.stdout, "%s: %s, %s under prefix %q\n\n", st.Backend, plural(st.Keys, "key"), humanBytes(st.Bytes), a.prefix)
 	w := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "EVENT\tGROUP\tKEYS\tBYTES\tMEASURED")
 	for _, g := range st.Groups {

@@ -50,18 +50,29 @@ func formatMatches(format, s string) bool {
 
 // detectTimeFormat returns the format of detectableFormats that reads the
 // most of samples (empty ones are left out), and how many it reads; ok is
-// false when it reads none.
+// false when it reads none. Between formats that read as many, the one
+// that reads the earliest sample wins (then the order of
+// detectableFormats), so the first rows decide, never the last.
 func detectTimeFormat(samples []string) (format string, n int, ok bool) {
-	for _, f := range detectableFormats {
-		m := 0
+	counts := make([]int, len(detectableFormats))
+	for i, f := range detectableFormats {
 		for _, s := range samples {
 			if s = strings.TrimSpace(s); s != "" && formatMatches(f, s) {
-				m++
+				counts[i]++
 			}
 		}
-		if m > n {
-			format, n = f, m
+		n = max(n, counts[i])
+	}
+	if n == 0 {
+		return "", 0, false
+	}
+	for _, s := range samples {
+		s = strings.TrimSpace(s)
+		for i, f := range detectableFormats {
+			if counts[i] == n && s != "" && formatMatches(f, s) {
+				return f, n, true
+			}
 		}
 	}
-	return format, n, n > 0
+	return "", 0, false // not reached: some sample is read by a format with count n
 }

@@ -66,6 +66,16 @@ const pingTimeout = 3 * time.Second
 // cleanupTimeout bounds the deletion of a test's keys at cleanup.
 const cleanupTimeout = 30 * time.Second
 
+// ioTimeout is the read and write timeout of the clients to the shared
+// servers (go-redis defaults to 3 s): on a loaded machine a big read
+// takes longer, and tests assert results, never speed.
+const ioTimeout = 30 * time.Second
+
+// clusterWait is how long openCluster waits for a cluster that answers
+// but reports a state other than ok (a shared cluster recovering from a
+// failover or a busy node) before failing the test.
+const clusterWait = 30 * time.Second
+
 // Backend is one Redis a test runs against.
 type Backend struct {
 	// Name is "miniredis", "redis", "cluster" or "bitmapist-server".
@@ -243,6 +253,7 @@ func openRedisURL(t testing.TB, url string) Backend {
 	if err != nil {
 		t.Fatalf("%s=%q: %v", EnvRedisURL, url, err)
 	}
+	opts.ReadTimeout, opts.WriteTimeout = ioTimeout, ioTimeout
 	client := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
 	defer cancel()
@@ -269,36 +280,47 @@ func openCluster(t testing.TB, addrs string) Backend {
 	if len(nodes) == 0 {
 		t.Fatalf("%s=%q lists no node", EnvRedisCluster, addrs)
 	}
-	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes})
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-	defer cancel()
-	err := client.Ping(ctx).Err()
-	if err == nil {
-		var info string
-		info, err = client.ClusterInfo(ctx).Result()
-		if err == nil && !strings.Contains(info, "cluster_state:ok") {
-			err = fmt.Errorf("cluster_state is not ok:\n%s", strings.TrimSpace(info))
-		}
-	}
-	if err == nil {
-		err = client.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			return c.Ping(ctx).Err()
-		})
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout})
+	answers, err := clusterReady(client)
+	for deadline := time.Now().Add(clusterWait); err != nil && answers && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		answers, err = clusterReady(client)
 	}
 	if err != nil {
 		_ = client.Close()
-		t.Fatalf("Redis Cluster at %s=%q is not ready: %v", EnvRedisCluster, addrs, err)
+		t.Fatalf("Redis Cluster at %s=%q is not ready (waited %v): %v", EnvRedisCluster, addrs, clusterWait, err)
 	}
 	b := Backend{Name: NameCluster, Client: client, Prefix: newPrefix(t)}
 	registerCleanup(t, b)
 	return b
 }
 
+// clusterReady checks that client's cluster answers PING, reports
+// cluster_state:ok and that every master answers PING. answers is false
+// when the first PING fails (no cluster there: not worth waiting for).
+func clusterReady(client *redis.ClusterClient) (answers bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		return false, err
+	}
+	info, err := client.ClusterInfo(ctx).Result()
+	if err == nil && !strings.Contains(info, "cluster_state:ok") {
+		err = fmt.Errorf("cluster_state is not ok:\n%s", strings.TrimSpace(info))
+	}
+	if err != nil {
+		return true, err
+	}
+	return true, client.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		return c.Ping(ctx).Err()
+	})
+}
+
 // openBitmapistServer connects to the bitmapist-server at addr (host:port)
 // and checks that it answers PING and is one: its INFO keys has keys_total.
 func openBitmapistServer(t testing.TB, addr string) Backend {
 	t.Helper()
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	client := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout})
 	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
 	defer cancel()
 	err := client.Ping(ctx).Err()
