@@ -398,12 +398,12 @@ func crashChild(ctx context.Context, c config, e *env, addr string) error {
 	time.Sleep(time.Second)
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
-	time.Sleep(1200 * time.Millisecond) // until the pause is over
 	if c.mode == "outbox" {
 		var pending int64
 		e.db.Table(e.table + "_outbox").Count(&pending)
 		fmt.Printf("kill -9 of a writing process 1 s into a 2 s Redis pause: it left %d outbox rows\n", pending)
 	}
+	time.Sleep(1200 * time.Millisecond) // until the pause is over
 	return nil
 }
 
