@@ -276,12 +276,21 @@ func refFunnel(r *ref, c *bitmapist.Client, q cohort.FunnelQuery, rows int) [][]
 // window, each the bitmapist way and the flask-bitmapist way (one BITOP
 // and one BITCOUNT round trip per cell), plus the 12×12 monthly cohort
 // table of BenchmarkTable12x12Monthly on data of the same scale. Every
-// pair is checked equal before timing. 10M users need ~550 MB in Redis:
+// pair is checked equal before timing. It runs on Redis and on
+// bitmapist-server (benchBackends). 10M users need ~550 MB in Redis:
 // run it on a Redis of its own (see docs/benchmarks.md).
 func BenchmarkEngagement(b *testing.B) {
 	for _, users := range []int{1_000_000, 10_000_000} {
 		b.Run(fmt.Sprintf("%dM", users/1_000_000), func(b *testing.B) {
-			be := testutil.Redis(b)
+			benchBackends(b, func(b *testing.B, be testutil.Backend) { benchEngagement(b, be, users) })
+		})
+	}
+}
+
+// benchEngagement is BenchmarkEngagement on one backend.
+func benchEngagement(b *testing.B, be testutil.Backend, users int) {
+	{
+		{
 			ctx := context.Background()
 			c := bitmapist.New(be.Client, bitmapist.WithPrefix(be.Prefix))
 			writeEngageData(b, c, users)
@@ -317,7 +326,7 @@ func BenchmarkEngagement(b *testing.B) {
 					})
 				})
 			}
-		})
+		}
 	}
 }
 

@@ -109,16 +109,16 @@ func (cs chunks) view(key string, w window) bitmapist.Bitmap {
 }
 
 // union returns the OR of keys' views in w: the view itself for one key
-// (aliasing, read-only), a new bitmap for several (a year's months).
-func (cs chunks) union(keys []string, w window) bitmapist.Bitmap {
+// (aliasing, read-only), a bitmap of ar for several (a year's months).
+func (cs chunks) union(keys []string, w window, ar *arena) bitmapist.Bitmap {
 	if len(keys) == 1 {
 		return cs.view(keys[0], w)
 	}
-	var out bitmapist.Bitmap
-	for _, k := range keys {
-		out = out.OrWith(cs.view(k, w))
+	bs := make([]bitmapist.Bitmap, len(keys))
+	for i, k := range keys {
+		bs[i] = cs.view(k, w)
 	}
-	return out
+	return ar.or(bs...)
 }
 
 // sub returns the part of b (a bitmap starting at byte offset from) that

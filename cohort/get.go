@@ -327,71 +327,102 @@ func (p *plan) need(q *Query, lay layout) map[string]window {
 	return need
 }
 
-// stripe adds to sm the counts of the table over the bytes of s.
+// stripe adds to sm the counts of the table over the bytes of s, block
+// by block: every count of a table is a sum over users, so a stripe is
+// counted in blocks small enough that a block of every bitmap and of
+// every scratch bitmap stays in the CPU's cache while each of its cells is
+// counted (one read of each source byte from memory), with the scratch
+// bitmaps taken from one reused arena.
 func (p *plan) stripe(q *Query, lay layout, cs chunks, s window, sm *sums) {
+	acc := &counts{totals: make([]int64, q.Rows), cells: make([]int64, q.Rows*q.Cols), retUsers: make([]int64, len(p.ret))}
+	ar := arenas.Get().(*arena)
+	defer arenas.Put(ar)
+	blk := blockLen(len(cs) + len(p.ret) + q.Rows)
+	for lo := s.lo; lo <= s.hi; lo += blk {
+		ar.reset()
+		p.block(q, lay, cs, window{lo, min(lo+blk-1, s.hi)}, acc, ar)
+	}
+	sm.add(acc.totals, acc.cells, acc.retUsers)
+}
+
+// counts are the counts of a table over some bytes (see sums).
+type counts struct{ totals, cells, retUsers []int64 }
+
+var arenas = sync.Pool{New: func() any { return &arena{} }}
+
+// blockCache is the bytes of bitmap one block of a table keeps in the
+// CPU's cache (every source and scratch bitmap's block): half of this
+// machine's 1 MiB L2 per core.
+const blockCache = 512 << 10
+
+// blockLen returns the length of a block for n bitmaps: blockCache / n
+// bytes, a multiple of 64, from 1 KiB to 64 KiB.
+func blockLen(n int) int64 {
+	return min(64<<10, max(1<<10, int64(blockCache/max(1, n))&^63))
+}
+
+// block adds to acc the counts of the table over the bytes of s.
+func (p *plan) block(q *Query, lay layout, cs chunks, s window, acc *counts, ar *arena) {
 	all := lay.all.intersect(s)
 	retWin := make([]window, len(lay.retWin))
 	ret := make([]bitmapist.Bitmap, len(p.ret))
 	for k := range ret {
 		retWin[k] = lay.retWin[k].intersect(s)
-		ret[k] = andAll(p.returnFactors(cs, k, retWin[k]))
+		ret[k] = ar.andAll(p.returnFactors(cs, k, retWin[k], ar))
 	}
 	if q.OnOrAfter {
 		for k := len(ret) - 2; k >= 0; k-- {
-			ret[k] = ret[k].Clone().OrWith(ret[k+1])
+			ret[k] = ar.or(ret[k], ret[k+1])
 		}
 	}
-	retUsers := make([]int64, len(ret))
 	if q.BlankEmpty {
 		for k, r := range ret {
-			retUsers[k] = r.Count()
+			acc.retUsers[k] += r.Count()
 		}
 	}
 	var seen bitmapist.Bitmap // FirstTime: who did Primary before the row
 	if q.FirstTime && !all.empty() {
-		seen = make(bitmapist.Bitmap, all.hi-all.lo+1)
+		seen = ar.zero(int(all.hi - all.lo + 1))
 		for _, k := range p.history {
 			seen.OrWith(cs.view(k, all))
 		}
 	}
-	totals := make([]int64, q.Rows)
-	cells := make([]int64, q.Rows*q.Cols)
 	for i := range q.Rows {
 		rw := lay.rowWin[i].intersect(s)
 		if rw.empty() {
 			continue
 		}
-		cohort := p.cohort(q, cs, i, rw, sub(seen, all.lo, rw))
-		totals[i] = cohort.Count()
-		for j := 0; j < q.Cols && i+j < len(ret) && totals[i] > 0; j++ {
+		cohort := p.cohort(q, cs, i, rw, sub(seen, all.lo, rw), ar)
+		total := cohort.Count()
+		acc.totals[i] += total
+		for j := 0; j < q.Cols && i+j < len(ret) && total > 0; j++ {
 			k := i + j
 			f := sub(ret[k], retWin[k].lo, rw)
 			n := cohort.AndCount(f)
-			cells[i*q.Cols+j] = n
+			acc.cells[i*q.Cols+j] += n
 			if !q.WithReplacement && n > 0 {
 				cohort.AndNotWith(f)
 			}
 		}
 	}
-	sm.add(totals, cells, retUsers)
 }
 
 // cohort returns row i's cohort over window rw: a bitmap of its own
-// unless the query neither narrows nor removes returners (then it may
-// alias the chunks: read-only). before is FirstTime's history over rw,
-// which it extends with the row's users in place.
-func (p *plan) cohort(q *Query, cs chunks, i int, rw window, before bitmapist.Bitmap) bitmapist.Bitmap {
-	base := cs.union(p.rows[i], rw)
+// (in the arena) unless the query neither narrows nor removes returners
+// (then it may alias the chunks: read-only). before is FirstTime's history
+// over rw, which it extends with the row's users in place.
+func (p *plan) cohort(q *Query, cs chunks, i int, rw window, before bitmapist.Bitmap, ar *arena) bitmapist.Bitmap {
+	base := cs.union(p.rows[i], rw, ar)
 	cohort, own := base, false
 	if q.FirstTime {
-		cohort, own = base.AndNot(before), true
+		cohort, own = ar.andNot(base, before), true
 		before.OrWith(base) // in place: before spans all of rw
 	}
 	if p.narrow[i] != nil {
-		cohort, own = cohort.And(cs.union(p.narrow[i], rw)), true
+		cohort, own = ar.and(cohort, cs.union(p.narrow[i], rw, ar)), true
 	}
 	if !q.WithReplacement && !own {
-		cohort = cohort.Clone() // it is emptied as users return
+		cohort = ar.clone(cohort) // it is emptied as users return
 	}
 	return cohort
 }
@@ -443,19 +474,19 @@ func (p *plan) table(q *Query, sm *sums) *Table {
 // returnFactors returns period k's return set over window w as factors
 // whose AND is the set: one per group of chainGroups, the event's bitmap
 // itself for a group of one event (aliasing the chunks: read-only), the
-// OR of its events' bitmaps otherwise.
-func (p *plan) returnFactors(cs chunks, k int, w window) []bitmapist.Bitmap {
+// OR of its events' bitmaps (in the arena) otherwise.
+func (p *plan) returnFactors(cs chunks, k int, w window, ar *arena) []bitmapist.Bitmap {
 	fs := make([]bitmapist.Bitmap, len(p.groups))
 	for gi, grp := range p.groups {
 		if len(grp) == 1 {
-			fs[gi] = cs.union(p.ret[k][grp[0]], w)
+			fs[gi] = cs.union(p.ret[k][grp[0]], w, ar)
 			continue
 		}
-		var g bitmapist.Bitmap
-		for _, e := range grp {
-			g = g.OrWith(cs.union(p.ret[k][e], w)) // a new bitmap from the first OrWith on nil
+		bs := make([]bitmapist.Bitmap, len(grp))
+		for ei, e := range grp {
+			bs[ei] = cs.union(p.ret[k][e], w, ar)
 		}
-		fs[gi] = g
+		fs[gi] = ar.or(bs...)
 	}
 	return fs
 }

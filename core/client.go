@@ -29,6 +29,7 @@ type Client struct {
 	keep    *retention            // WithRetention; nil: keys never expire
 	limits  ReadLimits
 	reader  *Reader
+	noRaw   bool // WithRawReads(false)
 }
 
 // Option configures a Client in New.

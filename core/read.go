@@ -79,6 +79,7 @@ type Reader struct {
 	c        *Client
 	lim      ReadLimits
 	inflight *semaphore.Weighted
+	raw      rawPool
 }
 
 // Reader returns the client's Reader (the same one on every call, so the
@@ -239,24 +240,45 @@ func (s Span) Len() int64 { return max(0, s.Hi-s.Lo) }
 // bytes from its Lo, shorter than the span when the key ends first (the
 // rest reads as zeros), nil for a missing key or an empty span.
 func (r *Reader) ReadSpans(ctx context.Context, spans []Span) ([]Bitmap, error) {
+	out, _, err := r.readSpans(ctx, spans, nil)
+	return out, err
+}
+
+// readSpans is ReadSpans reading into buf (grown when too short; the
+// bitmaps returned alias it): each span's bytes lie in one region of it.
+// It returns the buffer for the next call.
+func (r *Reader) readSpans(ctx context.Context, spans []Span, buf []byte) ([]Bitmap, []byte, error) {
 	if err := r.c.ready(); err != nil {
-		return nil, err
+		return nil, buf, err
 	}
 	if server, err := r.c.onServer(ctx); err != nil || server {
 		if err != nil {
-			return nil, err
+			return nil, buf, err
 		}
-		return r.wholeSpans(ctx, spans)
+		out, err := r.wholeSpans(ctx, spans)
+		return out, buf, err
 	}
-	out := make([]Bitmap, len(spans))
+	rd := &spanRead{spans: spans, out: make([]Bitmap, len(spans)), opt: r.rawReads()}
+	if rd.opt != nil {
+		rd.place, rd.got = make([]int64, len(spans)), make([]int64, len(spans))
+		var total int64
+		for i, s := range spans {
+			rd.place[i] = total
+			total += s.Len()
+		}
+		if int64(cap(buf)) < total {
+			buf = make([]byte, total)
+		}
+		rd.dst = buf[:total]
+	}
 	var batch []piece
 	var bytes int64
 	for i, s := range spans {
 		for lo := s.Lo; lo < s.Hi; lo += r.lim.Slice {
 			pc := piece{span: i, lo: lo, hi: min(lo+r.lim.Slice, s.Hi)}
 			if bytes+pc.hi-pc.lo > r.lim.Pipeline && len(batch) > 0 {
-				if err := r.readPieces(ctx, spans, batch, out); err != nil {
-					return nil, err
+				if err := r.readPieces(ctx, rd, batch); err != nil {
+					return nil, buf, err
 				}
 				batch, bytes = batch[:0], 0
 			}
@@ -264,10 +286,28 @@ func (r *Reader) ReadSpans(ctx context.Context, spans []Span) ([]Bitmap, error) 
 			bytes += pc.hi - pc.lo
 		}
 	}
-	if err := r.readPieces(ctx, spans, batch, out); err != nil {
-		return nil, err
+	if err := r.readPieces(ctx, rd, batch); err != nil {
+		return nil, buf, err
 	}
-	return out, nil
+	if rd.opt != nil {
+		for i, n := range rd.got {
+			if n > 0 {
+				rd.out[i] = Bitmap(rd.dst[rd.place[i] : rd.place[i]+n : rd.place[i]+n])
+			}
+		}
+	}
+	return rd.out, buf, nil
+}
+
+// spanRead is the state of one readSpans: with opt (raw reads), span i's
+// bytes go to dst[place[i]:], got[i] of them read so far; without, out[i]
+// collects go-redis's replies.
+type spanRead struct {
+	spans      []Span
+	out        []Bitmap
+	opt        *redis.Options
+	dst        []byte
+	place, got []int64
 }
 
 // piece is one GETRANGE of a span: bytes lo..hi-1 of spans[span].Key.
@@ -276,9 +316,10 @@ type piece struct {
 	lo, hi int64
 }
 
-// readPieces sends one pipeline of GETRANGEs and appends each piece to its
-// span's output (pieces of a span come in order).
-func (r *Reader) readPieces(ctx context.Context, spans []Span, batch []piece, out []Bitmap) error {
+// readPieces sends one pipeline of GETRANGEs (raw or through go-redis)
+// and puts each piece in its span's output (pieces of a span come in
+// order).
+func (r *Reader) readPieces(ctx context.Context, rd *spanRead, batch []piece) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -291,6 +332,19 @@ func (r *Reader) readPieces(ctx context.Context, spans []Span, batch []piece, ou
 		return err
 	}
 	defer release()
+	if rd.opt != nil {
+		err := r.readPiecesRaw(ctx, rd.opt, rd.spans, batch, rd.dst, rd.place, rd.got)
+		if !errors.Is(err, errRawUnsupported) {
+			return err
+		}
+		rd.opt = nil // the options need go-redis: this and later pieces go through it
+		for i, n := range rd.got {
+			if n > 0 {
+				rd.out[i] = Bitmap(slices.Clone(rd.dst[rd.place[i] : rd.place[i]+n]))
+			}
+		}
+	}
+	spans := rd.spans
 	p := r.c.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(batch))
 	for j, pc := range batch {
@@ -304,7 +358,7 @@ func (r *Reader) readPieces(ctx context.Context, spans []Span, batch []piece, ou
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("bitmapist: read %q: %w", spans[pc.span].Key, err)
 		}
-		out[pc.span] = joinPiece(out[pc.span], spans[pc.span].Lo, pc.lo, b)
+		rd.out[pc.span] = joinPiece(rd.out[pc.span], spans[pc.span].Lo, pc.lo, b)
 	}
 	return nil
 }

@@ -3,10 +3,14 @@ package bitmapist_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
@@ -15,10 +19,20 @@ import (
 // tiny limits make every read cross many slices, pipelines and stripes.
 var tiny = bitmapist.ReadLimits{Slice: 100, Pipeline: 300, Scan: 64, InFlight: 300, Combine: 1000}
 
+// TestReaderSpansExtentsCount reads through the raw path (WithRawReads'
+// default) and through go-redis: the same bytes either way.
 func TestReaderSpansExtentsCount(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		for _, raw := range []bool{true, false} {
+			readSpansExtentsCount(t, b, raw)
+		}
+	})
+}
+
+func readSpansExtentsCount(t *testing.T, b testutil.Backend, raw bool) {
+	{
 		ctx := context.Background()
-		c := newClient(b, bitmapist.WithReadLimits(tiny))
+		c := newClient(b, bitmapist.WithReadLimits(tiny), bitmapist.WithRawReads(raw))
 		r := c.Reader()
 		rng := rand.New(rand.NewPCG(1, 2))
 		data := make([]byte, 1000)
@@ -58,13 +72,58 @@ func TestReaderSpansExtentsCount(t *testing.T) {
 		if err != nil || n != bitmapist.Bitmap(data).Count() {
 			t.Errorf("Count = %d, %v; want %d", n, err, bitmapist.Bitmap(data).Count())
 		}
+	}
+}
+
+// TestReaderRawErrors: on the raw path a key of another type fails the
+// read with Redis's error (and the next read on the pooled connections
+// still gets the right bytes), and a cancelled context stops it.
+func TestReaderRawErrors(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		if b.Name == testutil.NameCluster || b.Name == testutil.NameBitmapistServer {
+			return // no raw reads there (go-redis's path, tested above)
+		}
+		ctx := context.Background()
+		c := newClient(b, bitmapist.WithReadLimits(tiny))
+		key, list := b.Prefix+"rawok", b.Prefix+"rawlist"
+		data := bytes.Repeat([]byte{0xa5, 1, 2}, 300)
+		if err := b.Client.Set(ctx, key, data, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Client.RPush(ctx, list, "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Reader().ReadSpans(ctx, []bitmapist.Span{{Key: key, Hi: 900}, {Key: list, Hi: 10}})
+		var rerr redis.Error
+		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), "WRONGTYPE") {
+			t.Errorf("ReadSpans of a list: %v, want Redis's WRONGTYPE error", err)
+		}
+		for range 3 {
+			got, err := c.Reader().ReadSpans(ctx, []bitmapist.Span{{Key: key, Lo: 7, Hi: 900}})
+			if err != nil || !bytes.Equal(got[0], data[7:]) {
+				t.Fatalf("ReadSpans after the error: %d bytes, %v", len(got[0]), err)
+			}
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := c.Reader().ReadSpans(cctx, []bitmapist.Span{{Key: key, Hi: 900}}); !errors.Is(err, context.Canceled) {
+			t.Errorf("ReadSpans with a cancelled context: %v", err)
+		}
 	})
 }
 
 func TestReaderStripesCoverEveryByte(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		for _, raw := range []bool{true, false} {
+			stripesCoverEveryByte(t, b, raw)
+		}
+	})
+}
+
+func stripesCoverEveryByte(t *testing.T, b testutil.Backend, raw bool) {
+	{
 		ctx := context.Background()
-		c := newClient(b, bitmapist.WithReadLimits(bitmapist.ReadLimits{Slice: 4096, Pipeline: 8192}))
+		c := newClient(b, bitmapist.WithReadLimits(bitmapist.ReadLimits{Slice: 4096, Pipeline: 8192}), bitmapist.WithRawReads(raw))
 		rng := rand.New(rand.NewPCG(3, 4))
 		keys := []string{b.Prefix + "s0", b.Prefix + "s1"}
 		vals := [][]byte{make([]byte, 20_000), make([]byte, 9_000)}
@@ -99,9 +158,9 @@ func TestReaderStripesCoverEveryByte(t *testing.T) {
 		wantA := append(make([]byte, 1000), vals[0][1000:]...)
 		wantB := append(make([]byte, 5000), vals[1][5000:]...)
 		if !bytes.Equal(gotA, wantA) || !bytes.Equal(gotB, wantB) {
-			t.Error("stripes did not deliver each span's bytes exactly once, zeros outside them")
+			t.Errorf("raw %v: stripes did not deliver each span's bytes exactly once, zeros outside them", raw)
 		}
-	})
+	}
 }
 
 func TestEachIDBatchesMatchIDs(t *testing.T) {

@@ -77,8 +77,11 @@ func (r *Reader) Stripes(ctx context.Context, spans []Span, o StripeOptions, fn 
 	}
 	lo &^= 63
 	n := o.stripeLen(len(spans), r.lim.Slice)
+	// Small bitmaps: at least two stripes per worker, so that one
+	// worker's stripe is read while another's is counted.
+	n = max(minStripe, min(n, ((hi-lo)/int64(2*o.workers())+63)&^63))
 	count := (hi - lo + n - 1) / n
-	read := r.ReadSpans
+	var read readFunc = r.readSpans
 	server, err := r.c.onServer(ctx)
 	if err != nil {
 		return err
@@ -91,18 +94,22 @@ func (r *Reader) Stripes(ctx context.Context, spans []Span, o StripeOptions, fn 
 		if err != nil {
 			return err
 		}
-		read = func(_ context.Context, parts []Span) ([]Bitmap, error) { return cutSpans(spans, whole, parts), nil }
+		read = func(_ context.Context, parts []Span, buf []byte) ([]Bitmap, []byte, error) {
+			return cutSpans(spans, whole, parts), buf, nil
+		}
 	}
 	var next atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(int64(o.workers()), count) {
 		g.Go(func() error {
+			var buf []byte // this worker's read buffer, reused stripe after stripe
 			for s := next.Add(1) - 1; s < count; s = next.Add(1) - 1 {
 				if err := gctx.Err(); err != nil {
 					return err
 				}
 				off := lo + s*n
-				if err := r.stripe(gctx, spans, off, n, read, fn); err != nil {
+				var err error
+				if buf, err = r.stripe(gctx, spans, off, n, buf, read, fn); err != nil {
 					return err
 				}
 			}
@@ -112,8 +119,12 @@ func (r *Reader) Stripes(ctx context.Context, spans []Span, o StripeOptions, fn 
 	return g.Wait()
 }
 
-// stripe reads and handles the stripe [off, off+n).
-func (r *Reader) stripe(ctx context.Context, spans []Span, off, n int64, read func(context.Context, []Span) ([]Bitmap, error), fn StripeFunc) error {
+// readFunc reads parts into buf (see readSpans) and returns the buffer.
+type readFunc func(ctx context.Context, parts []Span, buf []byte) ([]Bitmap, []byte, error)
+
+// stripe reads and handles the stripe [off, off+n), reading into buf, and
+// returns the buffer for the next stripe.
+func (r *Reader) stripe(ctx context.Context, spans []Span, off, n int64, buf []byte, read readFunc, fn StripeFunc) ([]byte, error) {
 	parts := make([]Span, len(spans))
 	any := false
 	for i, s := range spans {
@@ -121,11 +132,11 @@ func (r *Reader) stripe(ctx context.Context, spans []Span, off, n int64, read fu
 		any = any || parts[i].Len() > 0
 	}
 	if !any {
-		return nil
+		return buf, nil
 	}
-	bufs, err := read(ctx, parts)
+	bufs, buf, err := read(ctx, parts, buf)
 	if err != nil {
-		return err
+		return buf, err
 	}
 	for i, b := range bufs {
 		if gap := parts[i].Lo - off; len(b) > 0 && gap > 0 {
@@ -134,5 +145,5 @@ func (r *Reader) stripe(ctx context.Context, spans []Span, off, n int64, read fu
 			bufs[i] = full
 		}
 	}
-	return fn(off, n, bufs)
+	return buf, fn(off, n, bufs)
 }

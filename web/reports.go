@@ -197,15 +197,16 @@ func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults,
 type pageNote struct{ Kind, Text string }
 
 // rangeNotes says when a valid range reaches past the page's now: those
-// periods have no data yet.
+// periods are counted as recorded (nothing yet, unless now was moved back
+// or marks carry later times).
 func rangeNotes(p reportParams) []pageNote {
 	g := p.Group
 	now := g.Start(p.Now)
 	switch {
 	case g.Start(p.From).After(now):
-		return []pageNote{{"range", "The whole range (from " + fmtWhen(p.From) + ") is after now (" + fmtWhen(p.Now) + "): it has no data yet. Move from and to before now, or leave them empty."}}
+		return []pageNote{{"range", "The whole range (from " + fmtWhen(p.From) + ") is after now (" + fmtWhen(p.Now) + "): it shows what is recorded for those " + g.String() + ", which is nothing unless marks were written with later times. Move from and to before now, or leave them empty."}}
 	case g.Start(p.To).After(now):
-		return []pageNote{{"range", "The range ends on " + fmtWhen(p.To) + ", after now (" + fmtWhen(p.Now) + "): its " + g.String() + " after now have no data yet."}}
+		return []pageNote{{"range", "The range ends on " + fmtWhen(p.To) + ", after now (" + fmtWhen(p.Now) + "): its " + g.String() + " after now show what is recorded for them, which is nothing unless marks were written with later times."}}
 	}
 	return nil
 }

@@ -78,8 +78,8 @@ func TestFutureRangesAreNoted(t *testing.T) {
 			base += "&time_group=days" // the week of 2025-04-30 is after now's
 		}
 		for _, tc := range []struct{ query, note string }{
-			{"&from=2025-03-20&to=2025-04-30", "The range ends on 2025-04-30, after now (2025-03-26 15:00): its days after now have no data yet."},
-			{"&from=2025-04-01&to=2025-04-30", "The whole range (from 2025-04-01) is after now (2025-03-26 15:00): it has no data yet."},
+			{"&from=2025-03-20&to=2025-04-30", "The range ends on 2025-04-30, after now (2025-03-26 15:00): its days after now show what is recorded for them"},
+			{"&from=2025-04-01&to=2025-04-30", "The whole range (from 2025-04-01) is after now (2025-03-26 15:00): it shows what is recorded for those days"},
 		} {
 			code, body := get(t, h, base+tc.query)
 			if got := noteText(body, `data-note="range"`); code != 200 || !strings.HasPrefix(got, tc.note) {
