@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
 // cohortFlags are the cohort command's flags; each maps to one cohort.Query
@@ -184,6 +185,14 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			if tableEmpty(t) { // a typo looks like "no users": say which event has no data
 				if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
 					return err
+				}
+				if rows := t.Totals; q.TimeGroup == bitmapist.Hours && len(t.Dates) > 0 && slices.Max(rows) == 0 {
+					// As on the dashboard: no cohort in these hours, but days
+					// with data, is data marked without hourly tracking.
+					last := bitmapist.Hours.Add(t.Dates[len(t.Dates)-1], 0)
+					if err := noHourlyData(ctx, c, []string{q.Primary}, t.Dates[0], last); err != nil {
+						return err
+					}
 				}
 			}
 			switch {
