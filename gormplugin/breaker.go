@@ -19,9 +19,15 @@ const DefaultBreakerFailures = 5
 // probeInterval is how long the breaker stays open before a probe, and
 // how often the prober tries while Redis stays down. With probeTimeout it
 // bounds how long after Redis comes back the breaker closes (under 1 s).
+// closeProbes probes in a row must succeed before it closes, the later
+// ones closeProbeGap apart, so that a Redis that answers only now and then
+// (at the edge of its maxmemory, say) does not close and reopen it again
+// and again.
 const (
 	probeInterval = 200 * time.Millisecond
 	probeTimeout  = 300 * time.Millisecond
+	closeProbes   = 2
+	closeProbeGap = 50 * time.Millisecond
 )
 
 // Breaker states as Stats.Breaker reports them.
@@ -76,7 +82,10 @@ func (e *BreakerError) Unwrap() []error {
 
 // WithBreaker sets how many sends to Redis in a row must fail (error or
 // WithTimeout) before the circuit breaker opens (default
-// DefaultBreakerFailures, 5). While it is open commits send nothing and
+// DefaultBreakerFailures, 5); the failures must also have gone on for
+// twice WithTimeout (at least 100 ms, at most 1 s), so that one short
+// Redis stall that times out many concurrent sends at once does not open
+// it (see tripSpan). While it is open commits send nothing and
 // wait for nothing; a background probe (a SET ... XX of a key that does not
 // exist, which Redis refuses when it is out of memory) runs every 200 ms and
 // closes it when Redis answers. n <= 0 keeps the default.
@@ -94,8 +103,10 @@ type breaker struct {
 	p  *Plugin
 	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
 
-	skipped atomic.Int64 // marks not sent since it opened
-	opens   atomic.Int64 // times it opened since New
+	skipped atomic.Int64  // marks not sent since it opened
+	opens   atomic.Int64  // times it opened since New
+	streak  atomic.Int64  // Unix ns of the first failure of the current run of failures; 0 after a success
+	span    time.Duration // tripSpan of the send timeout
 
 	mu       sync.Mutex
 	lastErr  error           // last failure fed to the breaker
@@ -107,17 +118,38 @@ type breaker struct {
 
 // newBreaker builds the breaker of p.
 func newBreaker(p *Plugin) *breaker {
-	b := &breaker{p: p, closedCh: make(chan struct{})}
+	b := &breaker{p: p, closedCh: make(chan struct{}), span: tripSpan(p.timeout)}
 	n := uint32(p.breakerFailures)
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:          PluginName,
-		MaxRequests:   1,
+		MaxRequests:   closeProbes,
 		Timeout:       probeInterval,
-		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n },
+		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n && b.failingFor() >= b.span },
 		OnStateChange: b.changed,
 		IsExcluded:    notRedisFailure,
 	})
 	return b
+}
+
+// tripSpan is how long sends must have been failing, besides their number
+// in a row, before the breaker opens: twice the send timeout, at least
+// 100 ms and at most a second. Many sends time out together when Redis
+// stalls once for a little longer than the timeout (a slow fsync, a loaded
+// machine); that is not an outage, and opening for it made the breaker
+// flap (open and close several times around one fault). A Redis that is
+// down fails every send for longer.
+func tripSpan(timeout time.Duration) time.Duration {
+	return min(max(2*timeout, 100*time.Millisecond), time.Second)
+}
+
+// failingFor returns how long the current run of failed sends has lasted
+// (0 when the last send succeeded).
+func (b *breaker) failingFor() time.Duration {
+	start := b.streak.Load()
+	if start == 0 {
+		return 0
+	}
+	return time.Duration(time.Now().UnixNano() - start)
 }
 
 // notRedisFailure reports errors that say nothing about Redis's health:
@@ -158,6 +190,7 @@ func (b *breaker) allow() (func(error), error) {
 	if err != nil {
 		return nil, errSkipped
 	}
+	start := time.Now().UnixNano() // a failure's run starts when its send did
 	var once sync.Once
 	return func(err error) {
 		once.Do(func() {
@@ -165,6 +198,9 @@ func (b *breaker) allow() (func(error), error) {
 				b.mu.Lock()
 				b.lastErr = err
 				b.mu.Unlock()
+				b.streak.CompareAndSwap(0, start)
+			} else if err == nil {
+				b.streak.Store(0)
 			}
 			done(err)
 		})
@@ -187,6 +223,7 @@ func (b *breaker) changed(_ string, from, to gobreaker.State) {
 		b.notices = append(b.notices, &BreakerError{Skipped: b.skipped.Load()})
 	}
 	if to == gobreaker.StateClosed {
+		b.streak.Store(0)
 		close(b.closedCh)
 		b.closedCh = make(chan struct{})
 	}
@@ -209,10 +246,11 @@ func (b *breaker) notify() {
 }
 
 // probe runs while the breaker is not closed: every probeInterval it sends
-// one probe through the breaker, until one succeeds.
+// one probe through the breaker, and after a successful one the next
+// closeProbeGap later, until closeProbes in a row succeeded and the
+// breaker closed.
 func (b *breaker) probe() {
-	t := time.NewTicker(probeInterval)
-	defer t.Stop()
+	wait := probeInterval
 	for {
 		if b.cb.State() == gobreaker.StateClosed {
 			b.mu.Lock()
@@ -221,7 +259,8 @@ func (b *breaker) probe() {
 			b.notify()
 			return
 		}
-		<-t.C
+		time.Sleep(wait)
+		wait = probeInterval
 		done, err := b.cb.Allow()
 		if err != nil {
 			continue // still open, or a probe in flight
@@ -231,6 +270,8 @@ func (b *breaker) probe() {
 			b.mu.Lock()
 			b.lastErr = err
 			b.mu.Unlock()
+		} else {
+			wait = closeProbeGap
 		}
 		done(err)
 		b.notify()

@@ -33,21 +33,35 @@ func TestBreakerOpensOnceAndCloses(t *testing.T) {
 				_ = b.Mini.Restart()
 			}
 		})
-		for range 10 {
+		// It opens after 3 failed sends in a row that went on for
+		// tripSpan (200 ms here): commit until it is open, then 5 more.
+		n, after := 0, -1
+		for deadline := time.Now().Add(10 * time.Second); after < 5; n++ {
+			if time.Now().After(deadline) {
+				t.Fatalf("breaker still %s after %d failed commits", e.p.Stats().Breaker, n)
+			}
 			wantOK(t, e.db.Create(&User{Name: "down"}))
-		}
-		if s := e.p.Stats(); s.Breaker != bitmapistplugin.BreakerOpen && s.Breaker != bitmapistplugin.BreakerHalfOpen {
-			t.Fatalf("breaker %s after 10 failed commits, want open", s.Breaker)
+			if after >= 0 || e.p.Stats().Breaker != bitmapistplugin.BreakerClosed {
+				after++
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		s := e.p.Stats()
-		if s.Failed != 10 || s.Skipped != 7 || s.BreakerOpens != 1 {
-			t.Errorf("Stats = %+v, want 10 failed, 7 skipped, 1 open", s)
-		}
-		// Three SendErrors, then one BreakerError: not one per commit.
+		// Every commit's mark failed; those after the open were not tried.
 		errs := e.errs.all()
+		tried := len(errs) - 1
+		if s.Failed != int64(n) || s.Skipped != int64(n-tried) || s.Skipped < 5 || s.BreakerOpens != 1 || tried < 3 {
+			t.Errorf("Stats = %+v after %d commits (%d reports), want all failed, all but the tried skipped, 1 open", s, n, len(errs))
+		}
+		// SendErrors, then one BreakerError: not one per commit.
 		var be *bitmapistplugin.BreakerError
-		if len(errs) != 4 || !errors.As(errs[3], &be) || !be.Open || !errors.Is(errs[3], bitmapistplugin.ErrBreakerOpen) {
-			t.Fatalf("errors = %v, want 3 SendErrors and an open BreakerError", errs)
+		for _, err := range errs[:tried] {
+			if _, ok := errors.AsType[*bitmapistplugin.SendError](err); !ok {
+				t.Errorf("report %v, want a *SendError", err)
+			}
+		}
+		if !errors.As(errs[tried], &be) || !be.Open || !errors.Is(errs[tried], bitmapistplugin.ErrBreakerOpen) {
+			t.Fatalf("errors = %v, want SendErrors and an open BreakerError last", errs)
 		}
 		if err := b.Mini.Restart(); err != nil {
 			t.Fatal(err)
@@ -58,9 +72,9 @@ func TestBreakerOpensOnceAndCloses(t *testing.T) {
 		wantOK(t, e.db.Create(&u))
 		e.want(t, "user:created", uint64(u.ID))
 		errs = e.errs.all()
-		if len(errs) != 5 || !errors.As(errs[4], &be) || be.Open || be.Skipped != 7 ||
-			!errors.Is(errs[4], bitmapistplugin.ErrBreakerClosed) {
-			t.Fatalf("errors = %v, want a closing BreakerError (7 skipped) last", errs)
+		if len(errs) != tried+2 || !errors.As(errs[tried+1], &be) || be.Open || be.Skipped != s.Skipped ||
+			!errors.Is(errs[tried+1], bitmapistplugin.ErrBreakerClosed) {
+			t.Fatalf("errors = %v, want a closing BreakerError (%d skipped) last", errs, s.Skipped)
 		}
 	})
 }
@@ -78,21 +92,35 @@ func TestBreakerQueue(t *testing.T) {
 		if err := db.Use(p); err != nil {
 			t.Fatal(err)
 		}
-		for i := range 3 {
+		// One batch per commit: wait for each to fail (Flush would also
+		// wait for the hung send goroutines), until the breaker opens.
+		n := 0
+		for p.Stats().Breaker == bitmapistplugin.BreakerClosed {
+			if n == 50 {
+				t.Fatalf("Stats = %+v: breaker not open after %d failed background sends", p.Stats(), n)
+			}
 			wantOK(t, db.Create(&User{Name: "u"}))
-			// One batch per commit: wait for each to fail (Flush would
-			// also wait for the hung send goroutines).
-			deadline := time.Now().Add(3 * time.Second)
-			for p.Stats().Failed != int64(i+1) {
+			n++
+			deadline := time.Now().Add(10 * time.Second)
+			for p.Stats().Failed != int64(n) {
 				if time.Now().After(deadline) {
-					t.Fatalf("Stats = %+v: background send %d not bounded by WithTimeout", p.Stats(), i)
+					t.Fatalf("Stats = %+v: background send %d not bounded by WithTimeout", p.Stats(), n)
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
+		if n < 2 {
+			t.Errorf("breaker open after %d failed sends, want at least 2 (WithBreaker)", n)
+		}
 		waitBreaker(t, p, bitmapistplugin.BreakerOpen)
-		if s := p.Stats(); s.Failed != 3 || s.Skipped != 1 {
-			t.Errorf("Stats = %+v, want 3 failed (1 skipped)", s)
+		// Sent while open: skipped, not tried.
+		wantOK(t, db.Create(&User{Name: "u"}))
+		deadline := time.Now().Add(10 * time.Second)
+		for p.Stats().Failed != int64(n+1) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if s := p.Stats(); s.Failed != int64(n+1) || s.Skipped < 1 {
+			t.Errorf("Stats = %+v, want %d failed (1 skipped)", s, n+1)
 		}
 		stop()
 		_ = p.Close()

@@ -111,8 +111,10 @@ func TestShortLivedProgramKeepsEveryMark(t *testing.T) {
 			testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
 				db := openDB(t, dc, nil)
 				// Only the key prefix differs from New(rdb), so that tests
-				// sharing one Redis do not collide.
-				p := bitmapistplugin.New(b.Client, bitmapistplugin.WithClientOptions(bitmapist.WithPrefix(b.Prefix)))
+				// sharing one Redis do not collide, and the send timeout,
+				// so that a loaded machine does not fail the sends.
+				p := bitmapistplugin.New(b.Client, bitmapistplugin.WithClientOptions(bitmapist.WithPrefix(b.Prefix)),
+					bitmapistplugin.WithTimeout(testSendTimeout))
 				if err := db.Use(p); err != nil {
 					t.Fatal(err)
 				}

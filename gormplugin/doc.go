@@ -1,8 +1,8 @@
 // Package bitmapistplugin is a GORM plugin that records bitmapist events
-// for the rows the database really committed: the Go take on
-// flask-bitmapist's Bitmapistable SQLAlchemy mixin (reference §3), without
-// its defect of marking at flush time, so that a rolled-back transaction
-// still recorded its events.
+// for the rows the database really committed: the Go take on the
+// Bitmapistable SQLAlchemy mixin of flask-bitmapist (the Flask extension of
+// Python bitmapist), without its defect of marking at flush time, so that a
+// rolled-back transaction still recorded its events.
 //
 // Set-up is one call:
 //
@@ -49,18 +49,27 @@
 // several rows) the plugin learns exactly the rows the statement changed,
 // honouring soft delete and Unscoped:
 //
-//   - PostgreSQL and SQLite (updates and deletes) and MariaDB (hard
-//     deletes): the statement itself runs with RETURNING of the key (every
-//     column for an owned model), through the plugin's connection pool. No
-//     statement of the plugin's own is sent, so locking, deadlocks and
-//     errors are exactly those of the statement.
-//   - MariaDB/MySQL updates (MariaDB has no UPDATE ... RETURNING), MySQL
-//     deletes and other dialects: the rows the WHERE clause selects are read
-//     in the statement's transaction just before it, locked as the
-//     statement locks them (FOR UPDATE), so that the same transaction wins
-//     a lock conflict. If that read fails (a deadlock victim, a lock wait
-//     timeout) its error, the driver's own (*mysql.MySQLError 1213, 1205),
-//     becomes the statement's error and GORM does not run the statement.
+//   - PostgreSQL and SQLite (updates, hard and soft deletes) and MariaDB
+//     (hard deletes): the statement itself runs with RETURNING of the key
+//     (every column for an owned model), through the plugin's connection
+//     pool. No statement of the plugin's own is sent, so locking, deadlocks
+//     and errors are exactly those of the statement.
+//   - MariaDB/MySQL updates and soft deletes (MariaDB has no UPDATE ...
+//     RETURNING, and a soft delete is an UPDATE), MySQL hard deletes and
+//     other dialects: the rows the WHERE clause selects are read in the
+//     statement's transaction just before it, with SELECT ... FOR UPDATE
+//     and the same WHERE clause (ORDER BY and LIMIT included). InnoDB
+//     locks the rows (and gaps) such a locking read scans exactly as the
+//     UPDATE or DELETE that follows would (both are locking reads of the
+//     latest committed rows), so the read takes, at the same point of the
+//     transaction, the locks the statement would have taken, and the
+//     statement then finds them held: a lock conflict or deadlock happens
+//     where it would have happened, between the same transactions, with
+//     the same victim (tested with the deadlock program and the random
+//     workload on MariaDB). If that read fails (a deadlock victim, a lock
+//     wait timeout) its error, the driver's own (*mysql.MySQLError 1213,
+//     1205), becomes the statement's error and GORM does not run the
+//     statement, as the statement itself would have failed.
 //
 // Whatever the plugin adds never turns a statement's error into another
 // one: a deadlock stays 40P01 on PostgreSQL and 1213 on MariaDB, testable

@@ -99,13 +99,14 @@ type outbox struct {
 	pending atomic.Int64 // rows at the relay's last count; -1 before it
 
 	forget    chan int64    // batches sent by their committer, to delete
-	undeleted []int64       // batches whose delete failed (relay goroutine only)
+	undeleted []int64       // sent batches not yet deleted (relay goroutine only)
 	kick      chan struct{} // wake the relay
 	stop      chan struct{}
 	done      chan struct{}
 
 	mu       sync.Mutex
-	flushing int // Flush calls waiting
+	flushing int           // Flush calls waiting
+	roundCh  chan struct{} // closed (and replaced) when the relay ends a round
 	started  bool
 	stopped  bool
 }
@@ -152,6 +153,8 @@ func newOutbox(p *Plugin) *outbox {
 		kick:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
+
+		roundCh: make(chan struct{}),
 	}
 	o.pending.Store(-1)
 	return o
@@ -201,7 +204,6 @@ func (o *outbox) send(ctx context.Context, batch int64, marks []pendingMark) {
 	case err == nil:
 		select {
 		case o.forget <- batch:
-			o.wake()
 		default: // the relay resends them: harmless
 		}
 	case errors.Is(err, errSkipped):

@@ -11,41 +11,59 @@ import (
 // dbTimeout bounds one relay statement or transaction.
 const dbTimeout = 10 * time.Second
 
-// run is the relay: it deletes the rows of batches their committers sent,
-// and sends (then deletes) the rows nobody else holds: at every poll, when
-// the breaker closes, and often while Flush waits.
+// deleteDelay is the longest a sent batch waits for the relay's DELETE:
+// the relay deletes the rows of sent batches in one statement per
+// deleteDelay (or per relayBatch batches), never one per commit, so the
+// outbox adds no commit of its own to the committer's. It is well below
+// the lease, so that no relay resends rows waiting for their DELETE.
+const deleteDelay = 100 * time.Millisecond
+
+// run is the relay: it deletes the rows of batches their committers sent
+// (batched, see deleteDelay), and sends (then deletes) the rows nobody else
+// holds: at every poll, when the breaker closes, and often while Flush
+// waits.
 func (o *outbox) run() {
 	defer close(o.done)
 	var failures int // rounds in a row whose send failed
 	poll := time.NewTimer(0)
 	defer poll.Stop()
+	del := time.NewTimer(deleteDelay)
+	del.Stop()
+	armed := false // del runs
 	for {
-		claim := false
 		select {
 		case <-o.stop:
 			o.forgetQueued()
 			return
 		case id := <-o.forget:
-			o.forgetQueued(id)
-			if len(o.undeleted) > 0 {
-				poll.Reset(relayFlushPoll)
+			o.undeleted = append(o.undeleted, id)
+			o.drainForget()
+			if len(o.undeleted) >= relayBatch {
+				o.forgetQueued()
+			}
+			if len(o.undeleted) > 0 && !armed {
+				del.Reset(deleteDelay)
+				armed = true
+			}
+			continue
+		case <-del.C:
+			armed = false
+			o.forgetQueued()
+			if len(o.undeleted) > 0 { // the DELETE failed: try again
+				del.Reset(deleteDelay)
+				armed = true
 			}
 			continue
 		case <-o.kick:
-			claim = true
 		case <-o.p.brk.closedSignal():
-			claim = true
 		case <-poll.C:
-			claim = true
 		}
-		if claim {
-			failures = o.round(failures)
-		}
-		next := o.nextPoll()
-		if len(o.undeleted) > 0 {
-			next = relayFlushPoll
-		}
-		poll.Reset(next)
+		failures = o.round(failures)
+		o.mu.Lock()
+		close(o.roundCh)
+		o.roundCh = make(chan struct{})
+		o.mu.Unlock()
+		poll.Reset(o.nextPoll())
 	}
 }
 
@@ -60,29 +78,41 @@ func (o *outbox) nextPoll() time.Duration {
 	return relayPoll
 }
 
-// forgetQueued deletes the rows of ids, of the batches whose delete
-// failed before and of every batch queued in o.forget. A failed delete (a
-// lock) is retried at the next call; rows left over would only be sent
-// again, which is harmless.
-func (o *outbox) forgetQueued(ids ...int64) {
-	ids = append(o.undeleted, ids...)
-	o.undeleted = nil
-	for len(ids) < relayBatch {
+// drainForget moves the batches queued in o.forget to o.undeleted, up to
+// relayBatch of them.
+func (o *outbox) drainForget() {
+	for len(o.undeleted) < relayBatch {
 		select {
 		case id := <-o.forget:
-			ids = append(ids, id)
-			continue
+			o.undeleted = append(o.undeleted, id)
 		default:
+			return
 		}
-		break
 	}
-	if len(ids) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	defer cancel()
-	if err := o.d.deleteBatches(ctx, o.db, ids); err != nil && len(ids) <= 4*relayBatch {
-		o.undeleted = ids
+}
+
+// forgetQueued deletes the rows of the sent batches: those whose delete
+// failed before and those queued in o.forget, in statements of up to
+// relayBatch batches. A failed delete (a lock, a lost connection) is
+// retried at the next call; rows left over (more than 4 relayBatch
+// batches) are only sent again after their lease, which is harmless.
+func (o *outbox) forgetQueued() {
+	for range 10 { // bounded, so that a flood of commits cannot starve the relay
+		o.drainForget()
+		if len(o.undeleted) == 0 {
+			return
+		}
+		ids := o.undeleted[:min(len(o.undeleted), relayBatch)]
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		err := o.d.relayExec(ctx, o.db, func(x execer) error { return o.d.deleteBatches(ctx, x, ids) })
+		cancel()
+		if err != nil {
+			if len(o.undeleted) > 4*relayBatch {
+				o.undeleted = o.undeleted[:0]
+			}
+			return
+		}
+		o.undeleted = append(o.undeleted[:0], o.undeleted[len(ids):]...)
 	}
 }
 
@@ -90,8 +120,8 @@ func (o *outbox) forgetQueued(ids ...int64) {
 // or the breaker is open, then counts the table. It returns the new count
 // of failed rounds in a row.
 func (o *outbox) round(failures int) int {
+	o.forgetQueued()
 	for o.p.brk.state() == BreakerClosed {
-		o.forgetQueued()
 		n, err := o.sendOnce(failures)
 		if err != nil {
 			failures++
@@ -139,7 +169,7 @@ func (o *outbox) sendOnce(failures int) (int, error) {
 	default:
 		return len(rows), err
 	}
-	if err := o.d.deleteRows(ctx, o.db, rows); err != nil {
+	if err := o.d.relayExec(ctx, o.db, func(x execer) error { return o.d.deleteRows(ctx, x, rows) }); err != nil {
 		o.p.onError(ctx, err)
 	}
 	return len(rows), nil
@@ -189,7 +219,9 @@ func (o *outbox) flush(ctx context.Context) error {
 	}()
 	var last error // a failed count (a lock, a lost connection) is retried
 	for {
-		o.wake()
+		if err := o.waitRound(ctx); err != nil {
+			return err
+		}
 		n, err := o.d.count(ctx, o.db)
 		if err == nil && n == 0 {
 			o.pending.Store(0)
@@ -205,6 +237,28 @@ func (o *outbox) flush(ctx context.Context) error {
 		case <-time.After(relayFlushPoll):
 		}
 	}
+}
+
+// waitRound wakes the relay and waits until it has ended a round begun
+// after the call (two round ends: the first may be of a round already
+// running), so that the batches sent before the call are deleted and the
+// rows available are sent. It returns ctx's error if ctx ends first, and
+// nil at once when the relay has stopped.
+func (o *outbox) waitRound(ctx context.Context) error {
+	for range 2 {
+		o.mu.Lock()
+		ch := o.roundCh
+		o.mu.Unlock()
+		o.wake()
+		select {
+		case <-ch:
+		case <-o.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // close stops the relay (after deleting the rows of sent batches) and

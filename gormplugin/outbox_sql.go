@@ -192,6 +192,29 @@ func (d outboxDialect) claim(ctx context.Context, x queryer, now, until int64, l
 	return rows, nil
 }
 
+// relayExec runs fn, a statement of the relay outside any committer's
+// transaction: on db directly (autocommit), except on MySQL/MariaDB, where
+// it runs in a READ COMMITTED transaction of its own, so that InnoDB takes
+// no gap locks and a committer's INSERT into the outbox never waits for
+// (or deadlocks with) the relay.
+func (d outboxDialect) relayExec(ctx context.Context, db *sql.DB, fn func(execer) error) error {
+	if d.name != "mysql" {
+		return fn(db)
+	}
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return fmt.Errorf("bitmapistplugin: outbox: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("bitmapistplugin: outbox: %w", err)
+	}
+	return nil
+}
+
 // deleteRows deletes rows.
 func (d outboxDialect) deleteRows(ctx context.Context, x execer, rows []outboxRow) error {
 	where, args := d.keyList(rows, 1)

@@ -138,7 +138,8 @@ func TestOutboxRelaysShareTheTable(t *testing.T) {
 			open := func() (*gorm.DB, *bitmapistplugin.Plugin) {
 				db := openDB(t, dc, nil)
 				c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return testNow }))
-				p := bitmapistplugin.New(nil, bitmapistplugin.WithClient(c), bitmapistplugin.WithOutboxTable(table))
+				p := bitmapistplugin.New(nil, bitmapistplugin.WithClient(c), bitmapistplugin.WithOutboxTable(table),
+					bitmapistplugin.WithTimeout(testSendTimeout))
 				if err := db.Use(p); err != nil {
 					t.Fatal(err)
 				}

@@ -106,6 +106,12 @@ type Plain struct {
 
 var allModels = []any{&User{}, &SoftUser{}, &Order{}, &Note{}, &Post{}, &Account{}, &Device{}, &Member{}, &Pair{}, &Thing{}, &Plain{}}
 
+// testSendTimeout is the plugin's WithTimeout in tests that do not test
+// timeouts: long, so that a loaded machine (a Redis round trip of several
+// hundred milliseconds) does not make a send fail; tests assert outcomes,
+// never timing. Tests of timeouts set their own, which wins.
+const testSendTimeout = 10 * time.Second
+
 // testNow is the fixed clock of every test client: marks without WithTime
 // land in its day.
 var testNow = time.Date(2025, 3, 12, 15, 4, 5, 0, time.UTC)
@@ -208,6 +214,7 @@ func newEnv(t testing.TB, dc dbCase, b testutil.Backend, cfg *gorm.Config, opts 
 	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithIDMapClient(b.IDMap), bitmapist.WithClock(func() time.Time { return testNow }))
 	p := bitmapistplugin.New(nil, append([]bitmapistplugin.Option{
 		bitmapistplugin.WithClient(c),
+		bitmapistplugin.WithTimeout(testSendTimeout),
 		bitmapistplugin.WithErrorHandler(rec.handle),
 	}, opts...)...)
 	if err := db.Use(p); err != nil {

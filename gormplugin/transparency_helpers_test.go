@@ -83,7 +83,8 @@ func installPlugin(t testing.TB, db *gorm.DB) (*bitmapistplugin.Plugin, *bitmapi
 	b := testutil.Miniredis(t)
 	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return testNow }))
 	rec := &errRecorder{}
-	p := bitmapistplugin.New(nil, bitmapistplugin.WithClient(c), bitmapistplugin.WithErrorHandler(rec.handle))
+	p := bitmapistplugin.New(nil, bitmapistplugin.WithClient(c), bitmapistplugin.WithErrorHandler(rec.handle),
+		bitmapistplugin.WithTimeout(testSendTimeout))
 	if err := db.Use(p); err != nil {
 		t.Fatalf("Use: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // RAcct and REntry are the tables of the randomized workload.
@@ -28,6 +29,20 @@ type REntry struct {
 	bitmapist.Tracked
 }
 
+// RShared are the rows every goroutine's transactions contend on: ids
+// 1-6 are only updated (by key and by condition), 7-12 updated and deleted
+// (by key and by condition), 100-105 only inserted (ON CONFLICT DO
+// NOTHING: the same row whoever wins). Every change commutes (num grows by
+// the amounts of the committed updates), so the final state does not
+// depend on the order in which the database serialises the transactions;
+// Tok, which records the last writer, is left out of the comparison.
+type RShared struct {
+	ID  uint `gorm:"primaryKey;autoIncrement:false"`
+	Num int
+	Tok string `gorm:"size:40"`
+	bitmapist.Tracked
+}
+
 // wlTruth is what the workload's committed transactions did, as the
 // harness tracks it: the ids whose created/updated/deleted marks must
 // exist (and no others).
@@ -35,6 +50,8 @@ type wlTruth struct {
 	mu                        sync.Mutex
 	created, updated, deleted map[uint64]bool
 	acctUpdated               map[uint64]bool
+	sharedUpdated             map[uint64]bool
+	sharedCreated             map[uint64]bool
 }
 
 // wlResult is one run of the workload.
@@ -43,7 +60,9 @@ type wlResult struct {
 	retries int
 	accts   []string
 	entries []string
+	shared  []string
 	audit   map[string][2]int // event → phantom, missing
+	marks   map[string]int    // event → marks expected
 	unknown int64
 	failed  int64
 }
@@ -56,19 +75,25 @@ const sharedA, sharedB = 100, 101
 // seed, each retried on deadlock/serialization failures, with or without
 // the plugin, and returns outcomes and final state.
 func runWorkload(t *testing.T, dc dbCase, plugin bool, seed uint64, rounds, g int) wlResult {
-	db := openTables(t, dc, &RAcct{}, &REntry{})
+	db := openTables(t, dc, &RAcct{}, &REntry{}, &RShared{})
 	accts := []RAcct{{ID: sharedA}, {ID: sharedB}}
 	for i := range g {
 		accts = append(accts, RAcct{ID: uint(i + 1)})
 	}
 	wantOK(t, db.Create(&accts))
+	var shared []RShared
+	for id := range 12 {
+		shared = append(shared, RShared{ID: uint(id + 1)})
+	}
+	wantOK(t, db.Create(&shared))
 	var c *bitmapist.Client
 	var unknown, failed func() int64
 	if plugin {
 		p, cl, _ := installPlugin(t, db)
 		c, unknown, failed = cl, p.UnknownMarks, p.FailedMarks
 	}
-	truth := &wlTruth{created: map[uint64]bool{}, updated: map[uint64]bool{}, deleted: map[uint64]bool{}, acctUpdated: map[uint64]bool{}}
+	truth := &wlTruth{created: map[uint64]bool{}, updated: map[uint64]bool{}, deleted: map[uint64]bool{}, acctUpdated: map[uint64]bool{},
+		sharedUpdated: map[uint64]bool{}, sharedCreated: map[uint64]bool{}}
 	own := make([]map[uint64]string, g) // each goroutine's committed entries
 	for i := range own {
 		own[i] = map[uint64]string{}
@@ -117,15 +142,40 @@ func runWorkload(t *testing.T, dc dbCase, plugin bool, seed uint64, rounds, g in
 		res.entries = append(res.entries, fmt.Sprint(e.Owner, ":", e.Note))
 	}
 	slices.Sort(res.entries)
+	sharedCreated, sharedDeleted := sharedState(t, db, &res)
+	if !maps.Equal(sharedCreated, truth.sharedCreated) {
+		t.Errorf("shared rows inserted %v, the transactions saw %v", slices.Sorted(maps.Keys(sharedCreated)), slices.Sorted(maps.Keys(truth.sharedCreated)))
+	}
 	if plugin {
-		res.audit = map[string][2]int{}
-		for ev, ids := range map[string]map[uint64]bool{"rentry:created": truth.created, "rentry:updated": truth.updated, "rentry:deleted": truth.deleted, "racct:updated": truth.acctUpdated} {
+		res.audit, res.marks = map[string][2]int{}, map[string]int{}
+		for ev, ids := range map[string]map[uint64]bool{"rentry:created": truth.created, "rentry:updated": truth.updated, "rentry:deleted": truth.deleted, "racct:updated": truth.acctUpdated,
+			"rshared:created": sharedCreated, "rshared:updated": truth.sharedUpdated, "rshared:deleted": sharedDeleted} {
 			ph, mi := markAudit(t, c, ev, slices.Collect(maps.Keys(ids)))
-			res.audit[ev] = [2]int{len(ph), len(mi)}
+			res.audit[ev], res.marks[ev] = [2]int{len(ph), len(mi)}, len(ids)
 		}
 		res.unknown, res.failed = unknown(), failed()
 	}
 	return res
+}
+
+// sharedState adds the final shared rows ("id:num") to res and returns
+// the inserted ids present (100-105: never deleted) and the ids 7-12
+// absent (deleted by a committed transaction).
+func sharedState(t *testing.T, db *gorm.DB, res *wlResult) (created, deleted map[uint64]bool) {
+	var rows []RShared
+	wantOK(t, db.Order("id").Find(&rows))
+	created, deleted = map[uint64]bool{}, map[uint64]bool{}
+	for id := uint64(7); id <= 12; id++ {
+		deleted[id] = true
+	}
+	for _, r := range rows {
+		res.shared = append(res.shared, fmt.Sprint(r.ID, ":", r.Num))
+		if r.ID >= 100 {
+			created[uint64(r.ID)] = true
+		}
+		delete(deleted, uint64(r.ID))
+	}
+	return created, deleted
 }
 
 // wlTx is one transaction of the workload.
@@ -140,6 +190,7 @@ type wlTx struct {
 	cur                       map[uint64]string // entries as this transaction sees them
 	created, updated, deleted []uint64
 	acct                      []uint64
+	sharedUpd, sharedIns      []uint64
 }
 
 var notes = []string{"a", "b", "c"}
@@ -171,11 +222,16 @@ func (w *wlTx) run() (class string) {
 				}
 			}
 		}
+		shared := w.rng.IntN(2) == 0 // the last statement is on the shared rows
 		for i := range ops {
 			if end == 2 && i == ops-1 {
 				cancel()
 			}
-			if err := w.op(tx); err != nil {
+			op := w.op
+			if shared && i == ops-1 {
+				op = w.sharedOp
+			}
+			if err := op(tx); err != nil {
 				return err
 			}
 		}
@@ -287,6 +343,48 @@ func (w *wlTx) entryOp(tx *gorm.DB) error {
 	return nil
 }
 
+// sharedOp runs one statement on the shared rows (see RShared): an
+// update by key or by condition, a delete by key or by condition, or an
+// insert that does nothing on conflict. It is the last statement of its
+// transaction, and touches at most one row another single statement also
+// touches (or the same rows in the same order), so that contention makes
+// transactions wait but never deadlock: outcomes stay those of the seed.
+// The rows it updated or inserted it reads back by their token (its own
+// writes; a plain read, no lock).
+func (w *wlTx) sharedOp(tx *gorm.DB) error {
+	tok := fmt.Sprintf("%d-%d", w.owner, w.rng.Uint64())
+	d := 1 + w.rng.IntN(9)
+	var err error
+	kind := w.rng.IntN(5)
+	switch kind {
+	case 0: // update by key
+		id := uint(1 + w.rng.IntN(12))
+		err = tx.Model(&RShared{ID: id}).Updates(map[string]any{"num": gorm.Expr("num + ?", d), "tok": tok}).Error
+	case 1: // update by condition
+		err = tx.Model(&RShared{}).Where("id <= 12 AND id % 3 = ?", w.rng.IntN(3)).
+			Updates(map[string]any{"num": gorm.Expr("num + ?", d), "tok": tok}).Error
+	case 2: // delete by key
+		err = tx.Delete(&RShared{}, 7+w.rng.IntN(6)).Error
+	case 3: // delete by condition
+		err = tx.Where("id > 6 AND id <= 12 AND id % 2 = ?", w.rng.IntN(2)).Delete(&RShared{}).Error
+	case 4: // insert, nothing on conflict
+		err = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&RShared{ID: uint(100 + w.rng.IntN(6)), Tok: tok}).Error
+	}
+	if err != nil || kind == 2 || kind == 3 {
+		return err
+	}
+	var ids []uint64
+	if err := tx.Model(&RShared{}).Where("tok = ?", tok).Pluck("id", &ids).Error; err != nil {
+		return err
+	}
+	if kind == 4 {
+		w.sharedIns = append(w.sharedIns, ids...)
+	} else {
+		w.sharedUpd = append(w.sharedUpd, ids...)
+	}
+	return nil
+}
+
 func next(n string) string {
 	i := slices.Index(notes, n)
 	return notes[(i+1)%len(notes)]
@@ -299,7 +397,8 @@ func (w *wlTx) commitTruth(tr *wlTruth, own map[uint64]string) {
 	for _, s := range []struct {
 		ids []uint64
 		m   map[uint64]bool
-	}{{w.created, tr.created}, {w.updated, tr.updated}, {w.deleted, tr.deleted}, {w.acct, tr.acctUpdated}} {
+	}{{w.created, tr.created}, {w.updated, tr.updated}, {w.deleted, tr.deleted}, {w.acct, tr.acctUpdated},
+		{w.sharedUpd, tr.sharedUpdated}, {w.sharedIns, tr.sharedCreated}} {
 		for _, id := range s.ids {
 			s.m[id] = true
 		}
@@ -331,13 +430,13 @@ func TestRandomWorkloadTransparent(t *testing.T) {
 				}
 				return m
 			}
-			t.Logf("without plugin: %v, %d retries; with: %v, %d retries; marks (phantom, missing): %v; unknown %d, failed %d",
-				count(plain.classes), plain.retries, count(with.classes), with.retries, with.audit, with.unknown, with.failed)
+			t.Logf("without plugin: %v, %d retries; with: %v, %d retries; marks expected %v, (phantom, missing): %v; unknown %d, failed %d",
+				count(plain.classes), plain.retries, count(with.classes), with.retries, with.marks, with.audit, with.unknown, with.failed)
 			if !slices.Equal(plain.classes, with.classes) {
 				t.Errorf("per-transaction outcomes differ:\nwithout %v\nwith    %v", plain.classes, with.classes)
 			}
-			if !slices.Equal(plain.accts, with.accts) || !slices.Equal(plain.entries, with.entries) {
-				t.Errorf("final states differ:\nwithout %v %v\nwith    %v %v", plain.accts, plain.entries, with.accts, with.entries)
+			if !slices.Equal(plain.accts, with.accts) || !slices.Equal(plain.entries, with.entries) || !slices.Equal(plain.shared, with.shared) {
+				t.Errorf("final states differ:\nwithout %v %v %v\nwith    %v %v %v", plain.accts, plain.entries, plain.shared, with.accts, with.entries, with.shared)
 			}
 			for ev, pm := range with.audit {
 				if pm != [2]int{} {

@@ -173,13 +173,13 @@ func evRows(hi, lo int) []string {
 // the date control (from, to, now) and the segment picker. Each step
 // checks the numbers on the page against the counts seedControls set up.
 func TestBrowserControls(t *testing.T) {
+	ctx := newBrowser(t, 3*time.Minute) // first: skipped before any data is written
 	c := newClient(testutil.Redis(t), demoNow)
 	seedControls(t, c)
 	mux := http.NewServeMux()
 	mux.Handle("/bitmapist/", http.StripPrefix("/bitmapist", Handler(c)))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	ctx := newBrowser(t, 3*time.Minute)
 
 	// Overview, page 1 of 2: 63 events by this month's users.
 	browserStep(t, ctx, "overview", chromedp.Navigate(srv.URL+"/bitmapist/"), chromedp.WaitVisible("table.events"))

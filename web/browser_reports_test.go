@@ -18,10 +18,7 @@ import (
 // and through its reports (lifecycle, stickiness, the funnel form), checks
 // the funnel against GetFunnel and saves a screenshot of each page.
 func TestBrowserReports(t *testing.T) {
-	chromium, ok := testutil.ChromiumPath(t)
-	if !ok {
-		t.Skip("set BITMAPIST_TEST_CHROMIUM to a Chromium binary to run the browser test")
-	}
+	ctx := newBrowser(t, 3*time.Minute) // first: skipped before any data is written
 	c := newClient(testutil.Redis(t), demoNow)
 	seedDemo(t, c, demoNow, 12)
 	mux := http.NewServeMux()
@@ -29,20 +26,6 @@ func TestBrowserReports(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelTimeout()
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

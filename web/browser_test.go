@@ -35,10 +35,7 @@ type browserCell struct {
 // prefix: the overview, then the cohort form filled with two additional
 // events, and checks that the heatmap shows the JSON endpoint's numbers.
 func TestBrowser(t *testing.T) {
-	chromium, ok := testutil.ChromiumPath(t)
-	if !ok {
-		t.Skip("set BITMAPIST_TEST_CHROMIUM to a Chromium binary to run the browser test")
-	}
+	ctx := newBrowser(t, 3*time.Minute) // first: skipped before any data is written
 	b := testutil.Redis(t)
 	c := newClient(b, demoNow)
 	seedDemo(t, c, demoNow, 12)
@@ -47,34 +44,6 @@ func TestBrowser(t *testing.T) {
 	mux.Handle("/bitmapist/", http.StripPrefix("/bitmapist", Handler(c, WithTitle("Acme Music analytics"))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	// Start the browser on the un-timed context, then bound the steps.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelTimeout()
 
 	// Overview: every event, with the counts the server computes.
 	if err := chromedp.Do(ctx,

@@ -186,6 +186,9 @@ func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults,
 	}
 	if !p.From.IsZero() && !p.To.IsZero() && !p.Group.Start(p.From).After(p.Group.Start(p.To)) {
 		d.Range = bitmapist.Days.Label(p.Group.Start(p.From)) + " to " + bitmapist.Days.Label(p.Group.Add(p.Group.Start(p.To), 1).AddDate(0, 0, -1))
+		if p.Group == bitmapist.Hours {
+			d.Range = bitmapist.Hours.Label(p.Group.Start(p.From)) + " to " + bitmapist.Hours.Label(p.Group.Start(p.To))
+		}
 		d.Notes = rangeNotes(p)
 	}
 	d.Links = reportLinks(d.Event, v)

@@ -208,29 +208,42 @@ JSON: {"time_group", "window", "steps": [{"event", "users", "from_previous",
 var errNoHourly = errors.New("no hourly data")
 
 // noHourlyData returns an error wrapping errNoHourly when one of events
-// has daily data on the days of from..to (one EXISTS per event and day, in
-// one pipeline) though the hourly report found nobody: those marks were
-// written without hourly tracking. It returns nil when no event has daily
-// data there either (a real zero).
+// has daily data on the days of from..to but no hourly bitmap in any hour
+// of those days (one EXISTS per event, day and hour, in one pipeline),
+// though the hourly report found nobody: those marks were written without
+// hourly tracking. It returns nil when no event is in that case (a real
+// zero: no daily data either, or hourly tracking was on).
 func noHourlyData(ctx context.Context, c *bitmapist.Client, events []string, from, to time.Time) error {
 	type probe struct {
-		event string
-		cmd   *redis.IntCmd
+		day  *redis.IntCmd
+		hour []*redis.IntCmd
 	}
-	var probes []probe
+	probes := map[string][]probe{}
+	events = slices.Compact(slices.Sorted(slices.Values(events)))
 	p := c.Redis().Pipeline()
-	for _, e := range slices.Compact(slices.Sorted(slices.Values(events))) {
+	for _, e := range events {
 		for d := bitmapist.Days.Start(from); !d.After(to); d = bitmapist.Days.Add(d, 1) {
-			probes = append(probes, probe{e, p.Exists(ctx, c.Key(e, bitmapist.Days, d))})
+			pr := probe{day: p.Exists(ctx, c.Key(e, bitmapist.Days, d))}
+			for h := d; h.Before(bitmapist.Days.Add(d, 1)); h = bitmapist.Hours.Add(h, 1) {
+				pr.hour = append(pr.hour, p.Exists(ctx, c.Key(e, bitmapist.Hours, h)))
+			}
+			probes[e] = append(probes[e], pr)
 		}
 	}
 	if _, err := p.Exec(ctx); err != nil {
-		return fmt.Errorf("check daily data: %w", err)
+		return fmt.Errorf("check daily and hourly data: %w", err)
 	}
 	var names []string
-	for _, pr := range probes {
-		if pr.cmd.Val() > 0 && !slices.Contains(names, pr.event) {
-			names = append(names, pr.event)
+	for _, e := range events {
+		daily, hourly := false, false
+		for _, pr := range probes[e] {
+			daily = daily || pr.day.Val() > 0
+			for _, h := range pr.hour {
+				hourly = hourly || h.Val() > 0
+			}
+		}
+		if daily && !hourly {
+			names = append(names, e)
 		}
 	}
 	if len(names) == 0 {
@@ -240,8 +253,12 @@ func noHourlyData(ctx context.Context, c *bitmapist.Client, events []string, fro
 	if bitmapist.Hours.Label(from) != bitmapist.Hours.Label(to) {
 		hours = "from " + bitmapist.Hours.Label(from) + " to " + bitmapist.Hours.Label(to)
 	}
-	return fmt.Errorf("%w: %s has users on %s but no hourly data %s: it was marked without hourly tracking (mark/import --hourly, bitmapist.WithTrackHourly); use --group days",
-		errNoHourly, strings.Join(names, ", "), dayRange(from, to), hours)
+	has, it := "has", "it was"
+	if len(names) > 1 {
+		has, it = "have", "they were"
+	}
+	return fmt.Errorf("%w: %s %s users on %s but no hourly data %s: %s marked without hourly tracking (mark/import --hourly, bitmapist.WithTrackHourly); use --group days",
+		errNoHourly, strings.Join(names, ", "), has, dayRange(from, to), hours, it)
 }
 
 // dayRange names the days from a to b: "2025-03-26" or "2025-03-25 to 2025-03-26".

@@ -204,9 +204,11 @@ func (r *Redis) Pause(ctx context.Context, d time.Duration) error {
 
 // FillMemory makes every later write that may use memory fail with Redis's
 // OOM error, as a Redis at its maxmemory with noeviction does: it writes
-// about 1 MiB of keys named "faults:fill:<n>", then sets
-// maxmemory-policy noeviction and maxmemory below the memory now in use.
-// Reads, DEL and PING still work. ClearMemory undoes it.
+// about 4 MiB of keys named "faults:fill:<n>", then sets
+// maxmemory-policy noeviction and maxmemory 3 MiB below the memory now in
+// use (at least 1 MiB), far enough below that the memory clients' buffers
+// come and go with does not let some writes through. Reads, DEL and PING
+// still work. ClearMemory undoes it.
 func (r *Redis) FillMemory(ctx context.Context) error {
 	ctl, err := r.control()
 	if err != nil {
@@ -214,7 +216,7 @@ func (r *Redis) FillMemory(ctx context.Context) error {
 	}
 	value := strings.Repeat("x", 4<<10)
 	pipe := ctl.Pipeline()
-	for i := 0; i < 256; i++ {
+	for i := 0; i < 1024; i++ {
 		pipe.Set(ctx, fillPrefix+strconv.Itoa(i), value, 0)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -227,7 +229,7 @@ func (r *Redis) FillMemory(ctx context.Context) error {
 	if err := ctl.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
 		return err
 	}
-	if err := ctl.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used-512<<10, 10)).Err(); err != nil {
+	if err := ctl.ConfigSet(ctx, "maxmemory", strconv.FormatInt(max(used-3<<20, 1<<20), 10)).Err(); err != nil {
 		return err
 	}
 	if err := ctl.Set(ctx, fillPrefix+"probe", "1", 0).Err(); !isOOM(err) {

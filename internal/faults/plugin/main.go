@@ -4,12 +4,21 @@
 // killed, paused (CLIENT PAUSE), blackholed (a proxy that accepts and never
 // answers) and out of memory for -fault each, and reports per fault: failed
 // database writes, commit p50/p99 before the fault and while the circuit
-// breaker is open, and how long after the fault ended the breaker closed.
-// With -mode outbox it then kills a child process writing rows (kill -9)
-// mid-load, restarts, flushes, and checks that every committed row has its
-// mark and that no mark lacks its row.
+// breaker is open, how often the breaker opened, how long after the fault
+// ended it closed, and the marks lost (Stats.Failed) or left for the relay
+// (WithOutbox: Stats.Skipped, sent later). Each tick also writes a row
+// through a second connection without the plugin (the control): "excess"
+// is (p99 while open - control p99 while open) - (p99 before - control p99
+// before), the plugin's own addition to commit p99 once the breaker is
+// open, with the rest of the machine's load cancelled out. It then kills a child process
+// writing rows in the same mode (kill -9) during a 2 s Redis pause,
+// flushes as the restarted application, and compares every committed row
+// with its mark: rows without their mark (the parent's and the child's)
+// and marks without their row (phantoms). -mode all (the default) runs the
+// default mode, WithQueue and WithOutbox one after the other, each on a
+// fresh Redis and table.
 //
-//	go run ./internal/faults/plugin -pg "host=127.0.0.1 user=postgres dbname=test sslmode=disable" -mode outbox
+//	go run ./internal/faults/plugin -pg "host=127.0.0.1 user=postgres dbname=test sslmode=disable"
 //
 // It is not run by go test (it takes a minute or more per mode); the
 // numbers are in docs/benchmarks.md.
@@ -17,12 +26,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -47,6 +58,8 @@ type config struct {
 	dsn, mode, table string
 	port, rate       int
 	fault, settle    time.Duration
+	base             time.Duration
+	timeout          time.Duration
 	child            bool
 	childAddr        string
 }
@@ -54,11 +67,13 @@ type config struct {
 func main() {
 	var c config
 	flag.StringVar(&c.dsn, "pg", "host=127.0.0.1 user=postgres dbname=test sslmode=disable", "PostgreSQL DSN")
-	flag.StringVar(&c.mode, "mode", "outbox", "plugin mode: default, queue or outbox")
+	flag.StringVar(&c.mode, "mode", "all", "plugin mode: default, queue, outbox or all")
 	flag.IntVar(&c.port, "port", 6410, "loopback port of the private Redis (the proxy uses port+1)")
 	flag.IntVar(&c.rate, "rate", 200, "Creates per second")
 	flag.DurationVar(&c.fault, "fault", 10*time.Second, "length of each fault")
-	flag.DurationVar(&c.settle, "settle", 3*time.Second, "load before and after each fault")
+	flag.DurationVar(&c.base, "base", 10*time.Second, "load before each fault (the no-fault baseline)")
+	flag.DurationVar(&c.settle, "settle", 3*time.Second, "load after each fault")
+	flag.DurationVar(&c.timeout, "timeout", 100*time.Millisecond, "the plugin's WithTimeout")
 	flag.BoolVar(&c.child, "child", false, "internal: run as the child that is killed")
 	flag.StringVar(&c.table, "table", "", "internal: the child's table")
 	flag.StringVar(&c.childAddr, "addr", "", "internal: the child's Redis address")
@@ -67,9 +82,28 @@ func main() {
 		runChild(c)
 		return
 	}
-	if err := run(c); err != nil {
-		log.Fatal(err)
+	modes := []string{c.mode}
+	if c.mode == "all" {
+		modes = []string{"default", "queue", "outbox"}
 	}
+	fmt.Printf("%d Creates/s on PostgreSQL, faults of %v, WithTimeout %v; %s\n", c.rate, c.fault, c.timeout, loadAvg())
+	for _, m := range modes {
+		c.mode = m
+		if err := run(c); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println(loadAvg())
+}
+
+// loadAvg returns the machine's load averages (/proc/loadavg).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "load average unknown"
+	}
+	f := strings.Fields(string(b))
+	return "load average " + strings.Join(f[:3], " ")
 }
 
 // env is the database, Redis and plugin of one run.
@@ -79,6 +113,8 @@ type env struct {
 	c     *bitmapist.Client
 	rdb   *redis.Client
 	table string
+	start time.Time
+	ctl   *gorm.DB // the same database without the plugin (the control writes)
 }
 
 // open connects GORM to the table with the plugin in mode, marking into
@@ -96,11 +132,11 @@ func open(c config, table, addr string) (*env, error) {
 	sqlDB.SetMaxOpenConns(40)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	bc := bitmapist.New(rdb, bitmapist.WithPrefix("faults_"))
-	opts := []bitmapistplugin.Option{bitmapistplugin.WithClient(bc), bitmapistplugin.WithTimeout(100 * time.Millisecond),
+	e := &env{db: db, c: bc, rdb: rdb, table: table, start: time.Now()}
+	opts := []bitmapistplugin.Option{bitmapistplugin.WithClient(bc), bitmapistplugin.WithTimeout(c.timeout),
 		bitmapistplugin.WithErrorHandler(func(_ context.Context, err error) {
-			var be *bitmapistplugin.BreakerError
-			if asBreaker(err, &be) {
-				log.Printf("handler: %v", err)
+			if be := (*bitmapistplugin.BreakerError)(nil); errors.As(err, &be) && !c.child {
+				log.Printf("  %s +%.3fs: %v", c.mode, time.Since(e.start).Seconds(), err)
 			}
 		})}
 	switch c.mode {
@@ -109,14 +145,23 @@ func open(c config, table, addr string) (*env, error) {
 	case "outbox":
 		opts = append(opts, bitmapistplugin.WithOutboxTable(table+"_outbox"))
 	}
-	p := bitmapistplugin.New(nil, opts...)
-	if err := db.Use(p); err != nil {
+	e.p = bitmapistplugin.New(nil, opts...)
+	if err := db.Use(e.p); err != nil {
 		return nil, err
 	}
 	if err := db.Table(table).AutoMigrate(&Row{}); err != nil {
 		return nil, err
 	}
-	return &env{db: db, p: p, c: bc, rdb: rdb, table: table}, nil
+	if e.ctl, err = gorm.Open(postgres.Open(c.dsn), &gorm.Config{Logger: logger.Discard}); err != nil {
+		return nil, err
+	}
+	if sqlDB, err := e.ctl.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(40)
+	}
+	if err := e.ctl.Table(table + "_ctl").AutoMigrate(&Row{}); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // sample is one Create.
@@ -124,15 +169,27 @@ type sample struct {
 	start time.Time
 	d     time.Duration
 	err   error
+	ctl   bool // a control write (no plugin)
 }
 
 // load writes rows at rate until stop is closed, and returns the samples.
-func load(e *env, rate int, stop <-chan struct{}) []sample {
+// With control, each tick also writes a row through e.ctl (no plugin)
+// into a table of its own: the difference between the two latencies is
+// the plugin's, whatever else loads the machine.
+func load(e *env, rate int, control bool, stop <-chan struct{}) []sample {
 	var (
 		mu  sync.Mutex
 		out []sample
 		wg  sync.WaitGroup
 	)
+	create := func(db *gorm.DB, table string, ctl bool) {
+		defer wg.Done()
+		start := time.Now()
+		err := db.Table(table).Create(&Row{Name: "f"}).Error
+		mu.Lock()
+		out = append(out, sample{start: start, d: time.Since(start), err: err, ctl: ctl})
+		mu.Unlock()
+	}
 	t := time.NewTicker(time.Second / time.Duration(rate))
 	defer t.Stop()
 	for {
@@ -143,30 +200,28 @@ func load(e *env, rate int, stop <-chan struct{}) []sample {
 		case <-t.C:
 		}
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start := time.Now()
-			err := e.db.Table(e.table).Create(&Row{Name: "f"}).Error
-			mu.Lock()
-			out = append(out, sample{start: start, d: time.Since(start), err: err})
-			mu.Unlock()
-		}()
+		go create(e.db, e.table, false)
+		if control {
+			wg.Add(1)
+			go create(e.ctl, e.table+"_ctl", true)
+		}
 	}
 }
 
-// pct returns the q-quantile of the durations of samples in [from, to).
-func pct(s []sample, from, to time.Time, q float64) (time.Duration, int) {
+// pct returns the q-quantile of the durations of the samples (control or
+// not) in [from, to).
+func pct(s []sample, ctl bool, from, to time.Time, q float64) time.Duration {
 	var ds []time.Duration
 	for _, x := range s {
-		if !x.start.Before(from) && x.start.Before(to) {
+		if x.ctl == ctl && !x.start.Before(from) && x.start.Before(to) {
 			ds = append(ds, x.d)
 		}
 	}
 	if len(ds) == 0 {
-		return 0, 0
+		return 0
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[min(len(ds)-1, int(q*float64(len(ds))))], len(ds)
+	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
 }
 
 // fault is one way to break Redis and to mend it.
@@ -175,6 +230,8 @@ type fault struct {
 	break_, mend func(ctx context.Context) error
 }
 
+// run runs every fault, the kill -9 of a writer and the final check in
+// c.mode, on a fresh private Redis and table.
 func run(c config) error {
 	ctx := context.Background()
 	// Persistence on every write, so that killing Redis loses no mark
@@ -194,15 +251,17 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	defer e.db.Migrator().DropTable(table, table+"_outbox")
+	defer e.db.Migrator().DropTable(table, table+"_outbox", table+"_ctl")
+	defer e.p.Close()
 	fs := []fault{
 		{name: "kill", break_: func(context.Context) error { return r.Kill() }, mend: r.Restart},
 		{name: "pause", break_: func(ctx context.Context) error { return r.Pause(ctx, c.fault) }, mend: func(context.Context) error { return nil }},
 		{name: "blackhole", break_: func(context.Context) error { px.Blackhole(); return nil }, mend: func(context.Context) error { px.Forward(); return nil }},
 		{name: "oom", break_: r.FillMemory, mend: r.ClearMemory},
 	}
-	fmt.Printf("mode %s, %d Creates/s, faults of %v (machine shared with other work: numbers are noisy)\n", c.mode, c.rate, c.fault)
-	fmt.Printf("%-10s %8s %8s %10s %10s %10s %10s %9s\n", "fault", "writes", "failed", "p50 base", "p99 base", "p50 open", "p99 open", "recovery")
+	fmt.Printf("\nmode %s (%s)\n", c.mode, loadAvg())
+	fmt.Printf("%-10s %7s %7s %9s %9s %9s %9s %9s %9s %9s %6s %9s %6s %6s\n", "fault", "writes", "failed", "p50 base", "p99 base", "ctl p99",
+		"p50 open", "p99 open", "ctl p99", "excess", "opens", "recovery", "lost", "later")
 	for _, f := range fs {
 		line, err := runFault(ctx, c, e, f)
 		if err != nil {
@@ -210,88 +269,100 @@ func run(c config) error {
 		}
 		fmt.Println(line)
 	}
-	if c.mode == "outbox" {
-		if err := crashChild(ctx, c, e, px.Addr()); err != nil {
-			return err
-		}
+	before, err := maxID(e)
+	if err != nil {
+		return err
 	}
-	return check(ctx, e)
+	if err := crashChild(ctx, c, e, px.Addr()); err != nil {
+		return err
+	}
+	return check(ctx, e, before)
 }
 
-// runFault loads e for settle, breaks Redis for c.fault, mends it, loads
-// for settle more, and formats the results.
+// maxID returns the largest id in e's table (0 when empty).
+func maxID(e *env) (uint64, error) {
+	var id *uint64
+	if err := e.db.Table(e.table).Select("MAX(id)").Scan(&id).Error; err != nil || id == nil {
+		return 0, err
+	}
+	return *id, nil
+}
+
+// window is what runFault saw of one fault.
+type window struct {
+	broke, opened, mended, closed time.Time
+	opens                         int64
+	lost, deferred                int64 // Stats.Failed and (outbox) Stats.Skipped during the fault and settle
+}
+
+// breakAndWatch breaks Redis with f, watches the breaker for c.fault,
+// mends it and watches for c.settle more.
+func breakAndWatch(ctx context.Context, c config, e *env, f fault) (window, error) {
+	var w window
+	s0 := e.p.Stats()
+	w.broke = time.Now()
+	if err := f.break_(ctx); err != nil {
+		return w, fmt.Errorf("%s: %w", f.name, err)
+	}
+	for time.Since(w.broke) < c.fault {
+		if w.opened.IsZero() && e.p.Stats().Breaker != bitmapistplugin.BreakerClosed {
+			w.opened = time.Now()
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	w.mended = time.Now()
+	if err := f.mend(ctx); err != nil {
+		return w, fmt.Errorf("%s: mend: %w", f.name, err)
+	}
+	for time.Since(w.mended) < c.settle {
+		if w.closed.IsZero() && e.p.Stats().Breaker == bitmapistplugin.BreakerClosed {
+			w.closed = time.Now()
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	s1 := e.p.Stats()
+	w.opens, w.lost = s1.BreakerOpens-s0.BreakerOpens, s1.Failed-s0.Failed
+	if c.mode == "outbox" {
+		w.deferred = s1.Skipped - s0.Skipped
+	}
+	return w, nil
+}
+
+// runFault loads e for c.base (the baseline), breaks Redis for c.fault,
+// mends it, loads for c.settle more, and formats the results.
 func runFault(ctx context.Context, c config, e *env, f fault) (string, error) {
 	stop := make(chan struct{})
 	res := make(chan []sample, 1)
-	go func() { res <- load(e, c.rate, stop) }()
-	time.Sleep(c.settle)
-	broke := time.Now()
-	if err := f.break_(ctx); err != nil {
-		close(stop)
-		<-res
-		return "", fmt.Errorf("%s: %w", f.name, err)
-	}
-	var opened time.Time
-	for time.Since(broke) < c.fault {
-		if opened.IsZero() && e.p.Stats().Breaker != bitmapistplugin.BreakerClosed {
-			opened = time.Now()
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	mended := time.Now()
-	if err := f.mend(ctx); err != nil {
-		close(stop)
-		<-res
-		return "", fmt.Errorf("%s: mend: %w", f.name, err)
-	}
-	var closed time.Time
-	for time.Since(mended) < c.settle {
-		if closed.IsZero() && e.p.Stats().Breaker == bitmapistplugin.BreakerClosed {
-			closed = time.Now()
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	go func() { res <- load(e, c.rate, true, stop) }()
+	time.Sleep(c.base)
+	w, err := breakAndWatch(ctx, c, e, f)
 	close(stop)
 	s := <-res
+	if err != nil {
+		return "", err
+	}
 	failed := 0
 	for _, x := range s {
-		if x.err != nil {
+		if x.err != nil && !x.ctl {
 			if failed == 0 {
 				log.Printf("%s: first failed write: %v", f.name, x.err)
 			}
 			failed++
 		}
 	}
-	b50, _ := pct(s, broke.Add(-c.settle), broke, 0.5)
-	b99, _ := pct(s, broke.Add(-c.settle), broke, 0.99)
-	o50, o99 := time.Duration(0), time.Duration(0)
-	if !opened.IsZero() {
-		o50, _ = pct(s, opened, mended, 0.5)
-		o99, _ = pct(s, opened, mended, 0.99)
+	from := w.broke.Add(-c.base)
+	b50, b99, cb99 := pct(s, false, from, w.broke, 0.5), pct(s, false, from, w.broke, 0.99), pct(s, true, from, w.broke, 0.99)
+	o50, o99, co99 := time.Duration(0), time.Duration(0), time.Duration(0)
+	if !w.opened.IsZero() {
+		o50, o99, co99 = pct(s, false, w.opened, w.mended, 0.5), pct(s, false, w.opened, w.mended, 0.99), pct(s, true, w.opened, w.mended, 0.99)
 	}
 	rec := "never"
-	if !closed.IsZero() {
-		rec = closed.Sub(mended).Round(time.Millisecond).String()
+	if !w.closed.IsZero() {
+		rec = w.closed.Sub(w.mended).Round(time.Millisecond).String()
 	}
-	return fmt.Sprintf("%-10s %8d %8d %10v %10v %10v %10v %9s", f.name, len(s), failed,
-		b50.Round(10*time.Microsecond), b99.Round(10*time.Microsecond),
-		o50.Round(10*time.Microsecond), o99.Round(10*time.Microsecond), rec), nil
-}
-
-// asBreaker is errors.As for *BreakerError.
-func asBreaker(err error, be **bitmapistplugin.BreakerError) bool {
-	for err != nil {
-		if b, ok := err.(*bitmapistplugin.BreakerError); ok {
-			*be = b
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
+	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+	return fmt.Sprintf("%-10s %7d %7d %9v %9v %9v %9v %9v %9v %9v %6d %9s %6d %6d", f.name, len(s)/2, failed,
+		r(b50), r(b99), r(cb99), r(o50), r(o99), r(co99), r((o99-co99)-(b99-cb99)), w.opens, rec, w.lost, w.deferred), nil
 }
 
 // runChild writes rows until killed.
@@ -300,39 +371,46 @@ func runChild(c config) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	load(e, c.rate, make(chan struct{}))
+	load(e, c.rate, false, make(chan struct{}))
 }
 
-// crashChild runs a child writing rows into e's table, pauses Redis,
-// kills the child with SIGKILL 3 s in, and waits for it: e's plugin is the
-// restarted process on the same outbox.
+// crashChild runs a child writing rows into e's table in the same mode,
+// pauses Redis 2 s in for 2 s, kills the child with SIGKILL 1 s into the
+// pause, and waits for it: e's plugin is the restarted process on the
+// same table (and outbox).
 func crashChild(ctx context.Context, c config, e *env, addr string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self, "-child", "-pg", c.dsn, "-mode", "outbox", "-table", e.table, "-addr", addr,
-		"-rate", fmt.Sprint(c.rate))
+	cmd := exec.Command(self, "-child", "-pg", c.dsn, "-mode", c.mode, "-table", e.table, "-addr", addr,
+		"-rate", fmt.Sprint(c.rate), "-timeout", c.timeout.String())
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	time.Sleep(2 * time.Second)
-	// A 2 s pause: the child's marks of that time wait in its outbox.
+	// A 2 s pause: the child's marks of that time wait in its queue or
+	// outbox (or fail, in the default mode).
 	if err := e.rdb.Do(ctx, "CLIENT", "PAUSE", 2000, "ALL").Err(); err != nil {
 		log.Printf("pause: %v", err)
 	}
 	time.Sleep(time.Second)
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
-	var pending int64
-	e.db.Table(e.table + "_outbox").Count(&pending)
-	fmt.Printf("kill -9 of a writing process during a Redis pause: it left %d outbox rows\n", pending)
+	if c.mode == "outbox" {
+		var pending int64
+		e.db.Table(e.table + "_outbox").Count(&pending)
+		fmt.Printf("kill -9 of a writing process 1 s into a 2 s Redis pause: it left %d outbox rows\n", pending)
+	}
+	time.Sleep(1200 * time.Millisecond) // until the pause is over
 	return nil
 }
 
-// check flushes and compares the table's rows with the row:created marks.
-func check(ctx context.Context, e *env) error {
+// check flushes and compares the table's rows with the row:created marks:
+// the rows up to before are the faults' (the parent's), the later ones
+// the killed child's.
+func check(ctx context.Context, e *env, before uint64) error {
 	fctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := e.p.Flush(fctx); err != nil {
@@ -342,30 +420,42 @@ func check(ctx context.Context, e *env) error {
 	if err := e.db.Table(e.table).Order("id").Pluck("id", &ids).Error; err != nil {
 		return err
 	}
-	marked, err := e.c.Day("row:created", time.Now()).IDs(ctx)
+	marked, err := markedIDs(ctx, e)
 	if err != nil {
 		return err
 	}
-	rows, marks := map[uint64]bool{}, map[uint64]bool{}
+	var missing, childRows, childMissing int
 	for _, id := range ids {
-		rows[id] = true
-	}
-	for _, id := range marked {
-		marks[id] = true
-	}
-	missing, phantom := 0, 0
-	for id := range rows {
-		if !marks[id] {
-			missing++
+		if id > before {
+			childRows++
 		}
-	}
-	for id := range marks {
-		if !rows[id] {
-			phantom++
+		if !marked[id] {
+			if id > before {
+				childMissing++
+			} else {
+				missing++
+			}
 		}
+		delete(marked, id)
 	}
 	s := e.p.Stats()
-	fmt.Printf("after Flush: %d committed rows, %d without their mark, %d phantom marks; Stats %+v\n",
-		len(rows), missing, phantom, s)
+	fmt.Printf("after Flush: %d committed rows (%d by the killed child); without their mark: %d of the faults' rows "+
+		"(FailedMarks %d), %d of the child's; %d phantom marks\n", len(ids), childRows, missing, s.Failed, childMissing, len(marked))
+	fmt.Printf("Stats %+v\n", s)
 	return nil
+}
+
+// markedIDs returns the ids with a row:created mark on the days of the run.
+func markedIDs(ctx context.Context, e *env) (map[uint64]bool, error) {
+	out := map[uint64]bool{}
+	for _, day := range []time.Time{e.start, time.Now()} {
+		ids, err := e.c.Day("row:created", day).IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			out[id] = true
+		}
+	}
+	return out, nil
 }
