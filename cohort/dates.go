@@ -96,12 +96,12 @@ func (d DatesQuery) firstRow() time.Time {
 	if g == bitmapist.Days || g == bitmapist.Hours {
 		return g.Start(d.Start)
 	}
-	if d.NumResults < -MaxRows || d.NumResults > MaxRows {
-		// Out of range (validated for every group but Years): keep the
-		// shift bounded so no date arithmetic overflows.
-		return g.Start(d.Start)
-	}
-	now := d.Start.AddDate(0, 0, d.NumResults-1)
+	// NumResults is validated for every group but Years; a shift of more
+	// than 4,000,000 days (about 11,000 years) leaves the years 1..9999
+	// either way, so it is capped to keep the date arithmetic in range,
+	// and the Query's validation refuses the table.
+	shift := min(max(d.NumResults-1, -4_000_000), 4_000_000)
+	now := d.Start.AddDate(0, 0, shift)
 	back := d.NumResults - 1
 	if g == bitmapist.Years {
 		back = 2

@@ -47,6 +47,10 @@ func TestDatesDataStartRows(t *testing.T) {
 		// now = 06-25 (25 = the default num_results), minus 2 years.
 		{"years", bitmapist.Years, day(2024, 6, 1), 25,
 			[]time.Time{day(2022, 1, 1), day(2023, 1, 1), day(2024, 1, 1)}, day(2024, 1, 1)},
+		// num_results is not bounded for years: now = 2024-06-01 + 999
+		// days = 2027-02-25, minus 2 years.
+		{"years, 1000 results", bitmapist.Years, day(2024, 6, 1), 1000,
+			[]time.Time{day(2025, 1, 1), day(2026, 1, 1), day(2027, 1, 1)}, day(2024, 1, 1)},
 		// now = 2025-01-13: start_date's year is row 1.
 		{"years in December", bitmapist.Years, day(2024, 12, 20), 25,
 			[]time.Time{day(2023, 1, 1), day(2024, 1, 1), day(2025, 1, 1)}, day(2024, 1, 1)},

@@ -141,7 +141,7 @@ func TestGetDoesNotModifyQuery(t *testing.T) {
 	}
 }
 
-// TestGetOrEventsEveryCell: the reference deletes the Or steps from the
+// TestGetOrEventsEveryCell: flask-bitmapist deletes the Or steps from the
 // caller's list while building the first cell, so later cells lose them.
 // Here every cell keeps them.
 func TestGetOrEventsEveryCell(t *testing.T) {
@@ -175,7 +175,7 @@ func TestGetOrEventsEveryCell(t *testing.T) {
 }
 
 // TestGetWeeksAcrossNewYear: 2024-12-30 .. 2025-01-05 is ISO week
-// 2025-W01; the reference keyed it with the calendar year (2024-W1).
+// 2025-W01; flask-bitmapist keyed it with the calendar year (2024-W1).
 func TestGetWeeksAcrossNewYear(t *testing.T) {
 	now := time.Date(2025, 1, 8, 9, 0, 0, 0, time.UTC) // Wednesday of 2025-W02
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {

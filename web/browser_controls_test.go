@@ -201,6 +201,13 @@ func TestBrowserControls(t *testing.T) {
 		t.Errorf("back on page 1: %d rows, first %q", len(got), got[:min(1, len(got))])
 	}
 
+	// Sorted by name, from the column header's link: page 1 starts with buy.
+	clickLink(t, ctx, `th a[href*="sort=name"]`)
+	if got := overviewRows(t, ctx); len(got) != 50 || got[0] != "buy 5" || got[1] != "ev:000 13" || got[49] != "ev:048 61" {
+		t.Errorf("sorted by name: %d rows %q", len(got), got)
+	}
+	clickLink(t, ctx, `th a[href*="sort=month"]`)
+
 	// The filter box: ten events, one page.
 	submitForm(t, ctx, "#overview-form", [][2]string{{"#filter", "EV:05"}})
 	if got, want := overviewRows(t, ctx), evRows(59, 50); !slices.Equal(got, want) {

@@ -74,10 +74,21 @@ func noHourlyData(ctx context.Context, c *bitmapist.Client, t *cohort.Table) (st
 	if t.Query.TimeGroup != bitmapist.Hours || slices.ContainsFunc(t.Totals, func(n int64) bool { return n > 0 }) {
 		return "", nil
 	}
+	return dailyWithoutHourly(ctx, c, t.Query.Primary, t.Dates)
+}
+
+// dailyWithoutHourly returns the note for hours (period starts, in order)
+// in which event shows no user although it has daily data on their days:
+// it was marked without hourly tracking. It returns "" when no day of
+// hours has data (one EXISTS per day, pipelined).
+func dailyWithoutHourly(ctx context.Context, c *bitmapist.Client, event string, hours []time.Time) (string, error) {
+	if len(hours) == 0 {
+		return "", nil
+	}
 	var keys []string
 	seen := map[string]bool{}
-	for _, d := range t.Dates {
-		if k := c.Key(t.Query.Primary, bitmapist.Days, d); !seen[k] {
+	for _, d := range hours {
+		if k := c.Key(event, bitmapist.Days, d); !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)
 		}
@@ -92,9 +103,9 @@ func noHourlyData(ctx context.Context, c *bitmapist.Client, t *cohort.Table) (st
 	}
 	for _, cmd := range cmds {
 		if cmd.Val() > 0 {
-			first, last := t.Dates[0], t.Dates[len(t.Dates)-1]
+			first, last := hours[0], hours[len(hours)-1]
 			return fmt.Sprintf("%s has users on %s but no hourly data in these hours (%s to %s): it was marked without hourly tracking (bitmapist.WithTrackHourly). Choose days.",
-				t.Query.Primary, dayRange(first, last), bitmapist.Hours.Label(first), bitmapist.Hours.Label(last)), nil
+				event, dayRange(first, last), bitmapist.Hours.Label(first), bitmapist.Hours.Label(last)), nil
 		}
 	}
 	return "", nil

@@ -357,9 +357,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		d.JSONURL = "cohort.json?" + r.URL.RawQuery
 		d.CSVURL = "cohort.csv?" + r.URL.RawQuery
 		d.SameEvent = sameEventHint(table.Query, v)
-		if st := table.Query.Start; !st.IsZero() && table.Query.TimeGroup.Start(st).After(table.Query.TimeGroup.Start(now)) {
-			d.StartNote = "start (" + fmtWhen(st) + ") is after now (" + fmtWhen(now) + "): the table's periods are all after now, so no cell has a value yet. Move start before now, or set now later."
-		}
+		d.StartNote = startAfterNow(table.Query, now)
 		if d.NoHourly = notes.NoHourly; d.NoHourly == "" {
 			d.Heatmap = newHeatmap(table)
 			d.Curve = newCurve(table)
@@ -453,4 +451,13 @@ func csvName(q cohort.Query) string {
 		}
 		return '_'
 	}, s)
+}
+
+// startAfterNow returns the note for a table whose start is in a period
+// after now's (every cell then has no value), "" otherwise.
+func startAfterNow(q cohort.Query, now time.Time) string {
+	if q.Start.IsZero() || !q.TimeGroup.Start(q.Start).After(q.TimeGroup.Start(now)) {
+		return ""
+	}
+	return "start (" + fmtWhen(q.Start) + ") is after now (" + fmtWhen(now) + "): the table's periods are all after now, so no cell has a value yet. Move start before now, or set now later."
 }

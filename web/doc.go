@@ -12,8 +12,18 @@
 // CSV, and per event its trend (DAU, rolling WAU/MAU, DAU/MAU), lifecycle,
 // stickiness and funnel pages (package cohort's reports, with a segment
 // field read by cohort.ParseSegment). Every page takes a date control:
-// "now" (the overview's today, a cohort table's last row) and, on the
-// reports, "from" and "to". Templates and the
+// "now" (the overview's today, a cohort table's last row, where a
+// report's range ends) and, on the reports, "from" and "to".
+//
+// The pages say what their numbers cannot: a bad date, time group or a
+// from after to is a 400 naming the field (with no range in the header);
+// an event or a segment event without data is a 404 with "did you mean"
+// links (bitmapist.SuggestEventNames); a now after the client's clock, a
+// range reaching past now, a cohort start after now, a segment holding no
+// user and hourly reports over data marked without hourly tracking each
+// get a note above the numbers.
+//
+// Templates and the
 // stylesheet are embedded; there is no CDN and no JavaScript, and every
 // event name is HTML-escaped. Links are relative, so the handler works
 // under any prefix:

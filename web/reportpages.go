@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -144,8 +145,29 @@ func (h *handler) funnelPage(w http.ResponseWriter, r *http.Request) {
 				BarTitles: []string{s.Event + ": " + thousands(s.Users) + " users, " + fmtPercent(s.FromFirst) + " of step 1"}}
 		}
 		d.Chart = newBarChart("funnel", stacks, []string{"s1"}, []string{"users who reached the step within the window"}, countLabel)
+		if err := h.noteNoHourly(ctx, f, d); err != nil {
+			return err
+		}
 		d.Data = funnelData{Funnel: f}
 		d.Window = strconv.Itoa(window)
 		return nil
 	})
+}
+
+// noteNoHourly adds a note to d when an hourly funnel has no entry at all
+// although its first step has daily data on those days: it was marked
+// without hourly tracking.
+func (h *handler) noteNoHourly(ctx context.Context, f *cohort.Funnel, d *reportPage) error {
+	if f.TimeGroup != bitmapist.Hours || len(f.Steps) == 0 || f.Steps[0].Users != 0 {
+		return nil
+	}
+	hours := make([]time.Time, len(f.Rows))
+	for i, r := range f.Rows {
+		hours[i] = r.Start
+	}
+	note, err := dailyWithoutHourly(ctx, h.c, f.Steps[0].Event, hours)
+	if note != "" {
+		d.Notes = append(d.Notes, pageNote{Kind: "hourly", Text: note})
+	}
+	return err
 }

@@ -186,6 +186,9 @@ func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults,
 	}
 	if !p.From.IsZero() && !p.To.IsZero() && !p.Group.Start(p.From).After(p.Group.Start(p.To)) {
 		d.Range = bitmapist.Days.Label(p.Group.Start(p.From)) + " to " + bitmapist.Days.Label(p.Group.Add(p.Group.Start(p.To), 1).AddDate(0, 0, -1))
+		if p.Group == bitmapist.Hours {
+			d.Range = bitmapist.Hours.Label(p.Group.Start(p.From)) + " to " + bitmapist.Hours.Label(p.Group.Start(p.To))
+		}
 		d.Notes = rangeNotes(p)
 	}
 	d.Links = reportLinks(d.Event, v)
@@ -280,18 +283,27 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind strin
 		d.From.Bad, d.To.Bad, d.NowField.Bad = d.Invalid == "from", d.Invalid == "to", d.Invalid == nowParam
 		h.render(w, r, http.StatusBadRequest, kind, d)
 	case len(missing) > 0:
-		for _, m := range missing {
-			if m.Segment != "" {
-				m.Links = segmentSuggestionLinks(kind, v, m)
-			} else {
-				m.Links = suggestionLinks(kind, v, m)
-			}
-			d.Missing = append(d.Missing, m)
-		}
+		d.Missing = withSuggestionLinks(kind, v, missing)
 		h.render(w, r, http.StatusNotFound, kind, d)
 	default: // no event yet: the form
 		h.render(w, r, http.StatusOK, kind, d)
 	}
+}
+
+// withSuggestionLinks returns missing with the "did you mean" links of
+// page kind filled in: the segment's event replaced in the segment, any
+// other event wherever v holds it.
+func withSuggestionLinks(kind string, v url.Values, missing []missingEvent) []missingEvent {
+	out := make([]missingEvent, len(missing))
+	for i, m := range missing {
+		if m.Segment != "" {
+			m.Links = segmentSuggestionLinks(kind, v, m)
+		} else {
+			m.Links = suggestionLinks(kind, v, m)
+		}
+		out[i] = m
+	}
+	return out
 }
 
 // emptySegmentNote says why every count is 0 when the segment holds no

@@ -6,7 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
@@ -157,5 +159,30 @@ func TestUnknownSegmentEvent(t *testing.T) {
 		if code != 200 || strings.Contains(body, `data-note="segment"`) || strings.Contains(body, "data-missing") {
 			t.Errorf("%s: %d, a note for a segment with users", base, code)
 		}
+	}
+}
+
+// TestHourlyFunnelWithoutHourlyData: an hourly funnel over data marked
+// without hourly tracking says so instead of showing zeros, and its
+// header names hours, not days.
+func TestHourlyFunnelWithoutHourlyData(t *testing.T) {
+	c := newClient(testutil.Miniredis(t), demoNow)
+	seedDemo(t, c, demoNow, 2)
+	h := Handler(c)
+	target := "/funnel?step=" + url.QueryEscape(evSignup) + "&step=" + url.QueryEscape(evActive) + "&time_group=hours&from=2025-03-26T00:00&to=2025-03-26T12:00"
+	code, body := get(t, h, target)
+	want := evSignup + " has users on 2025-03-26 but no hourly data in these hours (2025-03-26 00:00 to 2025-03-26 12:00)"
+	if got := noteText(body, `data-note="hourly"`); code != 200 || !strings.HasPrefix(got, want) {
+		t.Errorf("%s: %d, note %q; want %q", target, code, got, want)
+	}
+	if !strings.Contains(body, "· entries 2025-03-26 00:00 to 2025-03-26 12:00") {
+		t.Errorf("%s: the header does not name the hours", target)
+	}
+	// With hourly data there is no note.
+	if err := c.MarkEvent(t.Context(), evSignup, 1, bitmapist.At(demoNow.Add(-5*time.Hour)), bitmapist.TrackHourly(true)); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, h, target); strings.Contains(body, `data-note="hourly"`) {
+		t.Errorf("%s: the hourly note with hourly data", target)
 	}
 }

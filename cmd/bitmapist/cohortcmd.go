@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,18 +183,8 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			}
 			// The notes, now that the table is good.
 			_ = checkCohortTimes(a.stderr, q, c.Now())
-			if tableEmpty(t) { // a typo looks like "no users": say which event has no data
-				if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
-					return err
-				}
-				if rows := t.Totals; q.TimeGroup == bitmapist.Hours && len(t.Dates) > 0 && slices.Max(rows) == 0 {
-					// As on the dashboard: no cohort in these hours, but days
-					// with data, is data marked without hourly tracking.
-					last := bitmapist.Hours.Add(t.Dates[len(t.Dates)-1], 0)
-					if err := noHourlyData(ctx, c, []string{q.Primary}, t.Dates[0], last); err != nil {
-						return err
-					}
-				}
+			if err := explainEmptyTable(ctx, c, q, t); err != nil {
+				return err
 			}
 			switch {
 			case f.json:
@@ -375,6 +366,24 @@ func checkCohortTimes(w io.Writer, q cohort.Query, clock time.Time) error {
 		fmt.Fprintf(w, "bitmapist: note: --now %s is after the current time (%s): periods after %s have no data yet\n", g.Label(now), g.Label(clock), g.Label(clock))
 	} else if last.After(g.Start(now)) {
 		fmt.Fprintf(w, "bitmapist: note: rows after --now %s (up to %s) have no cells with value yet\n", g.Label(now), g.Label(last))
+	}
+	return nil
+}
+
+// explainEmptyTable is called after every table: when t is empty it
+// returns an error naming the events of q without any data (a typo looks
+// like "no users"), or, for hours, the primary event marked without hourly
+// tracking (as on the dashboard); nil otherwise.
+func explainEmptyTable(ctx context.Context, c *bitmapist.Client, q cohort.Query, t *cohort.Table) error {
+	if !tableEmpty(t) {
+		return nil
+	}
+	if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
+		return err
+	}
+	if q.TimeGroup == bitmapist.Hours && len(t.Dates) > 0 && slices.Max(t.Totals) == 0 {
+		last := bitmapist.Hours.Add(t.Dates[len(t.Dates)-1], 0)
+		return noHourlyData(ctx, c, []string{q.Primary}, t.Dates[0], last)
 	}
 	return nil
 }

@@ -253,8 +253,12 @@ func noHourlyData(ctx context.Context, c *bitmapist.Client, events []string, fro
 	if bitmapist.Hours.Label(from) != bitmapist.Hours.Label(to) {
 		hours = "from " + bitmapist.Hours.Label(from) + " to " + bitmapist.Hours.Label(to)
 	}
-	return fmt.Errorf("%w: %s has users on %s but no hourly data %s: it was marked without hourly tracking (mark/import --hourly, bitmapist.WithTrackHourly); use --group days",
-		errNoHourly, strings.Join(names, ", "), dayRange(from, to), hours)
+	has, it := "has", "it was"
+	if len(names) > 1 {
+		has, it = "have", "they were"
+	}
+	return fmt.Errorf("%w: %s %s users on %s but no hourly data %s: %s marked without hourly tracking (mark/import --hourly, bitmapist.WithTrackHourly); use --group days",
+		errNoHourly, strings.Join(names, ", "), has, dayRange(from, to), hours, it)
 }
 
 // dayRange names the days from a to b: "2025-03-26" or "2025-03-25 to 2025-03-26".
