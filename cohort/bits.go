@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
@@ -94,5 +95,26 @@ func andInto(dst, x, y []byte) {
 	}
 	for i := range dst {
 		dst[i] = x[i] & y[i]
+	}
+}
+
+// chunkWords is the number of 64-bit words the reports compute at a time
+// inside a block: every inner loop runs over this many consecutive words.
+const chunkWords = 64
+
+// popcount returns the number of set bits of ws.
+func popcount(ws []uint64) int64 {
+	n := 0
+	for _, w := range ws {
+		n += bits.OnesCount64(w)
+	}
+	return int64(n)
+}
+
+// orAnd sets dst |= a AND b (a and b at least as long as dst).
+func orAnd(dst, a, b []uint64) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] |= a[i] & b[i]
 	}
 }

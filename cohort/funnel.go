@@ -3,7 +3,6 @@ package cohort
 import (
 	"context"
 	"fmt"
-	"math/bits"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -140,21 +139,24 @@ func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel
 // funnelBlock adds one block's step counts of every row to users.
 func funnelBlock(users [][]int64, ws [][]uint64, idx [][]int, window, m int) {
 	steps := len(idx)
-	r := make([]uint64, steps)
-	for j := range m {
+	r := make([][]uint64, steps) // r[k]: who reached step k, chunkWords words
+	for k := 1; k < steps; k++ {
+		r[k] = make([]uint64, chunkWords)
+	}
+	for j0 := 0; j0 < m; j0 += chunkWords { // consecutive words in every inner loop
+		c := min(chunkWords, m-j0)
 		for row := range users {
-			r[0] = ws[idx[0][row]][j]
-			if r[0] == 0 {
-				continue
+			r[0] = ws[idx[0][row]][j0 : j0+c]
+			for k := 1; k < steps; k++ {
+				clear(r[k][:c])
 			}
-			clear(r[1:])
 			for q := row; q <= row+window; q++ {
 				for k := 1; k < steps; k++ {
-					r[k] |= r[k-1] & ws[idx[k][q]][j]
+					orAnd(r[k][:c], r[k-1][:c], ws[idx[k][q]][j0:j0+c])
 				}
 			}
-			for k, x := range r {
-				users[row][k] += int64(bits.OnesCount64(x))
+			for k := range steps {
+				users[row][k] += popcount(r[k][:c])
 			}
 		}
 	}

@@ -26,9 +26,15 @@ import (
 // the package doc): STRLEN and bounded BITPOS to find where each bitmap
 // holds users, then only the bytes that can hold a cohort member, stripe
 // by stripe in bounded GETRANGE pipelines, counted in memory. It writes
-// nothing, on every backend; an event given several times is read once;
+// nothing on Redis (on bitmapist-server only temporary keys, below); an
+// event given several times is read once;
 // client memory is bounded by WithMemory. FirstTime adds a SCAN of the
-// primary event's keys. Like the Python originals, it is not a snapshot of one
+// primary event's keys. On bitmapist-server, whose GET walks a bitmap
+// bit by bit while its BITOP and BITCOUNT are native roaring operations,
+// the table is computed there instead: pipelined BITOPs into temporary
+// keys (<prefix>bitop_cohort_..., expiring after the client's TempTTL,
+// deleted at the end) and BITCOUNTs, about two commands per cell, and no
+// bitmap byte is sent (see computeOnServer). Like the Python originals, it is not a snapshot of one
 // instant: marks made while it runs may or may not be counted. q is not
 // modified. A cancelled ctx stops the reads at the next step.
 //
@@ -215,6 +221,13 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Tab
 		if p.history, err = history(ctx, c, q.Primary, p.starts[0]); err != nil {
 			return nil, err
 		}
+	}
+	backend, err := c.Backend(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cohort: %w", err)
+	}
+	if backend == bitmapist.BackendBitmapistServer {
+		return computeOnServer(ctx, c, q, p)
 	}
 	ext, err := extents(ctx, c, p.allKeys())
 	if err != nil {

@@ -128,6 +128,8 @@ func describeCmd(cmd redis.Cmder) string {
 		return fmt.Sprint(name, " ", args[2])
 	case name == "GETRANGE" && len(args) == 4:
 		return fmt.Sprint(name, " ", args[1], " ", args[2], " ", args[3])
+	case name == "EXPIRE" && len(args) > 1:
+		return fmt.Sprint(name, " ", args[1])
 	case name == "DEL":
 		return strings.TrimSuffix(fmt.Sprintln(append([]any{name}, args[1:]...)...), "\n")
 	}
@@ -152,7 +154,7 @@ func record(b testutil.Backend) *recorder {
 
 // readOnly fails unless every command is a read (BITPOS, STRLEN, GETRANGE,
 // SCAN), part of opening a connection (HELLO, CLIENT SETINFO, SELECT), or
-// a MULTI/EXEC whose only writes (BITOP, DEL) are of temporary keys
+// a MULTI/EXEC whose only writes (BITOP, DEL, EXPIRE) are of temporary keys
 // (prefix + "bitop_...").
 func readOnly(t *testing.T, prefix string, cmds []string) {
 	t.Helper()
@@ -160,8 +162,8 @@ func readOnly(t *testing.T, prefix string, cmds []string) {
 		name, keys, _ := strings.Cut(c, " ")
 		switch name {
 		case "BITPOS", "STRLEN", "GETRANGE", "SCAN", "HELLO", "CLIENT", "SELECT", "MULTI", "EXEC":
-		case "GET": // bitmapist-server's whole-key reads
-		case "BITOP", "DEL":
+		case "GET", "BITCOUNT": // bitmapist-server's whole-key reads and counts
+		case "BITOP", "DEL", "EXPIRE":
 			for _, k := range strings.Fields(keys) {
 				if !strings.HasPrefix(k, prefix+"bitop_") {
 					t.Fatalf("table computation wrote %s with %q (commands %v); want only temporary keys", name, k, cmds)

@@ -185,5 +185,9 @@ func (c *Client) TrackUnique() bool { return c.unique }
 // MaxUserID returns the largest user id the client marks (WithMaxUserID).
 func (c *Client) MaxUserID() uint64 { return c.maxID }
 
+// TempTTL returns how long a temporary BITOP result key may live
+// (WithTempTTL).
+func (c *Client) TempTTL() time.Duration { return c.tmpTTL }
+
 // IsCluster reports whether the client talks to a Redis Cluster.
 func (c *Client) IsCluster() bool { return c.cluster }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -189,6 +190,38 @@ func TestEachIDBatchesMatchIDs(t *testing.T) {
 		}
 		if got, _ := bitmapist.Or(c.Day("ea", day0), c.Day("eb", day0)).IDs(ctx); !slices.Equal(got, []uint64{0, 7, 8, 700, 701, 5000, 5001, 9999, 12_000}) {
 			t.Errorf("Or IDs = %v", got)
+		}
+	})
+}
+
+// TestOrCountMatchesBitmaps: the count of an OR of keys (counted chunk by
+// chunk in the stripes, without building the union) equals the count of
+// the union built in memory, for keys of different lengths across
+// several stripes and chunks.
+func TestOrCountMatchesBitmaps(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b)
+		rng := rand.New(rand.NewPCG(5, 6))
+		var sets []bitmapist.Set
+		var union bitmapist.Bitmap
+		for i, n := range []int{70_000, 1, 0, 20_001, 9_000} {
+			v := make([]byte, n)
+			for j := range v {
+				v[j] = byte(rng.Uint32() & rng.Uint32())
+			}
+			key := b.Prefix + "or" + strconv.Itoa(i)
+			if n > 0 {
+				if err := b.Client.Set(ctx, key, v, 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			union = union.OrWith(v)
+			sets = append(sets, c.KeySet(key))
+		}
+		got, err := bitmapist.Or(sets...).Count(ctx)
+		if err != nil || got != union.Count() {
+			t.Errorf("Or count = %d, %v; want %d", got, err, union.Count())
 		}
 	})
 }

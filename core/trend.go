@@ -190,71 +190,111 @@ type trendAcc struct {
 	count         []int64 // per period index
 	wau, mau      []int64
 	unique, prevU int64
-	a, pre, suf   []uint64 // one word of every period; scratch of the rolling OR
+	u, pu         []uint64 // one chunk of the range's and the previous range's union
+	pre, suf      []uint64 // m chunks: scratch of the rolling OR
 }
 
+// trendChunk is the number of words the trend computes at a time: every
+// period's chunk and the rolling OR's scratch stay in the CPU's cache, and
+// every inner loop runs over consecutive words.
+const trendChunk = 64
+
 func newTrendAcc(m, lead, n int, rolling bool) *trendAcc {
-	t := &trendAcc{lead: lead, n: n, rolling: rolling, count: make([]int64, m), a: make([]uint64, m)}
+	t := &trendAcc{lead: lead, n: n, rolling: rolling, count: make([]int64, m),
+		u: make([]uint64, trendChunk), pu: make([]uint64, trendChunk)}
 	if rolling {
 		t.wau, t.mau = make([]int64, m), make([]int64, m)
-		t.pre, t.suf = make([]uint64, m), make([]uint64, m)
+		t.pre, t.suf = make([]uint64, m*trendChunk), make([]uint64, m*trendChunk)
 	}
 	return t
 }
 
-// add counts one block: ws[k][j] is word j of period k.
+// add counts one block: ws[k][j] is word j of period k, chunk by chunk.
 func (t *trendAcc) add(ws [][]uint64, n int) {
-	m := len(ws)
-	for j := range n {
-		var u, pu uint64
-		for k := range m {
-			w := ws[k][j]
-			t.a[k] = w
-			t.count[k] += int64(bits.OnesCount64(w))
-			if k >= t.lead+t.n {
-				u |= w
-			} else if k >= t.lead {
-				pu |= w
+	for j0 := 0; j0 < n; j0 += trendChunk {
+		c := min(trendChunk, n-j0)
+		u, pu := t.u[:c], t.pu[:c]
+		clear(u)
+		clear(pu)
+		for k, w := range ws {
+			w = w[j0 : j0+c]
+			t.count[k] += popcount(w)
+			switch {
+			case k >= t.lead+t.n:
+				orInto64(u, w)
+			case k >= t.lead:
+				orInto64(pu, w)
 			}
 		}
-		t.unique += int64(bits.OnesCount64(u))
-		t.prevU += int64(bits.OnesCount64(pu))
+		t.unique += popcount(u)
+		t.prevU += popcount(pu)
 		if t.rolling {
-			t.window(WAUDays, t.wau)
-			t.window(MAUDays, t.mau)
+			t.window(ws, j0, c, WAUDays, t.wau)
+			t.window(ws, j0, c, MAUDays, t.mau)
 		}
 	}
 }
 
-// window adds to out[k] (k >= lead) the number of users of the current
-// word in the OR of periods k-w+1..k: the van Herk/Gil-Werman sliding OR,
-// three operations per period whatever w.
-func (t *trendAcc) window(w int, out []int64) {
-	a, pre, suf := t.a, t.pre, t.suf
-	m := len(a)
-	for k := range m {
-		if k%w == 0 {
-			pre[k] = a[k]
-		} else {
-			pre[k] = pre[k-1] | a[k]
+// window adds to out[k] (k >= lead) the number of users of words
+// j0..j0+c-1 in the OR of periods k-w+1..k: the van Herk/Gil-Werman
+// sliding OR (prefix and suffix ORs within blocks of w periods, then one
+// OR per period), three operations per period and word whatever w.
+func (t *trendAcc) window(ws [][]uint64, j0, c, w int, out []int64) {
+	m := len(ws)
+	pre := func(k int) []uint64 { return t.pre[k*trendChunk : k*trendChunk+c] }
+	suf := func(k int) []uint64 { return t.suf[k*trendChunk : k*trendChunk+c] }
+	for start := 0; start < m; start += w {
+		end := min(start+w, m)
+		copy(pre(start), ws[start][j0:j0+c])
+		for k := start + 1; k < end; k++ {
+			orOf(pre(k), pre(k-1), ws[k][j0:j0+c])
 		}
-	}
-	for k := m - 1; k >= 0; k-- {
-		if k == m-1 || (k+1)%w == 0 {
-			suf[k] = a[k]
-		} else {
-			suf[k] = suf[k+1] | a[k]
+		copy(suf(end-1), ws[end-1][j0:j0+c])
+		for k := end - 2; k >= start; k-- {
+			orOf(suf(k), suf(k+1), ws[k][j0:j0+c])
 		}
 	}
 	for k := t.lead; k < m; k++ {
-		lo := k - w + 1
-		var x uint64
-		if lo < 0 {
-			x = pre[k]
+		if lo := k - w + 1; lo < 0 {
+			out[k] += popcount(pre(k))
 		} else {
-			x = suf[lo] | pre[k]
+			out[k] += orCount(suf(lo), pre(k))
 		}
-		out[k] += int64(bits.OnesCount64(x))
+	}
+}
+
+// popcount returns the number of set bits of ws.
+func popcount(ws []uint64) int64 {
+	n := 0
+	for _, w := range ws {
+		n += bits.OnesCount64(w)
+	}
+	return int64(n)
+}
+
+// orCount returns the number of set bits of a OR b (b at least as long).
+func orCount(a, b []uint64) int64 {
+	b = b[:len(a)]
+	n := 0
+	for i, w := range a {
+		n += bits.OnesCount64(w | b[i])
+	}
+	return int64(n)
+}
+
+// orInto64 sets dst |= src (src at least as long).
+func orInto64(dst, src []uint64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] |= src[i]
+	}
+}
+
+// orOf sets dst = a | b (a and b at least as long).
+func orOf(dst, a, b []uint64) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] | b[i]
 	}
 }
 

@@ -18,6 +18,25 @@ var funcs = template.FuncMap{
 	"percent":    percent,
 	"dec":        func(i int) int { return i - 1 },
 	"stepField":  stepField,
+	"plural":     plural,
+	"users":      users,
+}
+
+// users returns n with thousands separators and "user" or "users":
+// "1 user", "12,345 users".
+func users(n int64) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return thousands(n) + " users"
+}
+
+// plural returns n and unit, with an "s" unless n is 1: "1 day", "3 days".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // thousands formats n with comma thousands separators: 12345 → "12,345".

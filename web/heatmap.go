@@ -96,7 +96,7 @@ func cellView(c cohort.Cell, total int64, asPercent bool) heatCell {
 	}
 	hc := heatCell{
 		Valid: true, Count: c.Count, Fraction: c.Fraction, Class: shade(c.Fraction),
-		Title: fmt.Sprintf("%s of %s users (%s)", thousands(c.Count), thousands(total), percent(c.Fraction)),
+		Title: fmt.Sprintf("%s of %s (%s)", thousands(c.Count), users(total), percent(c.Fraction)),
 	}
 	if asPercent {
 		hc.Text = percent(c.Fraction)

@@ -100,7 +100,7 @@ func (h *handler) stickinessPage(w http.ResponseWriter, r *http.Request) {
 				share = float64(b.Users) / float64(s.Users)
 			}
 			stacks[i] = stack{Label: strconv.Itoa(b.Periods), Up: []float64{float64(b.Users)},
-				BarTitles: []string{thousands(b.Users) + " users active in exactly " + strconv.Itoa(b.Periods) + " of " + strconv.Itoa(s.NumPeriods) + " " + p.Group.String() + " (" + fmtPercent(share) + ")"}}
+				BarTitles: []string{users(b.Users) + " active in exactly " + strconv.Itoa(b.Periods) + " of " + plural(s.NumPeriods, p.Group.Unit()) + " (" + fmtPercent(share) + ")"}}
 			if len(s.Buckets) <= 12 || share >= 0.01 {
 				stacks[i].TopLabel = fmtPercent(share)
 			}
@@ -142,7 +142,7 @@ func (h *handler) funnelPage(w http.ResponseWriter, r *http.Request) {
 				lbl += " · " + fmtPercent(s.FromPrevious)
 			}
 			stacks[i] = stack{Label: strconv.Itoa(i+1) + ". " + s.Event, Up: []float64{float64(s.Users)}, TopLabel: lbl,
-				BarTitles: []string{s.Event + ": " + thousands(s.Users) + " users, " + fmtPercent(s.FromFirst) + " of step 1"}}
+				BarTitles: []string{s.Event + ": " + users(s.Users) + ", " + fmtPercent(s.FromFirst) + " of step 1"}}
 		}
 		d.Chart = newBarChart("funnel", stacks, []string{"s1"}, []string{"users who reached the step within the window"}, countLabel)
 		if err := h.noteNoHourly(ctx, f, d); err != nil {

@@ -164,17 +164,8 @@ func (a *app) countCommand() *cobra.Command {
 				return err
 			}
 			if n == 0 {
-				// A zero may be a typo: name the events that have no data at
-				// all; an hourly zero may be data marked without hourly
-				// tracking.
-				if err := missingEvents(ctx, c, args); err != nil {
+				if err := sel.explainEmpty(ctx, a.stderr, c, args); err != nil {
 					return err
-				}
-				if g, _ := bitmapist.ParseTimeGroup(sel.group); g == bitmapist.Hours {
-					at, _ := parseTime(sel.at, c.Location(), c.Now()) // checked by sel.check
-					if err := noHourlyData(ctx, c, args, at, at); err != nil {
-						return err
-					}
 				}
 			}
 			fmt.Fprintln(a.stdout, n)
@@ -183,6 +174,26 @@ func (a *app) countCommand() *cobra.Command {
 	}
 	sel.addFlags(cmd)
 	return cmd
+}
+
+// explainEmpty is called when count or ids found nobody: a typo (an event
+// without any data) and hours marked without hourly tracking are errors
+// (missingEvents, noHourlyData); a period after now gets a note on w.
+func (s *selection) explainEmpty(ctx context.Context, w io.Writer, c *bitmapist.Client, events []string) error {
+	if err := missingEvents(ctx, c, events); err != nil {
+		return err
+	}
+	g, _ := bitmapist.ParseTimeGroup(s.group)       // checked by check
+	at, _ := parseTime(s.at, c.Location(), c.Now()) // likewise
+	if g == bitmapist.Hours {
+		if err := noHourlyData(ctx, c, events, at, at); err != nil {
+			return err
+		}
+	}
+	if now := c.Now(); g.Start(at).After(g.Start(now)) {
+		fmt.Fprintf(w, "bitmapist: note: --at %s is after now (%s): it has no data yet\n", g.Label(at), g.Label(now))
+	}
+	return nil
 }
 
 // errNoSuchEvent is wrapped when a command names an event without any data.
@@ -258,6 +269,11 @@ a warning on stderr, and when none of the ids has a string the command fails
 			ids, err := s.IDs(ctx)
 			if err != nil {
 				return err
+			}
+			if len(ids) == 0 {
+				if err := sel.explainEmpty(ctx, a.stderr, c, args); err != nil {
+					return err
+				}
 			}
 			if limit > 0 && len(ids) > limit {
 				ids = ids[:limit]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -195,7 +196,11 @@ func TestImpossibleTimesRefused(t *testing.T) {
 				{"cohort", "ev", "--start", tc.at},
 			} {
 				args = append([]string{"--tz", tc.tz}, args...)
-				checkUsage(t, args, cli(t, b, "", args...), "invalid event time")
+				r := cli(t, b, "", args...)
+				checkUsage(t, args, r, fmt.Sprintf("time %q: ", tc.at))
+				if !strings.Contains(r.stderr, "is outside 1..9999") && !strings.Contains(r.stderr, "cannot be used") {
+					t.Errorf("%q: stderr %q, want the year range or the reserved instant named", args, r.stderr)
+				}
 			}
 		}
 		if got := testutil.Keys(t, b.Client, b.Prefix); len(got) != 0 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
 // timeLayouts are the layouts parseTime accepts, most precise first.
@@ -34,10 +36,26 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	for _, l := range timeLayouts {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {
 			if err := checkYear(t, loc); err != nil {
-				return time.Time{}, fmt.Errorf("time %s: %w", quoteClip(s), err)
+				// Not "invalid event time": --from, --now and --at are
+				// not event times. errors.Is(err, ErrInvalidTime) holds.
+				msg := strings.TrimPrefix(err.Error(), bitmapist.ErrInvalidTime.Error()+": ")
+				return time.Time{}, &wrapped{msg: fmt.Sprintf("time %s: %s", quoteClip(s), msg), err: err}
 			}
 			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("time %s: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024", quoteClip(s))
 }
+
+// wrapped is an error with its own message that still wraps err for
+// errors.Is and errors.As.
+type wrapped struct {
+	msg string
+	err error
+}
+
+// Error returns the message.
+func (w *wrapped) Error() string { return w.msg }
+
+// Unwrap returns the wrapped error.
+func (w *wrapped) Unwrap() error { return w.err }

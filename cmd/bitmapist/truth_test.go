@@ -67,6 +67,10 @@ func TestCommandsTellTheTruth(t *testing.T) {
 		}
 		add(want{exitError, []string{"no hourly data", "in hour 2024-12-30 03:00"}}, "count", "--group", "hours", "--at", "2024-12-30T03:00:00Z", "user:signed_up")
 		add(want{exitUsage, []string{"bitmapist: --group: invalid time group"}}, "count", "--group", "bad", "user:signed_up")
+		add(want{exitError, []string{"no hourly data", "in hour 2024-12-30 03:00"}}, "ids", "--group", "hours", "--at", "2024-12-30T03:00:00Z", "user:signed_up")
+		add(want{exitError, []string{"no such event", "did you mean user:signed_up"}}, "ids", "--at", "2024-12-30", "user:signed_upp")
+		add(want{exitOK, []string{"note: --at 2030-01-01 is after now"}}, "count", "--at", "2030-01-01", "user:signed_up")
+		add(want{exitOK, []string{"note: --at 2030-01 is after now"}}, "ids", "--group", "months", "--at", "2030-01-01", "user:signed_up")
 		add(want{exitError, []string{"no hourly data", "user:signed_up has users on 2024-12-30", "use --group days"}},
 			"cohort", "user:signed_up", "--group", "hours", "--start", "2024-12-30T00:00:00Z", "--now", "2024-12-30T05:00:00Z", "--rows", "6", "--cols", "2")
 		add(want{exitUsage, []string{"--start 2025-01-05 is after --now 2025-01-01", "--include-future"}}, "cohort", "user:signed_up", "--start", "2025-01-05", "--now", "2025-01-01")
