@@ -112,8 +112,8 @@ func gen(ctx context.Context, rdb *redis.Client, c *bitmapist.Client, users int6
 	rng := rand.New(rand.NewPCG(uint64(users), 7))
 	buf := make([]byte, n)
 	put := func(key string, k, i int) error {
-		fill(buf, k, seq, i, rng)
-		return rdb.Set(ctx, key, buf, 0).Err()
+		end := fill(buf, k, seq, i, rng)
+		return rdb.Set(ctx, key, buf[:end], 0).Err()
 	}
 	for kind, keys := range periods(c) {
 		for i, k := range keys {
@@ -145,8 +145,9 @@ func gen(ctx context.Context, rdb *redis.Client, c *bitmapist.Client, users int6
 
 // fill sets 1/2^ands of buf's bits at random (the AND of ands random
 // words); with seq, a contiguous run of that share starting at a place
-// that moves with i.
-func fill(buf []byte, ands int, seq bool, i int, rng *rand.Rand) {
+// that moves with i. It returns the length of the bitmap: with seq the end
+// of the run, as SETBIT leaves a bitmap (it ends at its highest id).
+func fill(buf []byte, ands int, seq bool, i int, rng *rand.Rand) int {
 	clear(buf)
 	if seq {
 		run := len(buf) >> ands
@@ -154,7 +155,7 @@ func fill(buf []byte, ands int, seq bool, i int, rng *rand.Rand) {
 		for j := start; j < start+run; j++ {
 			buf[j] = 0xff
 		}
-		return
+		return start + run
 	}
 	for j := 0; j < len(buf); j += 8 {
 		w := ^uint64(0)
@@ -165,6 +166,7 @@ func fill(buf []byte, ands int, seq bool, i int, rng *rand.Rand) {
 			buf[j+b] = byte(w >> (8 * b))
 		}
 	}
+	return len(buf)
 }
 
 func query(g bitmapist.TimeGroup, n int) cohort.Query {
