@@ -129,35 +129,50 @@
 //     exiting.
 //   - WithOutbox (recommended for production): the marks are written to an
 //     outbox table inside the transaction (one INSERT more), sent right
-//     after the commit as in the default mode, and deleted once in Redis;
-//     what could not be sent stays in the table and a relay sends it later,
+//     after the commit as in the default mode, and their rows deleted by the
+//     relay in batches (one DELETE per 100 ms, off the commit path); what
+//     could not be sent stays in the table and the relay sends it later,
 //     retrying with backoff, also after a crash and restart. Call Flush to
 //     wait until the table is empty and Close at shutdown. With WithQueue
-//     too, commits do not wait for the send.
+//     too, commits do not wait for the send. Cost: one INSERT and one Redis
+//     round trip per commit (see docs/benchmarks.md).
 //
-// What each mode loses (measured with internal/faults/plugin, 200
-// Creates/s on PostgreSQL, each fault 10 s; numbers in docs/benchmarks.md):
+// What each mode loses, measured with the fault program
+// (internal/faults/plugin: 200 Creates/s on PostgreSQL, a private Redis
+// broken for 10 s per fault, WithTimeout(100ms); 2026-12-02, shared machine
+// at load average 7-18; details in docs/benchmarks.md). Marks of one fault
+// are about 2,000 (200 rows/s for 10 s):
 //
-//	fault                        default              WithQueue             WithOutbox
-//	Redis killed / refusing      marks of the outage  marks of the outage   nothing
-//	Redis paused (CLIENT PAUSE)  marks of the outage  marks of the outage   nothing
-//	Redis blackholed (no answer) marks of the outage  marks of the outage   nothing
-//	Redis out of memory          marks of the outage  marks of the outage   nothing
-//	application kill -9          nothing              the queued batches    nothing
-//	commit outcome unknown       reported, not sent   reported, not sent    nothing (sent if committed)
+//	fault (10 s)                  default              WithQueue            WithOutbox
+//	Redis killed                  2,026 lost           1,952 lost           none (1,724 sent later)
+//	Redis paused (CLIENT PAUSE)   2,000 lost           1,991 lost           none (1,938 sent later)
+//	Redis blackholed (no answer)  1,992 lost           1,854 lost           none (1,935 sent later)
+//	Redis out of memory           1,340 lost           1,750 lost           none (1,684 sent later)
+//	kill -9 of the application    sends in flight      the queued batches   none
+//	  1 s into a 2 s Redis pause:  165 of 428 rows      168 of 421 rows      0 of 478 rows (171 outbox
+//	  its rows without their mark  (mostly the pause's)                      rows, sent after restart)
+//	commit outcome unknown        reported, not sent   reported, not sent   none (sent if committed)
+//	all rows of the run           7,270 of 17,993      7,546 of 17,356      0 of 17,039
+//	                              without their mark   without their mark   without their mark
 //
-// In a run of the four faults in a row the default mode lost the marks of
-// 4,588 of 8,463 committed rows (all reported and counted), the outbox
-// none of 6,008 rows, a kill -9 of a writing process during a Redis pause
-// included, and no mark without its row in either mode.
+// Lost marks are counted (FailedMarks, Stats.Failed) and reported (a
+// *SendError, or once per breaker opening); no mode wrote a mark without
+// its row (0 phantoms in all three), and no database write failed. In
+// every mode the breaker opened once per fault (twice once, in 12 faults)
+// and closed 130-375 ms after Redis was back.
 //
 // A circuit breaker (github.com/sony/gobreaker) guards every send, the
 // background ones included: after WithBreaker's number of failed sends in
 // a row (default 5; an error, or no answer within WithTimeout, default
-// 500 ms) it opens, and while it is open no commit spends time on Redis.
-// A background probe every 200 ms closes it within a second of Redis
-// answering again. The error handler (WithErrorHandler, default log/slog)
-// hears of each failed send while the breaker is closed (a *SendError),
+// 500 ms) that went on for twice WithTimeout (so that one short stall does
+// not open it) it opens, and while it is open no commit spends time on
+// Redis (measured: commit p99 while open minus that of writes without the
+// plugin in the same seconds, compared with the same difference before the
+// fault, -61 to +64 ms at load average 7-18, i.e. within the noise of a p99
+// on this machine). A background probe every 200 ms, and a second one 50 ms
+// after a good one, closes it within a second of Redis answering again.
+// The error handler (WithErrorHandler, default log/slog) hears of each
+// failed send while the breaker is closed (a *SendError),
 // and then once when it opens and once when it closes (a *BreakerError),
 // not once per commit; marks not sent meanwhile are counted (FailedMarks
 // and Stats; with WithOutbox they stay in the outbox instead). A send that
