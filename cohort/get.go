@@ -51,6 +51,9 @@ func Get(ctx context.Context, c *bitmapist.Client, q Query, opts ...GetOption) (
 	if err := q.validate(); err != nil {
 		return nil, err
 	}
+	if err := checkSegment(c, q.Segment); err != nil {
+		return nil, err
+	}
 	var o getOptions
 	for _, fn := range opts {
 		if fn != nil {
@@ -123,6 +126,7 @@ type plan struct {
 	groups  [][]string            // the return set: the AND of groups, each the OR of its events
 	ret     []map[string][]string // ret[k][event]: keys of event in period k, k <= last
 	history []string              // FirstTime: keys holding Primary before row 0
+	seg     []string              // Query.Segment's keys (nil: no segment)
 }
 
 func newPlan(c *bitmapist.Client, q *Query) *plan {
@@ -133,6 +137,9 @@ func newPlan(c *bitmapist.Client, q *Query) *plan {
 		p.starts[k] = g.Add(t0, k)
 	}
 	p.last = len(p.starts) - 1
+	if q.Segment != nil {
+		p.seg = q.Segment.Keys()
+	}
 	if !q.IncludeFuture {
 		for p.last >= 0 && p.starts[p.last].After(q.Now) {
 			p.last--
@@ -233,6 +240,7 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Tab
 	if err != nil {
 		return nil, err
 	}
+	p.segmentExtents(ext)
 	lay := p.layout(&q, ext)
 	need := p.need(&q, lay)
 	sp, read := spans(need, ext)
@@ -278,6 +286,7 @@ func (p *plan) allKeys() []string {
 		}
 	}
 	add(p.history)
+	add(p.seg)
 	return out
 }
 
@@ -336,6 +345,9 @@ func (p *plan) need(q *Query, lay layout) map[string]window {
 	}
 	if q.FirstTime {
 		want(p.history, lay.all)
+	}
+	if !lay.all.empty() {
+		want(p.seg, lay.all)
 	}
 	return need
 }
@@ -400,12 +412,16 @@ func (p *plan) block(q *Query, lay layout, cs chunks, s window, acc *counts, ar 
 			seen.OrWith(cs.view(k, all))
 		}
 	}
+	seg := p.segment(q, cs, all)
 	for i := range q.Rows {
 		rw := lay.rowWin[i].intersect(s)
 		if rw.empty() {
 			continue
 		}
 		cohort := p.cohort(q, cs, i, rw, sub(seen, all.lo, rw), ar)
+		if q.Segment != nil {
+			cohort = ar.and(cohort, sub(seg, all.lo, rw))
+		}
 		total := cohort.Count()
 		acc.totals[i] += total
 		for j := 0; j < q.Cols && i+j < len(ret) && total > 0; j++ {

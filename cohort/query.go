@@ -30,7 +30,8 @@ const (
 	// k × (Rows × e1 + (Rows+Cols-1) × e2), where k is 12 for Years (a
 	// year is the OR of its 12 month bitmaps) and 1 otherwise, e1 is 1, or
 	// 2 with PrimaryAnd, and e2 the number of distinct return events
-	// (Secondary and the additional ones). Without additional events no
+	// (Secondary and the additional ones), plus the keys of Query.Segment
+	// (Set.Keys, read once for the whole table). Without additional events no
 	// table within MaxRows × MaxCols reaches it (at most 19,188 bitmaps),
 	// so it only limits additional events on long tables: 400 × 400 daily
 	// tables may have MaxAdditional events, yearly ones fewer. FirstTime's
@@ -78,6 +79,14 @@ func checkCost(q *Query, lay layout, read int64, factors int) error {
 	for _, w := range lay.retWin {
 		if !w.empty() && w.hi < unbounded {
 			work += (w.hi - w.lo + 1) * int64(max(0, factors-1))
+		}
+	}
+	if q.Segment != nil && !lay.all.empty() { // evaluated over the hull, ANDed per row
+		work += (lay.all.hi - lay.all.lo + 1) * int64(len(q.Segment.Keys()))
+		for _, w := range lay.rowWin {
+			if !w.empty() {
+				work += w.hi - w.lo + 1
+			}
 		}
 	}
 	if work > MaxCombineBytes {
@@ -291,6 +300,24 @@ type Query struct {
 	// as get_dates_data does, instead of leaving them without value as
 	// get_cohort does.
 	IncludeFuture bool `json:"include_future,omitempty"`
+	// Segment, if not nil, restricts the table to the users in it (the
+	// segment of the engagement reports, see ParseSegment): it is ANDed
+	// into every row's cohort, so Totals count the cohort's users in the
+	// segment and every cell, the cohort AND the return set, counts only
+	// users in the segment too. It is evaluated as Redis BITOP would
+	// evaluate it (a unique bitmap, a period, any And/Or/Xor/AndNot/Not
+	// combination), with the same time for every row: it is not moved
+	// with the row's period. BlankEmpty still looks at the whole return
+	// set. Cost: its bitmaps are read like the table's other events, once
+	// per stripe over the bytes of the rows' cohorts, and are counted in
+	// MaxBitmaps, MaxReadBytes and MaxCombineBytes. Errors (before any
+	// Redis work): a *QueryError with Field "Segment" for a set that
+	// cannot be evaluated (bitmapist.Client.CheckSegment); on
+	// bitmapist-server, where the table is computed with BITOPs, a
+	// segment holding a Not is refused with a *QueryError wrapping
+	// bitmapist.ErrUnsupported (the server keeps no bitmap length; use
+	// AndNot). Not in JSON: ParseQuery does not read it.
+	Segment bitmapist.Set `json:"-"`
 }
 
 // validate checks q without touching Redis and returns a *QueryError.
@@ -336,6 +363,9 @@ func (q *Query) validate() error {
 	if q.Cols < 1 || q.Cols > MaxCols {
 		return queryErr("Cols", "%d is not in 1..%d", q.Cols, MaxCols)
 	}
+	if q.Segment != nil && len(q.Segment.Keys()) > MaxBitmaps {
+		return queryErr("Segment", "reads %d bitmaps, more than %d", len(q.Segment.Keys()), MaxBitmaps)
+	}
 	if n := q.bitmaps(); n > MaxBitmaps {
 		return queryErr("Additional", "%d additional events over %d %s read %d bitmaps, more than %d: ask for fewer events, rows or columns",
 			len(q.Additional), q.Rows+q.Cols-1, q.TimeGroup, n, MaxBitmaps)
@@ -358,7 +388,11 @@ func (q *Query) bitmaps() int {
 	for _, s := range q.Additional {
 		events[s.Event] = struct{}{}
 	}
-	return perPeriod * (q.Rows*primary + (q.Rows+q.Cols-1)*len(events))
+	seg := 0
+	if q.Segment != nil {
+		seg = len(q.Segment.Keys())
+	}
+	return perPeriod*(q.Rows*primary+(q.Rows+q.Cols-1)*len(events)) + seg
 }
 
 // CheckEventName returns nil for an event name a query may read, or an

@@ -50,14 +50,24 @@ func reportRange(c *bitmapist.Client, event string, g bitmapist.TimeGroup, from,
 			return time.Time{}, 0, queryErr("To", "%s..%s is more than %d %s", g.Label(from), g.Label(to), MaxReportPeriods, g)
 		}
 	}
+	if err := checkSegment(c, seg); err != nil {
+		return time.Time{}, 0, err
+	}
+	return from, n, nil
+}
+
+// checkSegment returns a *QueryError with Field "Segment" when seg cannot
+// be a segment of c's reports (bitmapist.Client.CheckSegment), nil for a
+// nil seg. It does not contact Redis.
+func checkSegment(c *bitmapist.Client, seg bitmapist.Set) error {
 	if err := c.CheckSegment(seg); err != nil {
 		var re *bitmapist.ReportError
 		if errors.As(err, &re) {
-			return time.Time{}, 0, &QueryError{Field: "Segment", Msg: re.Msg, Err: err}
+			return &QueryError{Field: "Segment", Msg: re.Msg, Err: err}
 		}
-		return time.Time{}, 0, &QueryError{Field: "Segment", Msg: err.Error(), Err: err}
+		return &QueryError{Field: "Segment", Msg: err.Error(), Err: err}
 	}
-	return from, n, nil
+	return nil
 }
 
 // checkYear returns a *QueryError when t, or the periods next to it, leave

@@ -98,3 +98,25 @@ func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Tim
 	}
 	return 0, time.Time{}, fmt.Errorf("%w: period label %s: want 2025-03-01T05, 2025-03-01, 2025-W09, 2025-03 or 2025", ErrInvalidQuery, quoteShort(label))
 }
+
+// segmentExtents makes the extents of the segment's keys start at byte 0
+// (where the key has bytes): a Not flips the zero bytes before a key's
+// first set bit too, so they must be read as the key's (as zeros) and not
+// skipped.
+func (p *plan) segmentExtents(ext map[string]window) {
+	for _, k := range p.seg {
+		if w := ext[k]; !w.empty() {
+			ext[k] = window{0, w.hi}
+		}
+	}
+}
+
+// segment returns Query.Segment evaluated over the block window all (nil
+// without a segment), byte 0 being byte all.lo; it may alias the chunks
+// (read-only).
+func (p *plan) segment(q *Query, cs chunks, all window) bitmapist.Bitmap {
+	if q.Segment == nil || all.empty() {
+		return nil
+	}
+	return bitmapist.EvalSet(q.Segment, func(k string) bitmapist.Bitmap { return cs.view(k, all) })
+}

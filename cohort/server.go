@@ -3,6 +3,7 @@ package cohort
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,6 +28,9 @@ const serverBatch = 5000
 // an error. No bitmap byte is sent, so MaxReadBytes and MaxCombineBytes do
 // not apply; Table.BytesRead is 0.
 func computeOnServer(ctx context.Context, c *bitmapist.Client, q Query, p *plan) (*Table, error) {
+	if err := checkServerSegment(q.Segment); err != nil {
+		return nil, err
+	}
 	s := &serverOps{c: c, ctx: ctx, base: c.Reader().TempKey("cohort") + "_"}
 	defer s.cleanup()
 	ret := make([]string, len(p.ret))
@@ -56,11 +60,15 @@ func computeOnServer(ctx context.Context, c *bitmapist.Client, q Query, p *plan)
 	if q.FirstTime && len(p.history) > 0 {
 		seen = s.into(s.tmp(), "OR", append(p.history, p.history[0]))
 	}
+	seg := s.segment(q.Segment)
 	totals := make([]*redis.IntCmd, q.Rows)
 	cells := make([]*redis.IntCmd, q.Rows*q.Cols)
 	cell := s.tmp()
 	for i := range q.Rows {
 		cohort := s.serverCohort(&q, p, i, &seen)
+		if seg != "" {
+			cohort = s.into(s.tmp(), "AND", []string{cohort, seg})
+		}
 		totals[i] = s.count(cohort)
 		for j := 0; j < q.Cols && i+j < len(ret); j++ {
 			s.into(cell, "AND", []string{cohort, ret[i+j]})
@@ -99,6 +107,40 @@ func (s *serverOps) serverCohort(q *Query, p *plan, i int, seen *string) string 
 		cohort = s.into(s.tmp(), "OR", []string{cohort, cohort}) // a copy: it is emptied as users return
 	}
 	return cohort
+}
+
+// checkServerSegment returns a *QueryError wrapping
+// bitmapist.ErrUnsupported when seg holds a Not, which BITOP on
+// bitmapist-server cannot give as Redis would (it keeps no bitmap length).
+func checkServerSegment(seg bitmapist.Set) error {
+	hasNot := bitmapist.FoldSet(seg, func(string) bool { return false }, func(op bitmapist.SetOp, args []bool) bool {
+		return op == bitmapist.SetNot || slices.Contains(args, true)
+	})
+	if hasNot {
+		return &QueryError{Field: "Segment", Msg: "a Not on bitmapist-server, which keeps no bitmap length: use AndNot",
+			Err: bitmapist.ErrUnsupported}
+	}
+	return nil
+}
+
+// segment queues the BITOPs that compute seg and returns the key holding
+// it ("" for a nil seg). AndNot is a XOR (a AND b); Empty is a temporary
+// key never written (a missing key reads as empty). seg holds no Not
+// (checkServerSegment).
+func (s *serverOps) segment(seg bitmapist.Set) string {
+	if seg == nil {
+		return ""
+	}
+	return bitmapist.FoldSet(seg, func(k string) string { return k }, func(op bitmapist.SetOp, args []string) string {
+		switch op {
+		case bitmapist.SetEmpty:
+			return s.tmp()
+		case bitmapist.SetAndNot:
+			both := s.into(s.tmp(), "AND", args)
+			return s.into(s.tmp(), "XOR", []string{args[0], both})
+		}
+		return s.op(string(op), args)
+	})
 }
 
 // serverOps queues the commands of computeOnServer.

@@ -1,0 +1,184 @@
+package cohort_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// segTable is the data of the segment tests: ids 1..segUsers, signups and
+// actives per day over segDays days, and the segment attributes, chosen so
+// that every segment cuts rows and cells differently.
+const (
+	segUsers = 400
+	segDays  = 6
+	segRows  = 4
+	segCols  = 3
+)
+
+func segSignup(id uint64, k int) bool { return (id*7+uint64(k)*13)%5 == 0 }
+func segActive(id uint64, k int) bool { return (id*3+uint64(k))%4 == 0 || id%11 == uint64(k) }
+func segPro(id uint64) bool          { return id >= 100 && id%3 == 0 } // first set bit past byte 12
+func segDE(id uint64) bool           { return id%2 == 0 }
+
+// segWant computes the table (without replacement) of the users in keep,
+// from the rules above, without the library: totals and cells.
+func segWant(keep func(uint64) bool) ([]int64, [][]int64) {
+	totals := make([]int64, segRows)
+	cells := make([][]int64, segRows)
+	for i := range segRows {
+		cohort := map[uint64]bool{}
+		for id := uint64(1); id <= segUsers; id++ {
+			if segSignup(id, i) && keep(id) {
+				cohort[id] = true
+			}
+		}
+		totals[i] = int64(len(cohort))
+		cells[i] = make([]int64, segCols)
+		for j := range segCols {
+			if totals[i] == 0 {
+				cells[i][j] = none
+				continue
+			}
+			for id := range cohort {
+				if segActive(id, i+j) {
+					cells[i][j]++
+					delete(cohort, id)
+				}
+			}
+		}
+	}
+	return totals, cells
+}
+
+func TestGetSegment(t *testing.T) {
+	start := day(2025, 3, 3)
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b, start.AddDate(0, 0, segDays), bitmapist.WithTrackUnique(true))
+		var marks []bitmapist.Mark
+		for id := uint64(1); id <= segUsers; id++ {
+			for k := range segDays {
+				at := start.AddDate(0, 0, k)
+				if segSignup(id, k) {
+					marks = append(marks, bitmapist.Mark{Event: "signup", UserID: id, Time: at})
+				}
+				if segActive(id, k) {
+					marks = append(marks, bitmapist.Mark{Event: "active", UserID: id, Time: at})
+				}
+			}
+			if segPro(id) {
+				marks = append(marks, bitmapist.Mark{Event: "plan:pro", UserID: id, Time: start})
+			}
+			if segDE(id) {
+				marks = append(marks, bitmapist.Mark{Event: "country:de", UserID: id, Time: start})
+			}
+		}
+		if err := c.MarkEvents(ctx, marks); err != nil {
+			t.Fatal(err)
+		}
+		pro, de := c.Unique("plan:pro"), c.Unique("country:de")
+		server := b.Name == testutil.NameBitmapistServer
+		keys := keyCount(t, b)
+		q := cohort.Query{Primary: "signup", Secondary: "active", TimeGroup: bitmapist.Days,
+			Rows: segRows, Cols: segCols, Start: start}
+		var plain *cohort.Table
+		for _, tc := range []struct {
+			name string
+			seg  bitmapist.Set
+			keep func(uint64) bool
+		}{
+			{"none", nil, func(uint64) bool { return true }},
+			{"pro", pro, segPro},
+			{"pro and de", bitmapist.And(pro, de), func(id uint64) bool { return segPro(id) && segDE(id) }},
+			{"de and not pro", bitmapist.AndNot(de, pro), func(id uint64) bool { return segDE(id) && !segPro(id) }},
+			{"pro or active day 0", bitmapist.Or(pro, c.Events("active", bitmapist.Days, start)),
+				func(id uint64) bool { return segPro(id) || segActive(id, 0) }},
+			{"empty", c.Unique("nobody"), func(uint64) bool { return false }},
+		} {
+			q.Segment = tc.seg
+			rec := record(b)
+			tab, err := cohort.Get(ctx, c, q)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			_, cmds := rec.reset()
+			readOnly(t, b.Prefix, cmds)
+			totals, cells := segWant(tc.keep)
+			if !slices.Equal(tab.Totals, totals) || fmtGrid(grid(tab)) != fmtGrid(cells) {
+				t.Errorf("%s: totals %v cells\n%s want %v\n%s", tc.name, tab.Totals, fmtGrid(grid(tab)), totals, fmtGrid(cells))
+			}
+			if tc.seg == nil {
+				plain = tab
+			} else if !server && tc.name == "pro" && tab.BytesRead <= plain.BytesRead {
+				t.Errorf("%s: read %d bytes, no more than %d without segment: the segment's bytes are not counted", tc.name, tab.BytesRead, plain.BytesRead)
+			}
+		}
+		if n := keyCount(t, b); n != keys {
+			t.Errorf("%d keys after the tables, %d before: temporary keys left", n, keys)
+		}
+		// Not flips the bytes of pro's bitmap up to its length, the zero
+		// bytes before its first set bit included.
+		q.Segment = bitmapist.Not(pro)
+		tab, err := cohort.Get(ctx, c, q)
+		if server {
+			var qe *cohort.QueryError
+			if !errors.Is(err, bitmapist.ErrUnsupported) || !errors.As(err, &qe) || qe.Field != "Segment" {
+				t.Errorf("Not segment on bitmapist-server: %v, want a Segment QueryError wrapping ErrUnsupported", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		totals, cells := segWant(func(id uint64) bool { return id < 400 && !segPro(id) }) // pro's last id 399: 50 bytes
+		if !slices.Equal(tab.Totals, totals) || fmtGrid(grid(tab)) != fmtGrid(cells) {
+			t.Errorf("not pro: totals %v cells\n%s want %v\n%s", tab.Totals, fmtGrid(grid(tab)), totals, fmtGrid(cells))
+		}
+	})
+}
+
+func TestGetSegmentErrors(t *testing.T) {
+	b := testutil.Miniredis(t)
+	c := newClient(b, day(2025, 3, 3))
+	other := newClient(b, day(2025, 3, 3))
+	q := cohort.Query{Primary: "signup", Secondary: "active", TimeGroup: bitmapist.Days, Rows: 2, Cols: 2}
+	var many []bitmapist.Set
+	for i := range cohort.MaxBitmaps + 1 {
+		many = append(many, c.KeySet("k"+string(rune('a'+i%26))+string(rune(i))))
+	}
+	big := q
+	big.Rows, big.Cols = 400, 400
+	for _, s := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t"} {
+		big.Additional = append(big.Additional, cohort.Step{Event: s, Op: cohort.And})
+	}
+	var keys []bitmapist.Set
+	for i := range 4000 {
+		keys = append(keys, c.KeySet(string(rune(0x4e00+i))))
+	}
+	big.Segment = bitmapist.Or(keys...)
+	for name, seg := range map[string]bitmapist.Set{
+		"bad time group": c.Events("x", bitmapist.TimeGroup(99), day(2025, 1, 1)),
+		"other client":   other.Unique("x"),
+		"too many keys":  bitmapist.Or(many...),
+	} {
+		q.Segment = seg
+		_, err := cohort.Get(context.Background(), c, q)
+		var qe *cohort.QueryError
+		if !errors.Is(err, cohort.ErrInvalidQuery) || !errors.As(err, &qe) || qe.Field != "Segment" {
+			t.Errorf("%s: %v, want a Segment QueryError", name, err)
+		}
+	}
+	if _, err := cohort.Get(context.Background(), c, big); !errors.Is(err, cohort.ErrInvalidQuery) {
+		t.Errorf("400x400 with 20 events and a 4000-key segment: %v, want more than MaxBitmaps", err)
+	}
+	big.Segment = nil
+	if _, err := cohort.Get(context.Background(), c, big); err != nil {
+		t.Errorf("400x400 with 20 events without segment: %v", err)
+	}
+}
