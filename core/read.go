@@ -72,7 +72,9 @@ func WithReadLimits(l ReadLimits) Option { return func(c *Client) { c.limits = l
 // pipeline a bounded total, and all reads of one Client share one bound on
 // bytes in flight. Cohort tables, set evaluation, counts and id listings
 // all read through it. Get one with Client.Reader; it is safe for use by
-// many goroutines at once. On bitmapist-server (BackendBitmapistServer),
+// many goroutines at once. On a single Redis its GETRANGE pipelines go over
+// up to a few connections of its own, read straight into reused buffers
+// (WithRawReads; go-redis hooks do not see them). On bitmapist-server (BackendBitmapistServer),
 // which has no STRLEN, BITPOS or GETRANGE, Lengths and ReadSpans read each
 // key whole with GET, Extents start at byte 0 and Count is one BITCOUNT.
 type Reader struct {
