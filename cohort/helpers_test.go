@@ -155,9 +155,11 @@ func record(b testutil.Backend) *recorder {
 // readOnly fails unless every command is a read (BITPOS, STRLEN, GETRANGE,
 // SCAN), part of opening a connection (HELLO, CLIENT SETINFO, SELECT), or
 // a MULTI/EXEC whose only writes (BITOP, DEL, EXPIRE) are of temporary keys
-// (prefix + "bitop_...").
+// (prefix + "bitop_..."), each given a TTL after every write
+// (expiresAfterWrites).
 func readOnly(t *testing.T, prefix string, cmds []string) {
 	t.Helper()
+	expiresAfterWrites(t, cmds)
 	for _, c := range cmds {
 		name, keys, _ := strings.Cut(c, " ")
 		switch name {
@@ -172,6 +174,28 @@ func readOnly(t *testing.T, prefix string, cmds []string) {
 		default:
 			t.Fatalf("table computation sent %s (commands %v); want only reads", c, cmds)
 		}
+	}
+}
+
+// expiresAfterWrites fails unless every temporary key a BITOP writes gets
+// an EXPIRE after each BITOP into it: a BITOP replaces its destination and
+// with it any TTL (on Redis and on bitmapist-server alike), so a TTL set
+// only after the first write would leave a rewritten key without one if the
+// process died before its DEL.
+func expiresAfterWrites(t *testing.T, cmds []string) {
+	t.Helper()
+	pending := map[string]bool{} // written since its last EXPIRE
+	for _, c := range cmds {
+		name, key, _ := strings.Cut(c, " ")
+		switch name {
+		case "BITOP":
+			pending[key] = true
+		case "EXPIRE":
+			delete(pending, key)
+		}
+	}
+	for k := range pending {
+		t.Errorf("temporary key %s was rewritten by a BITOP without an EXPIRE after it (commands %v)", k, cmds)
 	}
 }
 

@@ -27,7 +27,7 @@ const serverBatch = 5000
 // an error. No bitmap byte is sent, so MaxReadBytes and MaxCombineBytes do
 // not apply; Table.BytesRead is 0.
 func computeOnServer(ctx context.Context, c *bitmapist.Client, q Query, p *plan) (*Table, error) {
-	s := &serverOps{c: c, ctx: ctx, base: c.Reader().TempKey("cohort") + "_", expiring: map[string]bool{}}
+	s := &serverOps{c: c, ctx: ctx, base: c.Reader().TempKey("cohort") + "_"}
 	defer s.cleanup()
 	ret := make([]string, len(p.ret))
 	for k := range ret {
@@ -110,8 +110,6 @@ type serverOps struct {
 	pipe redis.Pipeliner
 	tmps []string
 	err  error // the first failed pipeline's
-	// expiring: temporary keys with a TTL set
-	expiring map[string]bool
 }
 
 // tmp returns a new temporary key (it expires after the client's TempTTL).
@@ -137,10 +135,10 @@ func (s *serverOps) into(dst, op string, keys []string) string {
 	}
 	args := append([]any{"BITOP", op, dst}, toAny(keys)...)
 	s.queue().Do(s.ctx, args...)
-	if !s.expiring[dst] { // once per key: a BITOP into an existing key keeps its TTL
-		s.queue().Expire(s.ctx, dst, s.c.TempTTL())
-		s.expiring[dst] = true
-	}
+	// After every BITOP, not once per key: a BITOP replaces its
+	// destination, TTL included, so a rewritten key would otherwise
+	// outlive a process that dies before cleanup's DEL.
+	s.queue().Expire(s.ctx, dst, s.c.TempTTL())
 	s.maybeFlush()
 	return dst
 }
