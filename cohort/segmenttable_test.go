@@ -23,8 +23,8 @@ const (
 
 func segSignup(id uint64, k int) bool { return (id*7+uint64(k)*13)%5 == 0 }
 func segActive(id uint64, k int) bool { return (id*3+uint64(k))%4 == 0 || id%11 == uint64(k) }
-func segPro(id uint64) bool          { return id >= 100 && id%3 == 0 } // first set bit past byte 12
-func segDE(id uint64) bool           { return id%2 == 0 }
+func segPro(id uint64) bool           { return id >= 100 && id%3 == 0 } // first set bit past byte 12
+func segDE(id uint64) bool            { return id%2 == 0 }
 
 // segWant computes the table (without replacement) of the users in keep,
 // from the rules above, without the library: totals and cells.
