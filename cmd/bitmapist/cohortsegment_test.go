@@ -16,9 +16,9 @@ import (
 func TestCohortSegment(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
 		signup := []int{1, 2, 3, 4, 5, 6, 7, 8} // on 2024-12-30
-		active := []int{1, 2, 3, 5, 8}         // on 2024-12-31
-		pro := []int{2, 3, 4, 6, 8}            // on 2024-12-15 (unique bitmap too)
-		de := []int{3, 4, 5, 6, 8}             // on 2024-12-30
+		active := []int{1, 2, 3, 5, 8}          // on 2024-12-31
+		pro := []int{2, 3, 4, 6, 8}             // on 2024-12-15 (unique bitmap too)
+		de := []int{3, 4, 5, 6, 8}              // on 2024-12-30
 		var log strings.Builder
 		log.WriteString("user,time,event\n")
 		for _, ev := range []struct {
