@@ -21,4 +21,18 @@
 // previous range's value (lifecycle, stickiness and funnels are in package
 // cohort). The same code runs on a single
 // Redis, on miniredis and on a Redis Cluster.
+//
+// # Integer ids or string ids, never both in one event
+//
+// A bit offset is all a bitmap knows about a user. [Client.MarkEvent] uses
+// the integer id itself as the offset; [Client.MarkEventString] and [IDMap]
+// hand string ids (e-mails, UUIDs) offsets 0, 1, 2, ... from the same
+// range. An event must therefore be marked with integer ids only or with
+// string ids of one id map only: after MarkEvent(ctx, "ev", 0) and
+// MarkEventString(ctx, "ev", "alice@example.com") (offset 0), both are the
+// same bit, counted once, and resolving the event's ids through the map
+// names alice for user 0. Use separate events (for example "signup" for
+// database ids, "guest:signup" for e-mails), or map every id of the event
+// through the id map. The same holds for sets combining events: And, Or and
+// cohorts compare offsets, so combine only events of the same id space.
 package bitmapist

@@ -21,6 +21,11 @@ import (
 // Keys: bitmapist_idmap:{<prefix><name>}:fwd and …:rev. They do not start
 // with the client's prefix, so event listing and DeleteAll leave them alone;
 // delete them with (*IDMap).Delete.
+//
+// An offset is indistinguishable from an integer user id of the same
+// value: an event marked through a map must not also be marked with
+// integer ids (MarkEvent), nor through another map, or users of the two id
+// spaces share bits.
 type IDMap struct {
 	c        *Client
 	fwd, rev string
@@ -232,6 +237,10 @@ func (m *IDMap) redis(ctx context.Context) (redis.UniversalClient, error) {
 // id map (assigning an offset on first sight), in two round trips. Errors
 // are those of IDMap.ID and MarkEvent; if the id map fails nothing is
 // marked.
+//
+// The offsets share their range with integer ids: never mark the same event
+// with both MarkEvent and MarkEventString (see the package doc, "Integer
+// ids or string ids, never both in one event").
 func (c *Client) MarkEventString(ctx context.Context, event, userID string, opts ...MarkOption) error {
 	if err := ValidateEventName(event); err != nil {
 		return err
