@@ -32,6 +32,7 @@ type cohortFlags struct {
 	percent       bool     // AsPercent
 	blankEmpty    bool     // BlankEmpty
 	includeFuture bool     // IncludeFuture
+	segment       []string // Segment: --segment specs, ANDed (cohort.ParseSegment)
 	json, csv     bool     // output format
 }
 
@@ -92,6 +93,7 @@ var queryFlags = map[string]string{
 	"with_replacement": "--with-replacement", "first_time": "--first-time",
 	"on_or_after": "--on-or-after", "as_percent": "--percent",
 	"blank_empty": "--blank-empty", "include_future": "--include-future",
+	"Segment": "--segment", "segment": "--segment",
 }
 
 // queryFlagError returns err with the field of a *cohort.QueryError named
@@ -140,6 +142,9 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
   # daily retention of new players, in percent
   bitmapist cohort newPlayer gameStarted --group days --start 2016-04-27 --now 2016-05-27 --rows 14 --cols 8 --percent
 
+  # the same daily table, only for the players who started on 2016-04-27 and are pro users
+  bitmapist cohort newPlayer gameStarted --group days --start 2016-04-27 --now 2016-05-27 --segment newPlayer@2016-04-27 --segment plan:pro
+
   # signed up and paid, returning with an active session or a purchase
   bitmapist cohort user:signup user:active --primary-and user:paid --additional or:order:created --json`,
 		Args: cobra.RangeArgs(1, 2),
@@ -177,6 +182,9 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
 				return err
 			}
+			if q.Segment, _, err = parseSegmentFlag(ctx, c, f.segment); err != nil {
+				return err
+			}
 			t, err := cohort.Get(ctx, c, q)
 			if err != nil {
 				return queryFlagError(err)
@@ -195,7 +203,7 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			case f.csv:
 				return t.WriteCSV(a.stdout)
 			}
-			return writeCohortText(a.stdout, t)
+			return writeCohortText(a.stdout, t, f.segment...)
 		},
 	}
 	fl := cmd.Flags()
@@ -212,15 +220,17 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 	fl.BoolVar(&f.percent, "percent", false, "cells as percentages of the cohort (as_percent)")
 	fl.BoolVar(&f.blankEmpty, "blank-empty", false, "leave a cell blank when nobody at all did the return event in its period (get_dates_data's \"\")")
 	fl.BoolVar(&f.includeFuture, "include-future", false, "compute periods after --now like any other (get_dates_data)")
+	fl.StringArrayVar(&f.segment, "segment", nil, segmentFlagHelp+"; ANDed into every row's cohort")
 	fl.BoolVar(&f.json, "json", false, "print flask-bitmapist's cohort JSON")
 	fl.BoolVar(&f.csv, "csv", false, "print CSV (Date,Total,0,1,...)")
 	return cmd
 }
 
-// writeCohortText writes t as an aligned table: a title line, a header
-// ("cohort", "users", then the column offsets 0, 1, ...), one line per row
-// and an "average" line. Cells without value are blank.
-func writeCohortText(w io.Writer, t *cohort.Table) error {
+// writeCohortText writes t as an aligned table: a title line (ending in
+// "; segment: A and B" when segment specs are given), a header ("cohort",
+// "users", then the column offsets 0, 1, ...), one line per row and an
+// "average" line. Cells without value are blank.
+func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 	q := t.Query
 	var opts []string
 	if q.FirstTime {
@@ -244,6 +254,9 @@ func writeCohortText(w io.Writer, t *cohort.Table) error {
 		title += " (" + strings.Join(opts, ", ") + ")"
 	}
 	title += fmt.Sprintf("; returning: %s; by %s; now %s", ret, q.TimeGroup.Unit(), q.Now.Format("2006-01-02 15:04 MST"))
+	if len(segment) > 0 {
+		title += "; segment: " + strings.Join(segment, " and ")
+	}
 
 	cell := func(v float64, ok bool) string {
 		switch {

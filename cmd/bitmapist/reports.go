@@ -31,7 +31,7 @@ func (f *reportFlags) add(cmd *cobra.Command, group bitmapist.TimeGroup, periods
 	fl.StringVarP(&f.group, "group", "g", group.String(), "period length: hours, days, weeks, months or years")
 	fl.StringVar(&f.from, "from", "", fmt.Sprintf("the first period: the one containing this time (default: %d periods before --to)", periods-1))
 	fl.StringVar(&f.to, "to", "now", "the last period: the one containing this time (2024-12-30, 2024-12, RFC 3339, now)")
-	fl.StringArrayVar(&f.segment, "segment", nil, "only users in this set: EVENT (its unique bitmap) or EVENT@PERIOD (EVENT@2025-03, EVENT@2025-W09, EVENT@2025-03-01); repeat to AND")
+	fl.StringArrayVar(&f.segment, "segment", nil, segmentFlagHelp)
 	fl.BoolVar(&f.json, "json", false, "print JSON")
 	fl.BoolVar(&f.csv, "csv", false, "print CSV")
 }
@@ -80,25 +80,40 @@ func (f *reportFlags) parse(ctx context.Context, a *app, s reportSpec) (*reportA
 	if r.c, r.done, err = a.open(ctx); err != nil {
 		return nil, err
 	}
-	if r.segment, err = cohort.ParseSegment(r.c, f.segment...); err != nil {
+	if r.segment, r.segEvents, err = parseSegmentFlag(ctx, r.c, f.segment); err != nil {
 		r.done()
-		return nil, reportFlagError(err)
+		return nil, err
 	}
-	for _, spec := range f.segment {
+	return r, nil
+}
+
+// segmentFlagHelp is the help of every --segment flag.
+const segmentFlagHelp = "only users in this set: EVENT (its unique bitmap) or EVENT@PERIOD (EVENT@2025-03, EVENT@2025-W09, EVENT@2025-03-01); repeat to AND"
+
+// parseSegmentFlag parses the --segment specs (cohort.ParseSegment, ANDed)
+// and returns the segment (nil without specs) and the events the specs
+// name. A bad spec is a *usageError naming --segment; an event without
+// any data is "--segment: no such event" with the closest names.
+func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) (bitmapist.Set, []string, error) {
+	seg, err := cohort.ParseSegment(c, specs...)
+	if err != nil {
+		return nil, nil, reportFlagError(err)
+	}
+	var events []string
+	for _, spec := range specs {
 		if spec = strings.TrimSpace(spec); spec != "" {
 			if i := strings.LastIndexByte(spec, '@'); i >= 0 {
 				spec = spec[:i]
 			}
-			r.segEvents = append(r.segEvents, spec)
+			events = append(events, spec)
 		}
 	}
-	if len(r.segEvents) > 0 {
-		if err := missingEvents(ctx, r.c, r.segEvents); err != nil {
-			r.done()
-			return nil, fmt.Errorf("--segment: %w", err)
+	if len(events) > 0 {
+		if err := missingEvents(ctx, c, events); err != nil {
+			return nil, nil, fmt.Errorf("--segment: %w", err)
 		}
 	}
-	return r, nil
+	return seg, events, nil
 }
 
 // explainEmpty is called when a report counted nobody: it returns an
