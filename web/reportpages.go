@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
@@ -118,20 +117,11 @@ type funnelData struct {
 }
 
 func (h *handler) funnelPage(w http.ResponseWriter, r *http.Request) {
-	v, _ := queryValues(r)
-	window := defaultFunnelWindow
-	if s := strings.TrimSpace(v.Get("window")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			n = -1 // GetFunnel answers with the bounds
-		}
-		window = n
-	}
 	h.serveReport(w, r, "funnel", funnelDefaults, func(ctx context.Context, p reportParams, d *reportPage) error {
 		if len(p.Events) < 2 {
 			return &cohort.QueryError{Field: "step", Msg: "a funnel needs at least 2 steps; add the next event"}
 		}
-		f, err := cohort.GetFunnel(ctx, h.c, cohort.FunnelQuery{Steps: p.Events, TimeGroup: p.Group, Window: window, From: p.From, To: p.To, Segment: p.Segment})
+		f, err := cohort.GetFunnel(ctx, h.c, cohort.FunnelQuery{Steps: p.Events, TimeGroup: p.Group, Window: p.Window, From: p.From, To: p.To, Segment: p.Segment})
 		if err != nil {
 			return err
 		}
@@ -149,7 +139,7 @@ func (h *handler) funnelPage(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		d.Data = funnelData{Funnel: f}
-		d.Window = strconv.Itoa(window)
+		d.Window = strconv.Itoa(p.Window)
 		return nil
 	})
 }

@@ -85,11 +85,32 @@ func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, e
 		}
 		return p, &cohort.QueryError{Field: "from", Msg: fmtWhen(p.From) + " is after " + end + ": a range runs forward, so pick a from on or before it"}
 	}
+	if def.multi {
+		if p.Window, err = parseWindow(v.Get("window")); err != nil {
+			return p, err
+		}
+	}
 	p.SegText = strings.TrimSpace(v.Get("segment"))
 	if p.Segment, err = cohort.ParseSegment(h.c, p.SegText); err != nil {
 		return p, err
 	}
 	return p, nil
+}
+
+// parseWindow reads the funnel's window parameter: a whole number of
+// periods in 0..cohort.MaxFunnelWindow, defaultFunnelWindow when empty.
+// The error (a *cohort.QueryError, field "window") quotes the value as
+// typed.
+func parseWindow(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return defaultFunnelWindow, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > cohort.MaxFunnelWindow {
+		return 0, &cohort.QueryError{Field: "window", Msg: fmt.Sprintf("%s is not a whole number in 0..%d", quoteClip(s), cohort.MaxFunnelWindow)}
+	}
+	return n, nil
 }
 
 func slicesContains(gs []bitmapist.TimeGroup, g bitmapist.TimeGroup) bool {
