@@ -26,6 +26,11 @@ const (
 // given.
 const defaultRedisURL = "redis://127.0.0.1:6379/0"
 
+// defaultMaxID is the default of --max-id, 2^28-1: a bitmap holding it is
+// 32 MiB. The library's own bound (bitmapist.MaxUserID, 2^32-1, 512 MiB
+// bitmaps) needs --max-id to be raised explicitly.
+const defaultMaxID = 1<<28 - 1
+
 // Exit codes of run.
 const (
 	exitOK      = 0   // success
@@ -144,7 +149,7 @@ Start with "bitmapist demo": it needs nothing installed.`,
 		"Redis for the string id map (import --string-ids, ids --strings), redis://host:port/db or a cluster's node list; needed on a bitmapist-server, which has no hashes nor Lua (default: the --redis server)")
 	pf.BoolVar(&a.cluster, "cluster", false, "treat a single --redis address as a Redis Cluster seed node (without it, a single address is asked INFO cluster and a cluster node is used as a seed all the same)")
 	pf.StringVar(&a.prefix, "prefix", prefixDefault, "key prefix, as in Python bitmapist (env "+envPrefix+"); not empty, no whitespace nor glob characters * ? [ ] \\")
-	pf.Uint64Var(&a.maxID, "max-id", bitmapist.MaxUserID, "largest integer user id (and string id map offset) to mark; larger ones are refused before anything is written (each id is a bit offset: one id near 2^32 makes 512 MiB bitmaps that stall Redis)")
+	pf.Uint64Var(&a.maxID, "max-id", defaultMaxID, "largest integer user id (and string id map offset) to mark, at most 4294967295; larger ones are refused before anything is written (each id is a bit offset: the default 2^28-1 makes bitmaps of at most 32 MiB, one id near 2^32 makes 512 MiB bitmaps that stall Redis)")
 	pf.StringVar(&a.tz, "tz", "UTC", "time zone that hours, days, weeks and months are cut in (IANA name, e.g. Europe/Paris)")
 	root.AddCommand(
 		a.eventsCommand(),

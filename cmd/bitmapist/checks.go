@@ -41,6 +41,16 @@ func quoteClip(s string) string {
 	return strconv.Quote(s)
 }
 
+// echoClip returns clip(s), or quoteClip(s) when s holds a character that
+// is not printable (control characters, invalid UTF-8: a binary file's
+// header), so that nothing raw reaches the terminal.
+func echoClip(s string) string {
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
+		return quoteClip(s)
+	}
+	return clip(s)
+}
+
 // eventNameError returns err (from bitmapist.ValidateEventName(event))
 // with the event name shortened by quoteClip, as a *usageError.
 func eventNameError(event string, err error) error {
@@ -113,6 +123,9 @@ func (a *app) checkGlobalFlags(cmd *cobra.Command, _ []string) error {
 		}
 		return usagef("--prefix: %v", err)
 	}
+	if a.maxID > bitmapist.MaxUserID {
+		return usagef("--max-id %d: want at most %d (Redis bit offsets end at 2^32-1)", a.maxID, uint64(bitmapist.MaxUserID))
+	}
 	var err error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		if err == nil && f.Value.Type() == "string" && f.Value.String() == "" {
@@ -139,8 +152,17 @@ func flagError(cmd *cobra.Command, err error) error {
 		return &usageError{err: err}
 	}
 	if cmd.Name() == "mark" {
-		return usagef("user id %q: want an integer 0..%d (a string id starting with \"-\" goes after \"--\": bitmapist mark --string-id EVENT -- %s)",
-			m[1], uint64(bitmapist.MaxUserID), m[1])
+		return usagef("user id %q: want an integer 0..%s (a string id starting with \"-\" goes after \"--\": bitmapist mark --string-id EVENT -- %s)",
+			m[1], flagValue(cmd, "max-id", fmt.Sprint(defaultMaxID)), m[1])
 	}
 	return usagef("%q is not a flag, and no argument of %q is a negative number (to pass it anyway, put it after \"--\")", m[1], cmd.CommandPath())
+}
+
+// flagValue returns the value of cmd's flag name (local or inherited) as
+// text, or def when cmd has no such flag.
+func flagValue(cmd *cobra.Command, name, def string) string {
+	if f := cmd.Flag(name); f != nil {
+		return f.Value.String()
+	}
+	return def
 }

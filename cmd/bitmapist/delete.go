@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
 // deleteCommand builds "delete": DeleteEvent, DeleteAll and
@@ -22,7 +24,11 @@ with SCAN on every master (never KEYS); keys of other events whose names merely
 start with EVENT are kept. --all deletes every key under --prefix (Python
 bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
 <prefix>bitop_* keys, such as the ones Python bitmapist never expires
-(delete_temporary_bitop_keys). String id maps are not touched.`,
+(delete_temporary_bitop_keys). String id maps are not touched.
+
+An EVENT without any key is an error (exit 1, "no such event", with the
+closest existing names), as in the reading commands; the events that exist
+are deleted all the same.`,
 		Example: `  bitmapist delete song:played
   bitmapist delete --temporary
   bitmapist --prefix demo_ delete --all --yes`,
@@ -66,13 +72,7 @@ bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
 				}
 				fmt.Fprintf(a.stdout, "deleted %d temporary keys\n", n)
 			default:
-				for _, ev := range args {
-					n, err := c.DeleteEvent(ctx, ev)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(a.stdout, "deleted %s of %s\n", plural(n, "key"), ev)
-				}
+				return a.deleteEvents(ctx, c, args)
 			}
 			return nil
 		},
@@ -82,4 +82,26 @@ bitmapist's delete_all_events) and needs --yes. --temporary deletes leftover
 	f.BoolVar(&temporary, "temporary", false, "delete leftover <prefix>bitop_* temporary keys")
 	f.BoolVar(&yes, "yes", false, "confirm --all")
 	return cmd
+}
+
+// deleteEvents deletes every key of each event and prints how many; an
+// event that had no key is reported at the end as missingEvents does
+// (errNoSuchEvent, with did-you-mean), after the others are deleted.
+func (a *app) deleteEvents(ctx context.Context, c *bitmapist.Client, events []string) error {
+	var missing []string
+	for _, ev := range events {
+		n, err := c.DeleteEvent(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			missing = append(missing, ev)
+			continue
+		}
+		fmt.Fprintf(a.stdout, "deleted %s of %s\n", plural(n, "key"), ev)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return missingEvents(ctx, c, missing)
 }

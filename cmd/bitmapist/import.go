@@ -440,7 +440,7 @@ func openRejects(path string, input *os.File) (*rejectsOut, error) {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return nil, err
+		return nil, userPath(err, "create", path)
 	}
 	return &rejectsOut{path: path, tmp: tmp}, nil
 }
@@ -467,7 +467,7 @@ func (r *rejectsOut) write(rows []rejectedRow) error {
 	}
 	if err := os.Rename(r.tmp.Name(), r.path); err != nil {
 		r.discard()
-		return err
+		return userPath(err, "write", r.path)
 	}
 	r.tmp = nil
 	return nil
@@ -493,4 +493,20 @@ func csvQuote(s string) string {
 		return s
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// userPath returns err with the path of its *os.PathError (a temporary
+// file's name, such as ".rej.csv.3272087163.tmp") replaced by path, the
+// one the user gave, and its operation by op; other errors are returned
+// as they are.
+func userPath(err error, op, path string) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return &os.PathError{Op: op, Path: path, Err: pe.Err}
+	case errors.As(err, &le):
+		return &os.PathError{Op: op, Path: path, Err: le.Err}
+	}
+	return err
 }

@@ -45,8 +45,8 @@ func TestImportBadRows(t *testing.T) {
 		want := []string{
 			"line 3: missing id: column user is empty",
 			`line 4: bad time: "2024-13-01" is not a valid date (month out of range)`,
-			"line 5: id out of range: 4294967296 is above 4294967295",
-			"line 6: id out of range: -5 is negative (ids are 0..4294967295)",
+			"line 5: id out of range: 4294967296 is above 268435455 (--max-id)",
+			"line 6: id out of range: -5 is negative (ids are 0..268435455)",
 			"line 7: wrong column count: 2 fields, the header has 3",
 			`line 8: bad id: "abc" is not an integer (use --string-ids for string ids)`,
 			"line 9: missing time: column day is empty",

@@ -305,7 +305,7 @@ func headerColumn(header []string, name, flag string) (int, error) {
 	}
 	names := make([]string, len(header))
 	for i, h := range header {
-		names[i] = clip(h)
+		names[i] = echoClip(h)
 	}
 	hint := ""
 	if len(header) == 1 {

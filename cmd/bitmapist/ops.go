@@ -102,7 +102,8 @@ func (a *app) eventsCommand() *cobra.Command {
 		Use:   "events [PREFIX]",
 		Short: "List the event names that have data (optionally only those starting with PREFIX)",
 		Long: `List the event names that have data, sorted, one per line, as Python
-bitmapist's get_event_names does (SCAN, never KEYS, on every cluster master).`,
+bitmapist's get_event_names does (SCAN, never KEYS, on every cluster master).
+When there is none, a note on stderr names the --prefix searched (exit 0).`,
 		Example: "  bitmapist events\n  bitmapist events user:",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -124,6 +125,8 @@ bitmapist's get_event_names does (SCAN, never KEYS, on every cluster master).`,
 				if err := prefixHint(ctx, a.stderr, c, prefix); err != nil {
 					return err
 				}
+			} else if len(names) == 0 {
+				fmt.Fprintf(a.stderr, "bitmapist: note: no events under prefix %q (is --prefix right? Python bitmapist's default is %q)\n", a.prefix, bitmapist.DefaultPrefix)
 			}
 			for _, n := range names {
 				// A name with control characters (possible in data Python
@@ -337,8 +340,10 @@ func (a *app) markCommand() *cobra.Command {
 		Short: "Record that USER_ID did EVENT (now, or --at a given time)",
 		Long: `Record that USER_ID did EVENT: set its bit in the event's month, ISO week and
 day bitmaps (and hour and unique bitmaps with --hourly / --unique), like Python
-bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
---string-id (mapped to a dense integer through the id map).`,
+bitmapist's mark_event. USER_ID is an integer 0..--max-id (268435455 by default,
+at most 4294967295: each id is a bit offset, and bitmaps are id/8 bytes long),
+or any non-empty string with --string-id (mapped to a dense integer through the
+id map).`,
 		Example: `  bitmapist mark user:logged_in 42
   bitmapist mark --at 2024-12-30T05:10:00Z song:played 42
   bitmapist mark --string-id user:logged_in alice@example.com
@@ -351,6 +356,9 @@ bitmapist's mark_event. USER_ID is an integer 0..4294967295, or any string with
 				return eventNameError(event, err)
 			}
 			var id uint64
+			if stringID && user == "" {
+				return usagef("user id \"\": a string id cannot be empty")
+			}
 			if !stringID {
 				if cmd.Flags().Changed("id-map") {
 					return usagef("--id-map works only with --string-id")

@@ -101,7 +101,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 	}{
 		{[]string{"mark", "e"}, exitUsage, "accepts 2 arg(s)"},
 		{[]string{"mark", "e", "--", "-1"}, exitUsage, `user id "-1"`},
-		{[]string{"mark", "e", "4294967296"}, exitUsage, "0..4294967295"},
+		{[]string{"mark", "e", "4294967296"}, exitUsage, "0..268435455 (--max-id)"},
 		{[]string{"mark", "bad event", "1"}, exitUsage, "invalid event name"},
 		{[]string{"mark", "--at", "2999-01-01", "e", "1"}, exitUsage, "--allow-future"},
 		{[]string{"mark", "--at", time.Now().AddDate(0, 0, 3).Format(time.RFC3339), "e", "1"}, exitUsage, "in the future"},

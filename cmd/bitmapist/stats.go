@@ -81,7 +81,7 @@ bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			a.printStats(st)
+			a.printStats(st, opts.Prefix)
 			return nil
 		},
 	}
@@ -93,9 +93,11 @@ bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
 	return cmd
 }
 
-// printStats writes st as three aligned tables.
-func (a *app) printStats(st *bitmapist.Stats) {
-	fmt.Fprintf(a.stdout, "%s: %s, %s under prefix %q\n\n", st.Backend, plural(st.Keys, "key"), humanBytes(st.Bytes), a.prefix)
+// printStats writes st as three aligned tables, after a line naming the
+// key prefix searched: --prefix followed by eventPrefix (stats'
+// EVENT_PREFIX argument).
+func (a *app) printStats(st *bitmapist.Stats, eventPrefix string) {
+	fmt.Fprintf(a.stdout, "%s: %s, %s under prefix %q\n\n", st.Backend, plural(st.Keys, "key"), humanBytes(st.Bytes), a.prefix+eventPrefix)
 	w := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "EVENT\tGROUP\tKEYS\tBYTES\tMEASURED")
 	for _, g := range st.Groups {

@@ -24,7 +24,9 @@ var timeLayouts = []string{
 // RFC 3339 time, or a date and time without zone ("2024-12-30",
 // "2024-12-30 05:10", "2024-12", "2024"), which is read in loc. An empty
 // string is an error, and so is a time whose year in loc is outside
-// 1..9999 (wrapping bitmapist.ErrInvalidTime).
+// 1..9999 (wrapping bitmapist.ErrInvalidTime). A date of the right shape
+// that does not exist (2024-02-30, hour 25) wraps errBadDate, with the
+// message import gives for it.
 func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -33,8 +35,13 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	if strings.EqualFold(s, "now") {
 		return now.In(loc), nil
 	}
+	var bad error // the first layout that s has the shape of, but with a field out of range
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+		t, err := time.ParseInLocation(l, s, loc)
+		if err != nil && bad == nil {
+			bad = badDate(s, err)
+		}
+		if err == nil {
 			if err := checkYear(t, loc); err != nil {
 				// Not "invalid event time": --from, --now and --at are
 				// not event times. errors.Is(err, ErrInvalidTime) holds.
@@ -43,6 +50,11 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 			}
 			return t, nil
 		}
+	}
+	if bad != nil {
+		// The message import gives for the same date: "... is not a
+		// valid date (day out of range)"; errors.Is(err, errBadDate).
+		return time.Time{}, fmt.Errorf("time %w", bad)
 	}
 	return time.Time{}, fmt.Errorf("time %s: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024", quoteClip(s))
 }

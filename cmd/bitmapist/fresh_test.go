@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// TestFreshTesterFindings: each kind of input a fresh tester found to give
+// a wrong message, a wrong exit status or silence now gives the exit status
+// and the words on stderr (and stdout) below, on every backend.
+func TestFreshTesterFindings(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		mustOK(t, cli(t, b, "", "mark", "--at", "2024-12-30", "user:created", "1"))
+		bin := filepath.Join(t.TempDir(), "bin.csv")
+		if err := os.WriteFile(bin, []byte("u\x00\xff\x1b[2J,d\n1,2\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		type out struct {
+			code           int
+			stderr, stdout []string // every one must appear
+			notStderr      []string // none may appear
+		}
+		cases := []struct {
+			args []string
+			want out
+		}{
+			// 16: an empty string id is a bad argument, as other bad ids.
+			{[]string{"mark", "--string-id", "sev", ""}, out{code: exitUsage, stderr: []string{`user id "": a string id cannot be empty`}}},
+			{[]string{"mark", "sev", "x"}, out{code: exitUsage, stderr: []string{`user id "x"`}}},
+			// 8: ids above the default --max-id (2^28-1) are refused; --max-id
+			// above 2^32-1 is a bad flag.
+			{[]string{"mark", "ev", "4294967295", "--at", "2020-01-01"}, out{code: exitUsage, stderr: []string{"0..268435455 (--max-id)"}}},
+			{[]string{"mark", "ev", "268435456", "--at", "2020-01-01"}, out{code: exitUsage, stderr: []string{"0..268435455 (--max-id)"}}},
+			{[]string{"--max-id", "99999999999", "mark", "ev", "1"}, out{code: exitUsage, stderr: []string{"--max-id 99999999999: want at most 4294967295"}}},
+			{[]string{"--max-id", "4294967296", "count", "ev"}, out{code: exitUsage, stderr: []string{"--max-id 4294967296: want at most 4294967295"}}},
+			{[]string{"mark", "ev", "--", "-3"}, out{code: exitUsage, stderr: []string{`user id "-3": want an integer 0..268435455`}}},
+			// 9: deleting an event without keys is "no such event", with did-you-mean.
+			{[]string{"delete", "user:creatd"}, out{code: exitError, stderr: []string{"no such event", `"user:creatd" has no data`, "did you mean user:created"}}},
+			// 10: events with nothing under the prefix says so.
+			{[]string{"--prefix", b.Prefix + "nothing_", "events"}, out{code: exitOK, stderr: []string{`note: no events under prefix "` + b.Prefix + `nothing_"`}}},
+			// 11: stats names the prefix it searched.
+			{[]string{"stats", "zz"}, out{code: exitOK, stdout: []string{`0 keys, 0 B under prefix "` + b.Prefix + `zz"`}}},
+			// 17: an impossible date has one message everywhere.
+			{[]string{"count", "--at", "2024-02-30", "user:created"}, out{code: exitUsage, stderr: []string{`--at: time "2024-02-30" is not a valid date (day out of range)`}}},
+			{[]string{"ids", "--at", "2024-02-30", "user:created"}, out{code: exitUsage, stderr: []string{`--at: time "2024-02-30" is not a valid date (day out of range)`}}},
+			{[]string{"mark", "--at", "2024-02-30", "user:created", "1"}, out{code: exitUsage, stderr: []string{`--at: time "2024-02-30" is not a valid date (day out of range)`}}},
+			{[]string{"mark", "--at", "2024-12-30 25:00", "user:created", "1"}, out{code: exitUsage, stderr: []string{`is not a valid date (hour out of range)`}}},
+			{[]string{"cohort", "user:created", "--start", "2024-02-30"}, out{code: exitUsage, stderr: []string{`--start: time "2024-02-30" is not a valid date (day out of range)`}}},
+			{[]string{"cohort", "user:created", "--now", "2024-13-01"}, out{code: exitUsage, stderr: []string{`time "2024-13-01" is not a valid date (month out of range)`}}},
+			{[]string{"trend", "user:created", "--from", "2024-02-30"}, out{code: exitUsage, stderr: []string{`time "2024-02-30" is not a valid date (day out of range)`}}},
+			{[]string{"serve", "--now", "2024-02-30", "--addr", "127.0.0.1:0"}, out{code: exitUsage, stderr: []string{`time "2024-02-30" is not a valid date (day out of range)`}}},
+			{[]string{"count", "--at", "soon", "user:created"}, out{code: exitUsage, stderr: []string{`--at: time "soon": want now, RFC 3339`}}},
+			// 18: a binary header is quoted, never echoed raw.
+			{[]string{"import", "--user-col", "uid", "--time-col", "d", "--event", "e", bin}, out{code: exitUsage, stderr: []string{`the columns are "u\x00\xff\x1b[2J", d`}, notStderr: []string{"\x00", "\x1b"}}},
+			// 19: --rejects errors name the user's path.
+			{[]string{"import", "--user-col", "u", "--time-col", "d", "--event", "e", "--rejects", "/nonexistent/dir/rej.csv", bin}, out{code: exitError, stderr: []string{"--rejects: create /nonexistent/dir/rej.csv: no such file or directory"}, notStderr: []string{".tmp"}}},
+		}
+		for _, tc := range cases {
+			r := cli(t, b, "", tc.args...)
+			if r.code != tc.want.code {
+				t.Errorf("%q: exit %d, want %d; stderr %q", tc.args, r.code, tc.want.code, r.stderr)
+				continue
+			}
+			for _, s := range tc.want.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("%q: stderr %q, want it to contain %q", tc.args, r.stderr, s)
+				}
+			}
+			for _, s := range tc.want.notStderr {
+				if strings.Contains(r.stderr, s) {
+					t.Errorf("%q: stderr %q contains %q", tc.args, r.stderr, s)
+				}
+			}
+			for _, s := range tc.want.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("%q: stdout %q, want it to contain %q", tc.args, r.stdout, s)
+				}
+			}
+		}
+		// 9: the events that exist are deleted all the same.
+		mustOK(t, cli(t, b, "", "mark", "--at", "2024-12-30", "user:gone", "1"))
+		r := cli(t, b, "", "delete", "user:gone", "user:gon")
+		if r.code != exitError || !strings.Contains(r.stdout, "deleted 3 keys of user:gone") || !strings.Contains(r.stderr, `"user:gon" has no data`) {
+			t.Errorf("delete user:gone user:gon: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		// 10: a real list has no note.
+		if r := mustOK(t, cli(t, b, "", "events")); r.stderr != "" || strings.TrimSpace(r.stdout) != "user:created" {
+			t.Errorf("events: stdout %q, stderr %q", r.stdout, r.stderr)
+		}
+	})
+}
