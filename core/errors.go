@@ -41,11 +41,12 @@ var (
 	// ErrUnsupported, and nothing has been written when it is returned.
 	ErrNoIDMap = fmt.Errorf("%w: string ids on bitmapist-server need a Redis for the id map (WithIDMapClient, --idmap-redis)", ErrUnsupported)
 	// ErrUnknownOutcome is wrapped when a write was sent to Redis but its
-	// reply never came (a timeout, a cancelled context or a connection lost
+	// reply never came (a timeout, a context cancelled or a connection lost
 	// after the command went out) or said that only part of it ran: the bits
 	// may or may not have been written. It is never wrapped when nothing
-	// was sent (Redis unreachable, no free connection) or when Redis refused
-	// the whole write. Marking is idempotent, so such a write can simply be
+	// was sent (Redis unreachable, no free connection, a context already
+	// done before the write: that error wraps ctx.Err()) or when Redis
+	// refused the whole write. Marking is idempotent, so such a write can simply be
 	// retried.
 	ErrUnknownOutcome = errors.New("bitmapist: outcome unknown, the write may have been applied")
 )

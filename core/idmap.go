@@ -130,6 +130,9 @@ func (m *IDMap) IDs(ctx context.Context, strs []string) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ctxDone(ctx); err != nil {
+		return nil, fmt.Errorf("bitmapist: id map: %w", err)
+	}
 	vals, err := m.assign(ctx, rdb, strs)
 	if err != nil {
 		return nil, fmt.Errorf("bitmapist: id map: %w", outcomeErr(err, false))

@@ -61,7 +61,9 @@ func (c *Client) markConfig(opts []MarkOption) markConfig {
 // input, ErrNoRedis for a client made without Redis, or the Redis error
 // wrapped with the event name. A Redis error that leaves it open whether
 // the bits were written (a timeout after the write was sent, a lost
-// connection) also wraps ErrUnknownOutcome.
+// connection) also wraps ErrUnknownOutcome. A ctx already done when it is
+// called returns an error wrapping ctx.Err() (and not ErrUnknownOutcome):
+// nothing was sent.
 func (c *Client) MarkEvent(ctx context.Context, event string, userID uint64, opts ...MarkOption) error {
 	return c.setEvent(ctx, "mark", event, userID, 1, opts)
 }
@@ -107,6 +109,9 @@ func (c *Client) setUnique(ctx context.Context, verb, event string, userID uint6
 	if err := c.ready(); err != nil {
 		return err
 	}
+	if err := ctxDone(ctx); err != nil {
+		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
+	}
 	if err := c.rdb.SetBit(ctx, c.UniqueKey(event), int64(userID), bit).Err(); err != nil {
 		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, outcomeErr(err, true))
 	}
@@ -126,6 +131,9 @@ func (c *Client) setEvent(ctx context.Context, verb, event string, userID uint64
 	}
 	if err := c.ready(); err != nil {
 		return err
+	}
+	if err := ctxDone(ctx); err != nil {
+		return fmt.Errorf("bitmapist: %s %q: %w", verb, event, err)
 	}
 	keep, err := c.retainer(ctx)
 	if err != nil {

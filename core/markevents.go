@@ -34,7 +34,10 @@ const markEventsInFlight = 3
 // *BatchError listing exactly the marks that were not written, or whose
 // outcome is unknown (errors.Is(err, ErrUnknownOutcome)); the others were
 // written. Marking is idempotent, so the failed ranges, or the whole call,
-// can simply be retried.
+// can simply be retried. A ctx done before a chunk is sent leaves that
+// chunk and the rest not written (their errors wrap ctx.Err(), not
+// ErrUnknownOutcome); a ctx done when MarkEvents is called returns an error
+// wrapping ctx.Err() and writes nothing.
 func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOption) error {
 	if err := c.checkMarks(marks); err != nil {
 		return err
@@ -45,8 +48,8 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 	if len(marks) == 0 {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if err := ctxDone(ctx); err != nil {
+		return fmt.Errorf("bitmapist: mark events: %w", err)
 	}
 	base := c.markConfig(opts)
 	// A big batch on a single Redis goes on a connection of its own, in
@@ -92,6 +95,12 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 		wg.Add(1)
 		go func(start, end int) {
 			defer func() { <-sem; wg.Done() }()
+			if err := ctxDone(ctx); err != nil {
+				mu.Lock()
+				failed = append(failed, FailedRange{From: start, To: end, Err: fmt.Errorf("bitmapist: mark events: %w", err)})
+				mu.Unlock()
+				return
+			}
 			if _, err := pipe.Exec(ctx); err != nil {
 				keep.failed()
 				mu.Lock()

@@ -68,6 +68,11 @@ func (c *Client) markEventsRaw(ctx context.Context, opt *redis.Options, marks []
 		var n int
 		buf, n = enc.appendChunk(buf, marks[start:end])
 		buf = append(buf, respExec...)
+		if err := ctxDone(ctx); err != nil {
+			writeFail = []FailedRange{{From: start, To: len(marks), Err: fmt.Errorf("bitmapist: mark events: %w", err)}}
+			sent = len(marks)
+			break
+		}
 		sent = end
 		if err := rc.write(buf); err != nil {
 			writeFail = []FailedRange{{From: start, To: end, Err: unknownErr(ctx, err)}}

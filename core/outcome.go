@@ -1,6 +1,7 @@
 package bitmapist
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -39,9 +40,19 @@ func notApplied(err error, atomic bool) bool {
 	return false
 }
 
-// errNotSent is the cause of marks that MarkEvents never sent because an
-// earlier chunk failed.
+// errNotSent is the cause of marks that were never sent: an earlier chunk
+// of MarkEvents failed, or the context was done before the write.
 var errNotSent = errors.New("bitmapist: not sent")
+
+// ctxDone returns, when ctx is already done, an error wrapping ctx.Err()
+// and errNotSent (never ErrUnknownOutcome): a write checked with it before
+// being sent has not been written.
+func ctxDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w, the context was done before the write: %w", errNotSent, err)
+	}
+	return nil
+}
 
 // FailedRange is one run of marks of a MarkEvents batch that failed.
 type FailedRange struct {
