@@ -399,7 +399,9 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 
 // table parses the request's parameters and computes the table for the
 // JSON and CSV endpoints; on failure it has answered the request (400 with
-// a JSON or text message naming the field, 502 or 504) and returns nil.
+// a JSON or text message naming the field, 404 or 400 from refuseTable
+// where the page shows a note instead of a table, 502 or 504) and returns
+// nil.
 func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *cohort.Table {
 	fail := func(err error) {
 		field, msg, ok := queryError(err)
@@ -424,12 +426,20 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *co
 		return nil
 	}
 	var t *cohort.Table
+	var ref *apiRefusal
 	if err := h.run(r, func(ctx context.Context) error {
 		var err error
-		t, err = h.getTable(ctx, q)
+		if t, err = h.getTable(ctx, q); err != nil {
+			return err
+		}
+		ref, err = h.refuseTable(ctx, v, q, t)
 		return err
 	}); err != nil {
 		fail(err)
+		return nil
+	}
+	if ref != nil {
+		writeRefusal(w, ref, asJSON)
 		return nil
 	}
 	return t
