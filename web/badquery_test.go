@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -174,7 +175,13 @@ func TestCohortWorkBounds(t *testing.T) {
 	if n := strings.Count(body, `class="ev"`); n != cohort.MaxAdditional+blankSteps {
 		t.Errorf("the form has %d event rows, want %d", n, cohort.MaxAdditional+blankSteps)
 	}
-	// At the bounds the table is computed.
+	// At the bounds the table is computed (of recorded events, hourly:
+	// an hourly table without hourly data is refused).
+	ch := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithTrackHourly(true), bitmapist.WithClock(func() time.Time { return demoNow }))
+	mark(t, ch, "a", demoNow, 1)
+	for i := range cohort.MaxAdditional {
+		mark(t, c, fmt.Sprintf("e%d", i), demoNow, 1)
+	}
 	if code, body := get(t, h, "/cohort.json?"+big+"&"+rows(cohort.MaxAdditional)); code != http.StatusOK {
 		t.Errorf("MaxAdditional events: %d %.300s", code, body)
 	}

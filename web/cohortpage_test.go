@@ -162,9 +162,11 @@ func TestCohortConformance(t *testing.T) {
 
 func TestCohortCSVHeaders(t *testing.T) {
 	c := newClient(testutil.Miniredis(t), demoNow)
-	rec := serve(Handler(c), "/cohort.csv?primary_event=a%2Fb&secondary_event=b")
+	mark(t, c, `a"b;c`, demoNow, 1)
+	mark(t, c, "b", demoNow, 1)
+	rec := serve(Handler(c), "/cohort.csv?"+url.Values{"primary_event": {`a"b;c`}, "secondary_event": {"b"}}.Encode())
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/csv; charset=utf-8" ||
-		rec.Header().Get("Content-Disposition") != `attachment; filename="cohort-a_b-days.csv"` {
+		rec.Header().Get("Content-Disposition") != `attachment; filename="cohort-a_b_c-days.csv"` {
 		t.Errorf("%d %v", rec.Code, rec.Header())
 	}
 }
@@ -302,9 +304,10 @@ func TestCohortUnknownEvents(t *testing.T) {
 		if !strings.Contains(body, "<option selected>user:signedup</option>") {
 			t.Error("the unknown event is not kept in the form")
 		}
-		// JSON and CSV stay tables (of zeros): an API may ask before data exists.
+		// JSON and CSV refuse the same way (404, no table of zeros):
+		// TestCohortAPIRefusals checks them in detail.
 		code, body = get(t, h, "/cohort.json?"+q)
-		if code != http.StatusOK || !strings.Contains(body, `"total":0`) {
+		if code != http.StatusNotFound || strings.Contains(body, `"total"`) {
 			t.Errorf("json: %d %s", code, body)
 		}
 	})

@@ -54,9 +54,15 @@ type handler struct {
 //
 //	/             overview: every event with its users today, this ISO week, this
 //	              month; ?sort=month (default), week, today (descending) or name
-//	/cohort       cohort form and heatmap (HTML)
+//	/cohort       cohort form and heatmap (HTML); &segment= restricts every
+//	              cohort to the segment (cohort.ParseSegment's text form)
 //	/cohort.json  the same cohort table as JSON (cohort.Table's shape)
 //	/cohort.csv   the same cohort table as a CSV download
+//	              Both refuse where the page shows a note instead of a table:
+//	              an event without data 404 (JSON {"error", "field",
+//	              "suggestions", "missing"}; CSV plain text), an hourly table
+//	              of events marked without hourly tracking 400 (field
+//	              time_group)
 //	/event        ?event=E&from=&to=&time_group=&segment=: E's trend (days: DAU,
 //	              rolling WAU and MAU, DAU/MAU; 90 days up to now by default)
 //	/lifecycle    ?event=E...: new, returning, resurrecting and dormant users

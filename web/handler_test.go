@@ -18,6 +18,8 @@ import (
 func TestAuthorize(t *testing.T) {
 	c := newClient(testutil.Miniredis(t), demoNow)
 	mark(t, c, "secret:event", demoNow, 1)
+	mark(t, c, "a", demoNow, 1)
+	mark(t, c, "b", demoNow, 1)
 	h := Handler(c, WithAuthorize(func(r *http.Request) bool { return r.Header.Get("X-Admin") == "yes" }))
 	for _, path := range []string{"/", "/cohort", "/cohort.json?primary_event=secret:event&secondary_event=secret:event", "/cohort.csv?primary_event=a&secondary_event=b"} {
 		rec := serve(h, path)

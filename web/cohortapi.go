@@ -1,0 +1,101 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
+)
+
+// apiRefusal is why cohort.json and cohort.csv answer no table where the
+// HTML page shows a note instead of one: an event without data (404, as
+// the page's "did you mean") or an hourly table of an event marked without
+// hourly tracking (400). JSON gets it as {"error", "field", "suggestions"}
+// (suggestions: recorded names like the first missing event, [] when none)
+// plus "missing" (every missing event); CSV gets the status and Error as
+// plain text.
+type apiRefusal struct {
+	Status      int          `json:"-"`
+	Error       string       `json:"error"`
+	Field       string       `json:"field"`
+	Suggestions []string     `json:"suggestions"`
+	Missing     []apiMissing `json:"missing,omitempty"`
+}
+
+// apiMissing is one event of the query without data, with the parameter
+// that names it.
+type apiMissing struct {
+	Event       string   `json:"event"`
+	Field       string   `json:"field"`
+	Suggestions []string `json:"suggestions"`
+}
+
+// refuseTable returns why the endpoints must not answer t (computed for
+// q, parsed from v): the same checks, in the same order, as the HTML page
+// (missing events, then no hourly data). It returns nil when t is fine.
+func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query, t *cohort.Table) (*apiRefusal, error) {
+	events, err := h.c.EventNames(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if missing := missingEvents(queryEvents(q), events); len(missing) > 0 {
+		ref := &apiRefusal{Status: http.StatusNotFound}
+		for _, m := range missing {
+			ref.Missing = append(ref.Missing, apiMissing{Event: m.Event, Field: eventField(v, q, m.Event), Suggestions: nonNil(m.Suggestions)})
+		}
+		first := ref.Missing[0]
+		ref.Field, ref.Suggestions = first.Field, first.Suggestions
+		ref.Error = first.Field + `: no event "` + first.Event + `" is recorded under the key prefix "` + h.c.Prefix() + `", so there is no table`
+		if len(first.Suggestions) > 0 {
+			ref.Error += "; did you mean " + strings.Join(first.Suggestions, " or ") + "?"
+		}
+		return ref, nil
+	}
+	note, err := noHourlyData(ctx, h.c, t)
+	if err != nil || note == "" {
+		return nil, err
+	}
+	return &apiRefusal{Status: http.StatusBadRequest, Field: names.TimeGroup, Error: names.TimeGroup + ": " + note, Suggestions: []string{}}, nil
+}
+
+// eventField returns the parameter of q that asked for event:
+// primary_event, primary_and, secondary_event, or additional[i] (i the
+// form row, as in parseCohortForm's errors).
+func eventField(v url.Values, q cohort.Query, event string) string {
+	switch event {
+	case q.Primary:
+		return names.Primary
+	case q.PrimaryAnd:
+		return "primary_and"
+	case q.Secondary:
+		return names.Secondary
+	}
+	_, rows := dropBlankSteps(v)
+	for k, s := range q.Additional {
+		if s.Event == event {
+			if k < len(rows) {
+				return stepField(rows[k])
+			}
+			return stepField(k)
+		}
+	}
+	return ""
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// writeRefusal answers ref as JSON or plain text.
+func writeRefusal(w http.ResponseWriter, ref *apiRefusal, asJSON bool) {
+	if asJSON {
+		writeJSON(w, ref.Status, ref)
+		return
+	}
+	http.Error(w, ref.Error, ref.Status)
+}
