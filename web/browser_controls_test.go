@@ -240,6 +240,44 @@ func TestBrowserControls(t *testing.T) {
 	checkStickiness(t, ctx)
 	checkFunnel(t, ctx)
 	checkCohortDates(t, ctx)
+	checkCohortSegment(t, ctx)
+}
+
+// checkCohortSegment sets the cohort form's segment on checkCohortDates'
+// table: pro@2025-03 (ids 1, 2, 3, 9) cuts each cohort (W10 1,2,3; W11
+// 1,2,3,9; W12 1,2; W13 1,3,9) and its cells; an unknown segment event
+// says so and its suggestion brings the table back; an empty field gives
+// everyone again.
+func checkCohortSegment(t *testing.T, ctx context.Context) {
+	t.Helper()
+	sizes := func() []int64 {
+		return eval[[]int64](t, ctx, `[...document.querySelectorAll("#heatmap td.total[data-total]")].map(td => +td.dataset.total)`)
+	}
+	cells := func() []int64 {
+		return eval[[]int64](t, ctx, `[...document.querySelectorAll("#heatmap td.cell[data-row]")].map(td => td.dataset.count === undefined ? -1 : +td.dataset.count)`)
+	}
+	submitForm(t, ctx, "form.query", [][2]string{{"#segment", "pro@2025-03"}})
+	if got := sizes(); !slices.Equal(got, []int64{3, 4, 2, 3}) {
+		t.Errorf("segment pro@2025-03: cohort sizes %v, want [3 4 2 3]", got)
+	}
+	if got, want := cells(), []int64{2, 0, 1, 0, 0, 0, 0, -1}; !slices.Equal(got, want) {
+		t.Errorf("segment pro@2025-03: cells %v, want %v", got, want)
+	}
+	if got := eval[string](t, ctx, `document.getElementById("table-segment").textContent`); got != "pro@2025-03" {
+		t.Errorf("table segment %q", got)
+	}
+	submitForm(t, ctx, "form.query", [][2]string{{"#segment", "prp@2025-03"}})
+	if got := eval[string](t, ctx, `document.querySelector("[data-missing]").textContent`); !strings.Contains(got, "No event “prp” (the segment prp@2025-03)") || !strings.Contains(got, "Did you mean pro?") {
+		t.Errorf("unknown cohort segment: %q", got)
+	}
+	clickLink(t, ctx, "a.suggestion")
+	if got := sizes(); !slices.Equal(got, []int64{3, 4, 2, 3}) {
+		t.Errorf("after the suggestion: cohort sizes %v, want [3 4 2 3]", got)
+	}
+	submitForm(t, ctx, "form.query", [][2]string{{"#segment", ""}})
+	if got, c := sizes(), cells(); !slices.Equal(got, []int64{8, 6, 4, 4}) || !slices.Equal(c, []int64{3, 0, 1, 0, 0, 0, 1, -1}) {
+		t.Errorf("segment cleared: sizes %v cells %v, want [8 6 4 4] [3 0 1 0 0 0 1 -1]", got, c)
+	}
 }
 
 // checkCohortDates fills the cohort form's date control (now, start) and

@@ -20,6 +20,7 @@ const maxSuggestions = 3
 type pageNotes struct {
 	Missing  []missingEvent
 	NoHourly string
+	Segment  string // the segment holds no user (emptySegmentNote)
 }
 
 // missingEvent is an event asked for that has no data under the prefix.
@@ -56,10 +57,10 @@ func queryEvents(q cohort.Query) []string {
 }
 
 // asksTable reports whether v asks for a table: any parameter besides the
-// date control (a header link carries only "now").
+// date control and the segment (a header link carries only "now").
 func asksTable(v url.Values) bool {
 	for k := range v {
-		if k != nowParam && k != "start" {
+		if k != nowParam && k != "start" && k != segmentParam {
 			return true
 		}
 	}

@@ -116,6 +116,7 @@ type formView struct {
 	Invalid                                          string        // parameter named by the error, if any
 	Hidden                                           []hiddenField // parameters without a field, carried along
 	Now, Start                                       dateField     // the date control
+	Segment                                          string        // the segment field (cohort.ParseSegment's text)
 }
 
 // hiddenField is a parameter carried along by the form.
@@ -140,8 +141,9 @@ func newFormView(v url.Values, events []string) formView {
 		Primary: v.Get(names.Primary), Secondary: v.Get(names.Secondary),
 		TimeGroup: v.Get(names.TimeGroup), Rows: v.Get(names.Rows), Cols: v.Get(names.Cols),
 		MaxRows: cohort.MaxRows, MaxCols: cohort.MaxCols,
-		Now:   dateField{ID: "now", Name: nowParam, Label: "Now (last row)", Value: strings.TrimSpace(v.Get(nowParam)), Hint: "empty: today"},
-		Start: dateField{ID: "start", Name: "start", Label: "Start (first row)", Value: strings.TrimSpace(v.Get("start")), Hint: "empty: count back from now"},
+		Now:     dateField{ID: "now", Name: nowParam, Label: "Now (last row)", Value: strings.TrimSpace(v.Get(nowParam)), Hint: "empty: today"},
+		Start:   dateField{ID: "start", Name: "start", Label: "Start (first row)", Value: strings.TrimSpace(v.Get("start")), Hint: "empty: count back from now"},
+		Segment: strings.TrimSpace(v.Get(segmentParam)),
 	}
 	for _, g := range bitmapist.TimeGroups() {
 		f.TimeGroups = append(f.TimeGroups, g.String())
@@ -202,6 +204,29 @@ func newFormView(v url.Values, events []string) formView {
 	return f
 }
 
+// segmentParam is the cohort page's segment parameter, as on the report
+// pages: cohort.ParseSegment's text form, ANDed into every row's cohort
+// (cohort.Query.Segment).
+const segmentParam = "segment"
+
+// parseCohortRequest is parseCohortForm plus the segment parameter
+// (cohort.ParseSegment on the handler's client). A bad segment is a
+// *cohort.QueryError with Field "segment".
+func (h *handler) parseCohortRequest(v url.Values) (cohort.Query, error) {
+	q, err := parseCohortForm(v, h.c.Location())
+	if err != nil {
+		return q, err
+	}
+	if q.Segment, err = cohort.ParseSegment(h.c, v.Get(segmentParam)); err != nil {
+		var qe *cohort.QueryError
+		if errors.As(err, &qe) {
+			return q, &cohort.QueryError{Field: segmentParam, Msg: strings.TrimPrefix(qe.Msg, cohort.ErrInvalidQuery.Error()+": "), Err: err}
+		}
+		return q, err
+	}
+	return q, nil
+}
+
 // cohortData is what cohort.html reads.
 type cohortData struct {
 	base
@@ -223,7 +248,10 @@ type cohortData struct {
 	SameEvent string
 	// StartNote says that start is after now: every cell is in the future.
 	StartNote string
-	Empty     bool // no cohort has a user
+	// Segment is the segment the table is restricted to ("" for none),
+	// and SegmentNote why every cohort is empty when it holds no user.
+	Segment, SegmentNote string
+	Empty                bool // no cohort has a user
 }
 
 // errMalformedQuery is wrapped by the error about a query string that does
@@ -245,7 +273,7 @@ func queryValues(r *http.Request) (url.Values, error) {
 
 // goFieldParams maps the Query fields that cohort.Get itself checks (after
 // ParseQuery) to their request parameters.
-var goFieldParams = map[string]string{"Start": "start", "Now": "now"}
+var goFieldParams = map[string]string{"Start": "start", "Now": "now", "Segment": segmentParam}
 
 // queryError returns the parameter and message of a bad-input error, or
 // ok false for any other error. An error about the query string as a whole
@@ -307,7 +335,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		notes  pageNotes
 	)
 	if submitted {
-		q, badErr = parseCohortForm(v, h.c.Location())
+		q, badErr = h.parseCohortRequest(v)
 	}
 	now, nowErr := h.pageNow(v)
 	if badErr == nil && nowErr != nil {
@@ -325,8 +353,12 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		if table, err = h.getTable(ctx, q); err != nil {
 			return err
 		}
-		if notes.Missing = missingEvents(queryEvents(q), events); len(notes.Missing) > 0 {
+		seg := strings.TrimSpace(v.Get(segmentParam))
+		if notes.Missing = append(missingEvents(queryEvents(q), events), missingSegment(seg, h.c.Location(), events)...); len(notes.Missing) > 0 {
 			return nil // no table of zeros for events that have no data
+		}
+		if notes.Segment, err = emptySegmentNote(ctx, reportParams{Segment: q.Segment, SegText: seg}); err != nil {
+			return err
 		}
 		notes.NoHourly, err = noHourlyData(ctx, h.c, table)
 		return err
@@ -345,10 +377,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(notes.Missing) > 0 {
-		for _, m := range notes.Missing {
-			m.Links = suggestionLinks("cohort", v, m)
-			d.Missing = append(d.Missing, m)
-		}
+		d.Missing = withSuggestionLinks("cohort", v, notes.Missing)
 		h.render(w, r, http.StatusNotFound, "cohort", d)
 		return
 	}
@@ -358,6 +387,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		d.CSVURL = "cohort.csv?" + r.URL.RawQuery
 		d.SameEvent = sameEventHint(table.Query, v)
 		d.StartNote = startAfterNow(table.Query, now)
+		d.Segment, d.SegmentNote = d.Form.Segment, notes.Segment
 		if d.NoHourly = notes.NoHourly; d.NoHourly == "" {
 			d.Heatmap = newHeatmap(table)
 			d.Curve = newCurve(table)
@@ -390,7 +420,7 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *co
 		fail(err)
 		return nil
 	}
-	q, err := parseCohortForm(v, h.c.Location())
+	q, err := h.parseCohortRequest(v)
 	if err != nil {
 		fail(err)
 		return nil

@@ -8,8 +8,9 @@
 // Handler returns an http.Handler with an overview of every event (users
 // today, this ISO week, this month, a 30-day sparkline and the change
 // against the 30 days before, a filter and pages of 50 events), a cohort
-// form with a heatmap and a retention curve, the same tables as JSON and
-// CSV, and per event its trend (DAU, rolling WAU/MAU, DAU/MAU), lifecycle,
+// form with a heatmap and a retention curve (and a segment field, ANDed
+// into every row's cohort: cohort.Query.Segment), the same tables as JSON
+// and CSV, and per event its trend (DAU, rolling WAU/MAU, DAU/MAU), lifecycle,
 // stickiness and funnel pages (package cohort's reports, with a segment
 // field read by cohort.ParseSegment). Every page takes a date control:
 // "now" (the overview's today, a cohort table's last row, where a

@@ -248,8 +248,17 @@ func reportLinks(event string, v url.Values) map[string]string {
 		"lifecycle":  withParams("lifecycle?event="+ev, v, keep...),
 		"stickiness": withParams("stickiness?event="+ev, v, keep...),
 		"funnel":     withParams("funnel?step="+ev, v, keep...),
-		"retention":  retentionLink(event, strings.TrimSpace(v.Get(nowParam))),
+		"retention":  withSegment(retentionLink(event, strings.TrimSpace(v.Get(nowParam))), v),
 	}
+}
+
+// withSegment returns link with v's segment parameter added, if any (the
+// cohort page takes it too).
+func withSegment(link string, v url.Values) string {
+	if seg := strings.TrimSpace(v.Get("segment")); seg != "" {
+		return link + "&segment=" + url.QueryEscape(seg)
+	}
+	return link
 }
 
 // serveReport is the frame of every report page: parse, list the events,
