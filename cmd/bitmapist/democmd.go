@@ -133,7 +133,7 @@ that it never writes into the Redis your environment points at.
 				st.Rows, time.Since(start).Seconds(), st.Customers, demoCreated, st.Updates, demoUpdated, st.Purchases, demoPurchased, st.NoCustomer)
 
 			q := demoCohortQuery(st)
-			return serveListener(ctx, dashboardMux(c, web.WithTitle("bitmapist demo: Online Retail")), ln, func(base string) {
+			return serveListener(ctx, dashboardMux(c, web.WithTitle("bitmapist demo: Online Retail")), ln, a.stderr, func(base string) {
 				fmt.Fprintf(a.stdout, "serving on %s; press Ctrl-C to stop\n", base)
 				fmt.Fprintf(a.stdout, "\nThe first-purchase monthly cohort table, as published for this data (948, 362, 317, ...):\n")
 				fmt.Fprintf(a.stdout, "  %scohort?%s\n", base, q.Encode())

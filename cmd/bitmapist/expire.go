@@ -27,7 +27,10 @@ plus the retention of its group (--hours, --days, --weeks, --months; a Go
 duration or a number of days like 400d; unset keeps the group forever). A
 bitmap already past that expires within a second. Keys with a TTL, unique
 bitmaps and other keys are left alone (EXPIRE ... NX). Without --apply nothing
-is written: the counts say what would be done. Python bitmapist ignores TTLs:
+is written: the counts say what would be done. A finer time group kept longer
+than a coarser one (--hours 2d --days 1h: hour bitmaps outlive the days that
+hold them) gets a warning on stderr; it is done all the same. Python
+bitmapist ignores TTLs:
 it reads the bitmaps until they expire. Cohorts over expired periods read as
 empty.`,
 		Example: `  bitmapist expire --hours 2d --days 400d
@@ -45,6 +48,9 @@ empty.`,
 			}
 			if r.IsZero() {
 				return usagef("give a retention: --hours, --days, --weeks or --months")
+			}
+			for _, w := range retentionWarnings(keep, r) {
+				fmt.Fprintln(a.stderr, w)
 			}
 			c, done, err := a.open(ctx, bitmapist.WithRetention(r))
 			if err != nil {
@@ -107,4 +113,24 @@ func parseKeep(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is negative", s)
 	}
 	return d, nil
+}
+
+// retentionWarnings returns a warning for each pair of time groups, both
+// given, where the finer one is kept longer than the coarser one (keep
+// holds the flag values, r the parsed durations, both hours, days, weeks,
+// months).
+func retentionWarnings(keep [4]string, r bitmapist.Retention) []string {
+	names := [...]string{"hours", "days", "weeks", "months"}
+	one := [...]string{"hour", "day", "week", "month"}
+	d := [...]time.Duration{r.Hours, r.Days, r.Weeks, r.Months}
+	var out []string
+	for i := range d {
+		for j := i + 1; j < len(d); j++ {
+			if d[i] > 0 && d[j] > 0 && d[i] > d[j] {
+				out = append(out, fmt.Sprintf("bitmapist: warning: --%s %s keeps %s bitmaps longer than --%s %s keeps %s bitmaps (a finer time group usually expires first; is it swapped?)",
+					names[i], keep[i], one[i], names[j], keep[j], one[j]))
+			}
+		}
+	}
+	return out
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
@@ -92,4 +96,92 @@ func TestFreshTesterFindings(t *testing.T) {
 			t.Errorf("events: stdout %q, stderr %q", r.stdout, r.stderr)
 		}
 	})
+}
+
+// TestExpireWarnsOfSwappedRetentions (finding 20): a finer time group kept
+// longer than a coarser one is a warning on stderr, for every such pair;
+// a sane policy has none.
+func TestExpireWarnsOfSwappedRetentions(t *testing.T) {
+	b := testutil.Miniredis(t)
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--hours", "2d", "--days", "1h"}, []string{"warning: --hours 2d keeps hour bitmaps longer than --days 1h keeps day bitmaps"}},
+		{[]string{"--days", "400d", "--months", "30d", "--weeks", "10d"}, []string{
+			"--days 400d keeps day bitmaps longer than --weeks 10d keeps week bitmaps",
+			"--days 400d keeps day bitmaps longer than --months 30d keeps month bitmaps",
+		}},
+		{[]string{"--hours", "2d", "--days", "400d"}, nil},
+		{[]string{"--hours", "2d", "--days", "2d"}, nil},
+		{[]string{"--days", "400d"}, nil},
+	}
+	for _, tc := range tests {
+		r := mustOK(t, cli(t, b, "", append([]string{"expire"}, tc.args...)...))
+		if got := strings.Count(r.stderr, "warning: "); got != len(tc.want) {
+			t.Errorf("expire %q: %d warnings, want %d: %q", tc.args, got, len(tc.want), r.stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("expire %q: stderr %q, want %q", tc.args, r.stderr, w)
+			}
+		}
+	}
+}
+
+// TestServeOnEveryInterface (finding 21): a dashboard on a non-loopback
+// address is warned about, and the URL printed is one a browser opens.
+func TestServeOnEveryInterface(t *testing.T) {
+	tests := []struct {
+		addr     net.Addr
+		base     string
+		warnings []string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080/bitmapist/", nil},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, "http://[::1]:8080/bitmapist/", nil},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 6478}, "http://localhost:6478/bitmapist/", []string{"no authentication", "on every interface ([::]:6478)", "--addr 127.0.0.1:6478"}},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 6478}, "http://localhost:6478/bitmapist/", []string{"on every interface (0.0.0.0:6478)"}},
+		{&net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 9000}, "http://10.1.2.3:9000/bitmapist/", []string{"listens on 10.1.2.3:9000"}},
+	}
+	for _, tc := range tests {
+		if got := dashboardBase(tc.addr); got != tc.base {
+			t.Errorf("dashboardBase(%v) = %q, want %q", tc.addr, got, tc.base)
+		}
+		w := exposedWarning(tc.addr)
+		if (w == "") != (tc.warnings == nil) {
+			t.Errorf("exposedWarning(%v) = %q", tc.addr, w)
+		}
+		for _, s := range tc.warnings {
+			if !strings.Contains(w, s) {
+				t.Errorf("exposedWarning(%v) = %q, want %q", tc.addr, w, s)
+			}
+		}
+	}
+	// The command itself, on every interface.
+	b := testutil.Miniredis(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errb syncBuffer
+	codec := make(chan int, 1)
+	go func() {
+		codec <- run(ctx, append(globalArgs(t, b), "serve", "--addr", "0.0.0.0:0"), strings.NewReader(""), &out, &errb)
+	}()
+	re := regexp.MustCompile(`serving on (http://localhost:\d+/bitmapist/)`)
+	deadline := time.After(2 * time.Minute) // turns a hang into a failure only
+	for re.FindStringSubmatch(out.String()) == nil {
+		select {
+		case c := <-codec:
+			t.Fatalf("exit %d before serving: %s %s", c, out.String(), errb.String())
+		case <-deadline:
+			t.Fatalf("not serving: %s %s", out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	base := re.FindStringSubmatch(out.String())[1]
+	if !strings.Contains(string(get(t, base)), "bitmapist") {
+		t.Errorf("%s does not serve the dashboard", base)
+	}
+	cancel()
+	if c := <-codec; c != exitOK || !strings.Contains(errb.String(), "warning: the dashboard has no authentication and listens on every interface") {
+		t.Errorf("serve --addr 0.0.0.0:0: exit %d, stderr %q", c, errb.String())
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,23 +44,27 @@ func listen(addr string) (net.Listener, error) {
 
 // serveDashboard listens on addr and serves h there as serveListener does.
 // A listen error is returned as it is.
-func serveDashboard(ctx context.Context, h http.Handler, addr string, ready func(base string)) error {
+func serveDashboard(ctx context.Context, h http.Handler, addr string, stderr io.Writer, ready func(base string)) error {
 	ln, err := listen(addr)
 	if err != nil {
 		return err
 	}
-	return serveListener(ctx, h, ln, ready)
+	return serveListener(ctx, h, ln, stderr, ready)
 }
 
 // serveListener serves h on ln, calls ready with the dashboard's base URL
-// ("http://127.0.0.1:8080/bitmapist/") once it accepts connections, and
-// serves until ctx ends; it then shuts down gracefully (up to 5 seconds),
-// closing ln, and returns nil.
-func serveListener(ctx context.Context, h http.Handler, ln net.Listener, ready func(base string)) error {
+// (dashboardBase: "http://127.0.0.1:8080/bitmapist/") once it accepts
+// connections, and serves until ctx ends; it then shuts down gracefully
+// (up to 5 seconds), closing ln, and returns nil. A listener that is not
+// on a loopback address gets a warning on stderr (exposedWarning).
+func serveListener(ctx context.Context, h http.Handler, ln net.Listener, stderr io.Writer, ready func(base string)) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	ready("http://" + ln.Addr().String() + dashboardPath)
+	if w := exposedWarning(ln.Addr()); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
+	ready(dashboardBase(ln.Addr()))
 	select {
 	case err := <-errc:
 		return err
@@ -87,8 +93,10 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Serve the dashboard (events, cohort heatmaps, JSON, CSV) for an existing Redis",
 		Long: `Serve the dashboard for the events in an existing Redis (--redis, --prefix) at
 http://ADDR/bitmapist/, until interrupted. The dashboard has no authentication
-of its own: it listens on 127.0.0.1 by default. To expose it, mount web.Handler
-in your own application behind your authentication instead (see the README).
+of its own: it listens on 127.0.0.1 by default, and any other --addr (such as
+0.0.0.0:8080, every interface) gets a warning on stderr. To expose it, mount
+web.Handler in your own application behind your authentication instead (see
+the README). On every interface the URL printed is http://localhost:PORT/.
 
 --now sets the dashboard's clock to a fixed time, so that imported history
 (a log that ended months ago) shows as "today" and "this month" on every page;
@@ -109,7 +117,7 @@ each page also has a date control of its own.`,
 				return err
 			}
 			defer done()
-			return serveDashboard(ctx, dashboardMux(c, web.WithTitle(title)), addr, func(base string) {
+			return serveDashboard(ctx, dashboardMux(c, web.WithTitle(title)), addr, a.stderr, func(base string) {
 				fmt.Fprintf(a.stdout, "serving on %s (Redis %s, prefix %q%s); press Ctrl-C to stop\n", base, redactURL(a.redisURL), a.prefix, clockNote(c, len(clock) > 0))
 			})
 		},
@@ -144,4 +152,31 @@ func clockNote(c *bitmapist.Client, fixed bool) string {
 		return ""
 	}
 	return ", now " + c.Now().Format(time.RFC3339)
+}
+
+// dashboardBase returns the dashboard's URL for a listener on addr:
+// "http://127.0.0.1:8080/bitmapist/", "http://[::1]:8080/bitmapist/", and
+// for an unspecified address (0.0.0.0, ::: every interface), which a browser
+// cannot open, "http://localhost:8080/bitmapist/".
+func dashboardBase(addr net.Addr) string {
+	host := addr.String()
+	if ta, ok := addr.(*net.TCPAddr); ok && (ta.IP == nil || ta.IP.IsUnspecified()) {
+		host = net.JoinHostPort("localhost", strconv.Itoa(ta.Port))
+	}
+	return "http://" + host + dashboardPath
+}
+
+// exposedWarning returns the warning for a dashboard listening on addr
+// when that is not a loopback address (the dashboard has no
+// authentication), or "" for a loopback one.
+func exposedWarning(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok || (ta.IP != nil && ta.IP.IsLoopback()) {
+		return ""
+	}
+	where := "on " + addr.String()
+	if ta.IP == nil || ta.IP.IsUnspecified() {
+		where = "on every interface (" + addr.String() + ")"
+	}
+	return fmt.Sprintf("bitmapist: warning: the dashboard has no authentication and listens %s: anyone who can reach this port reads every event; --addr 127.0.0.1:%d keeps it local, or mount web.Handler behind your own authentication", where, ta.Port)
 }
