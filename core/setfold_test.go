@@ -40,7 +40,9 @@ func TestEvalSetAndFoldSet(t *testing.T) {
 		t.Error("EvalSet(nil) is not nil")
 	}
 	name := func(k string) string { return strings.TrimPrefix(k, b.Prefix) }
-	show := func(op bitmapist.SetOp, args []string) string { return string(op) + "(" + strings.Join(args, ",") + ")" }
+	show := func(op bitmapist.SetOp, args []string) string {
+		return string(op) + "(" + strings.Join(args, ",") + ")"
+	}
 	got := bitmapist.FoldSet(bitmapist.Or(bitmapist.And(a, bitmapist.Not(bb)), bitmapist.AndNot(bb, a)), name, show)
 	if want := "OR(AND(" + name(a.Key()) + ",NOT(" + name(bb.Key()) + ")),ANDNOT(" + name(bb.Key()) + "," + name(a.Key()) + "))"; got != want {
 		t.Errorf("FoldSet %s, want %s", got, want)
