@@ -9,13 +9,14 @@ import (
 	"github.com/bitmapist-go/bitmapist/cohort"
 )
 
-// apiRefusal is why cohort.json and cohort.csv answer no table where the
-// HTML page shows a note instead of one: an event without data (404, as
-// the page's "did you mean") or an hourly table of an event marked without
-// hourly tracking (400). JSON gets it as {"error", "field", "suggestions"}
-// (suggestions: recorded names like the first missing event, [] when none)
-// plus "missing" (every missing event); CSV gets the status and Error as
-// plain text.
+// apiRefusal is why cohort.json and cohort.csv answer no table: bad input
+// (400), where the HTML page shows a note instead of a table an event
+// without data (404, as the page's "did you mean") or an hourly table of
+// an event marked without hourly tracking (400), and Redis failures
+// (502/503/504, field ""). JSON gets it as {"error", "field",
+// "suggestions"} (suggestions: recorded names like the first missing
+// event, [] when none) plus "missing" (every missing event); CSV gets the
+// status and Error as plain text.
 type apiRefusal struct {
 	Status      int          `json:"-"`
 	Error       string       `json:"error"`
@@ -34,16 +35,22 @@ type apiMissing struct {
 
 // refuseTable returns why the endpoints must not answer t (computed for
 // q, parsed from v): the same checks, in the same order, as the HTML page
-// (missing events, then no hourly data). It returns nil when t is fine.
+// (missing events, the segment's included, then no hourly data). It
+// returns nil when t is fine.
 func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query, t *cohort.Table) (*apiRefusal, error) {
 	events, err := h.c.EventNames(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	if missing := missingEvents(queryEvents(q), events); len(missing) > 0 {
+	missing := append(missingEvents(queryEvents(q), events), missingSegment(v.Get(segmentParam), h.c.Location(), events)...)
+	if len(missing) > 0 {
 		ref := &apiRefusal{Status: http.StatusNotFound}
 		for _, m := range missing {
-			ref.Missing = append(ref.Missing, apiMissing{Event: m.Event, Field: eventField(v, q, m.Event), Suggestions: nonNil(m.Suggestions)})
+			field := segmentParam
+			if m.Segment == "" {
+				field = eventField(v, q, m.Event)
+			}
+			ref.Missing = append(ref.Missing, apiMissing{Event: m.Event, Field: field, Suggestions: nonNil(m.Suggestions)})
 		}
 		first := ref.Missing[0]
 		ref.Field, ref.Suggestions = first.Field, first.Suggestions
