@@ -56,12 +56,14 @@ var (
 
 // BreakerError tells the error handler that the circuit breaker opened
 // (errors.Is ErrBreakerOpen; Err is the failure that tripped it) or closed
-// (errors.Is ErrBreakerClosed; Skipped is how many marks were not sent
-// while it was open).
+// (errors.Is ErrBreakerClosed; Skipped is how many marks were not sent,
+// and are lost, while it was open; Deferred how many were kept in the
+// outbox instead, to be sent by the relay now).
 type BreakerError struct {
-	Open    bool  // true when it opened, false when it closed
-	Skipped int64 // marks not sent while open (only when closing)
-	Err     error // the last send failure (only when opening)
+	Open     bool  // true when it opened, false when it closed
+	Skipped  int64 // marks not sent and lost while open (only when closing; default and WithQueue modes)
+	Deferred int64 // marks not sent while open but kept in the outbox (only when closing; WithOutbox)
+	Err      error // the last send failure (only when opening)
 }
 
 // Error says what happened to the breaker.
@@ -69,7 +71,14 @@ func (e *BreakerError) Error() string {
 	if e.Open {
 		return fmt.Sprintf("%v: %v", ErrBreakerOpen, e.Err)
 	}
-	return fmt.Sprintf("%v: %d marks were not sent while it was open", ErrBreakerClosed, e.Skipped)
+	if e.Deferred > 0 && e.Skipped == 0 {
+		return fmt.Sprintf("%v: %d marks made while it was open were kept in the outbox and are being sent now", ErrBreakerClosed, e.Deferred)
+	}
+	msg := fmt.Sprintf("%v: %d marks were not sent while it was open", ErrBreakerClosed, e.Skipped)
+	if e.Deferred > 0 {
+		msg += fmt.Sprintf(" (%d more kept in the outbox)", e.Deferred)
+	}
+	return msg
 }
 
 // Unwrap returns ErrBreakerOpen or ErrBreakerClosed, and the cause.
@@ -103,10 +112,11 @@ type breaker struct {
 	p  *Plugin
 	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
 
-	skipped atomic.Int64  // marks not sent since it opened
-	opens   atomic.Int64  // times it opened since New
-	streak  atomic.Int64  // Unix ns of the first failure of the current run of failures; 0 after a success
-	span    time.Duration // tripSpan of the send timeout
+	skipped  atomic.Int64  // marks not sent (and lost) since it opened
+	deferred atomic.Int64  // marks not sent but kept in the outbox since it opened
+	opens    atomic.Int64  // times it opened since New
+	streak   atomic.Int64  // Unix ns of the first failure of the current run of failures; 0 after a success
+	span     time.Duration // tripSpan of the send timeout
 
 	mu       sync.Mutex
 	lastErr  error           // last failure fed to the breaker
@@ -217,10 +227,11 @@ func (b *breaker) changed(_ string, from, to gobreaker.State) {
 		b.isOpen = true
 		b.opens.Add(1)
 		b.skipped.Store(0)
+		b.deferred.Store(0)
 		b.notices = append(b.notices, &BreakerError{Open: true, Err: b.lastErr})
 	case to == gobreaker.StateClosed && b.isOpen:
 		b.isOpen = false
-		b.notices = append(b.notices, &BreakerError{Skipped: b.skipped.Load()})
+		b.notices = append(b.notices, &BreakerError{Skipped: b.skipped.Load(), Deferred: b.deferred.Load()})
 	}
 	if to == gobreaker.StateClosed {
 		b.streak.Store(0)

@@ -2,6 +2,8 @@ package bitmapistplugin_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +52,7 @@ func TestBreakerOpensOnceAndCloses(t *testing.T) {
 		// Every commit's mark failed; those after the open were not tried.
 		errs := e.errs.all()
 		tried := len(errs) - 1
-		if s.Failed != int64(n) || s.Skipped != int64(n-tried) || s.Skipped < 5 || s.BreakerOpens != 1 || tried < 3 {
+		if s.Failed != int64(n) || s.Skipped != int64(n-tried) || s.Skipped < 5 || s.BreakerOpens != 1 || tried < 3 || s.Deferred != 0 {
 			t.Errorf("Stats = %+v after %d commits (%d reports), want all failed, all but the tried skipped, 1 open", s, n, len(errs))
 		}
 		// SendErrors, then one BreakerError: not one per commit.
@@ -136,4 +138,57 @@ func newSilentPlugin(t *testing.T, addr string, rec *errRecorder, opts ...bitmap
 	return bitmapistplugin.New(rdb, append([]bitmapistplugin.Option{
 		bitmapistplugin.WithClientOptions(bitmapist.WithPrefix(randomName(t, "unused") + "_")),
 		bitmapistplugin.WithErrorHandler(rec.handle)}, opts...)...)
+}
+
+// TestOutboxBreakerDefers: with WithOutbox, marks made while the breaker
+// is open stay in the outbox and reach Redis once it closes: they are
+// counted and reported as deferred, never as skipped or failed.
+func TestOutboxBreakerDefers(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		e, _ := outboxEnv(t, dc, b, bitmapistplugin.WithTimeout(100*time.Millisecond), bitmapistplugin.WithBreaker(3))
+		b.Mini.Close()
+		restarted := false
+		t.Cleanup(func() {
+			if !restarted {
+				_ = b.Mini.Restart()
+			}
+		})
+		var ids []uint64
+		after := -1
+		for deadline := time.Now().Add(10 * time.Second); after < 5; {
+			if time.Now().After(deadline) {
+				t.Fatalf("breaker still %s after %d commits", e.p.Stats().Breaker, len(ids))
+			}
+			u := User{Name: "down"}
+			wantOK(t, e.db.Create(&u))
+			ids = append(ids, uint64(u.ID))
+			if after >= 0 || e.p.Stats().Breaker != bitmapistplugin.BreakerClosed {
+				after++
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		s := e.p.Stats()
+		if s.Skipped != 0 || s.Failed != 0 || s.Deferred < 5 || s.Deferred > int64(len(ids)) {
+			t.Errorf("Stats = %+v after %d commits, want 0 skipped and failed, 5..%d deferred", s, len(ids), len(ids))
+		}
+		if err := b.Mini.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		restarted = true
+		waitBreaker(t, e.p, bitmapistplugin.BreakerClosed)
+		e.flush(t)
+		e.want(t, "user:created", ids...)
+		errs := e.errs.all()
+		var be *bitmapistplugin.BreakerError
+		if len(errs) == 0 || !errors.As(errs[len(errs)-1], &be) || be.Open {
+			t.Fatalf("errors = %v, want a closing BreakerError last", errs)
+		}
+		if be.Skipped != 0 || be.Deferred != s.Deferred ||
+			!strings.Contains(be.Error(), fmt.Sprintf("%d marks made while it was open were kept in the outbox", s.Deferred)) {
+			t.Errorf("closing report %q (%+v), want %d deferred and none skipped", be, be, s.Deferred)
+		}
+		if s2 := e.p.Stats(); s2.Skipped != 0 || s2.Failed != 0 || s2.Deferred != s.Deferred {
+			t.Errorf("Stats after the relay = %+v, want no skipped or failed, %d deferred", s2, s.Deferred)
+		}
+	})
 }

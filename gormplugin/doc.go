@@ -183,7 +183,8 @@
 // with a context that keeps the request's values but not its cancellation,
 // so a request cancelled after its commit does not lose them.
 //
-// Stats reports what was sent, failed, skipped and is pending, and the
+// Stats reports what was sent, failed, skipped (lost while the breaker was
+// open), deferred (kept in the outbox while it was open) and is pending, and the
 // breaker's state; WithMeterProvider exports the same as OpenTelemetry
 // metrics.
 package bitmapistplugin

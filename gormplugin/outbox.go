@@ -207,8 +207,9 @@ func (o *outbox) send(ctx context.Context, batch int64, marks []pendingMark) {
 		default: // the relay resends them: harmless
 		}
 	case errors.Is(err, errSkipped):
-		o.p.skippedTotal.Add(int64(len(marks)))
-		o.p.brk.skipped.Add(int64(len(marks)))
+		// Kept in the outbox: the relay sends them once Redis is back.
+		o.p.deferredTotal.Add(int64(len(marks)))
+		o.p.brk.deferred.Add(int64(len(marks)))
 	case notRedisFailure(err):
 		o.p.fail(ctx, marks, err) // the relay meets them again and drops them
 	}

@@ -36,12 +36,13 @@ type Plugin struct {
 	timeout    time.Duration
 	queueSize  int
 
-	models       sync.Map // *schema.Schema → *modelInfo
-	servers      sync.Map // gorm.Dialector → bool: a MySQL dialect's server is MariaDB
-	failed       atomic.Int64
-	unknown      atomic.Int64 // marks of commits with an unknown outcome
-	sent         atomic.Int64 // marks written to Redis
-	skippedTotal atomic.Int64 // marks not sent while the breaker was open
+	models        sync.Map // *schema.Schema → *modelInfo
+	servers       sync.Map // gorm.Dialector → bool: a MySQL dialect's server is MariaDB
+	failed        atomic.Int64
+	unknown       atomic.Int64 // marks of commits with an unknown outcome
+	sent          atomic.Int64 // marks written to Redis
+	skippedTotal  atomic.Int64 // marks not sent (and lost) while the breaker was open
+	deferredTotal atomic.Int64 // marks not sent while the breaker was open, kept in the outbox
 
 	breakerFailures int
 	brk             *breaker

@@ -15,9 +15,14 @@ type Stats struct {
 	// Unknown is how many marks belonged to transactions whose commit
 	// outcome is unknown (UnknownMarks).
 	Unknown int64
-	// Skipped is how many marks were not sent because the breaker was
-	// open (included in Failed unless WithOutbox kept them).
+	// Skipped is how many marks were not sent, and are lost, because the
+	// breaker was open (all are included in Failed). Default and WithQueue
+	// modes only: with WithOutbox such marks are Deferred.
 	Skipped int64
+	// Deferred is how many marks (WithOutbox only) were not sent at commit
+	// because the breaker was open, and stayed in the outbox for the relay
+	// to send once Redis is back; they are neither Failed nor lost.
+	Deferred int64
 	// Queued is how many commits' batches wait in the background queue
 	// (WithQueue; 0 otherwise).
 	Queued int
@@ -40,6 +45,7 @@ func (p *Plugin) Stats() Stats {
 		Failed:        p.failed.Load(),
 		Unknown:       p.unknown.Load(),
 		Skipped:       p.skippedTotal.Load(),
+		Deferred:      p.deferredTotal.Load(),
 		Queued:        len(p.queue),
 		OutboxPending: -1,
 		Breaker:       p.brk.state(),

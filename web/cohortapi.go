@@ -34,16 +34,22 @@ type apiMissing struct {
 
 // refuseTable returns why the endpoints must not answer t (computed for
 // q, parsed from v): the same checks, in the same order, as the HTML page
-// (missing events, then no hourly data). It returns nil when t is fine.
+// (missing events, the segment's included, then no hourly data). It
+// returns nil when t is fine.
 func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query, t *cohort.Table) (*apiRefusal, error) {
 	events, err := h.c.EventNames(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	if missing := missingEvents(queryEvents(q), events); len(missing) > 0 {
+	missing := append(missingEvents(queryEvents(q), events), missingSegment(v.Get(segmentParam), h.c.Location(), events)...)
+	if len(missing) > 0 {
 		ref := &apiRefusal{Status: http.StatusNotFound}
 		for _, m := range missing {
-			ref.Missing = append(ref.Missing, apiMissing{Event: m.Event, Field: eventField(v, q, m.Event), Suggestions: nonNil(m.Suggestions)})
+			field := segmentParam
+			if m.Segment == "" {
+				field = eventField(v, q, m.Event)
+			}
+			ref.Missing = append(ref.Missing, apiMissing{Event: m.Event, Field: field, Suggestions: nonNil(m.Suggestions)})
 		}
 		first := ref.Missing[0]
 		ref.Field, ref.Suggestions = first.Field, first.Suggestions

@@ -42,6 +42,7 @@ func TestCohortAPIRefusals(t *testing.T) {
 			{"unknown primary_and", ok + "&primary_and=user:activ", 404, 404, "primary_and", []string{"user:active"}, `no event "user:activ"`},
 			{"unknown additional row", ok + "&additional_event=user:active&additional_op=and&additional_event=&additional_op=and&additional_event=gone&additional_op=or", 404, 404, "additional[2]", []string{}, `no event "gone"`},
 			{"unknown packed additional", ok + "&additional=or:user:signed_upp", 404, 404, "additional[0]", []string{"user:signed_up"}, `no event "user:signed_upp"`},
+			{"unknown segment event", ok + "&segment=user:activ@2025-03", 404, 404, "segment", []string{"user:active"}, `no event "user:activ"`},
 			{"hours without hourly tracking", "primary_event=user:active&secondary_event=user:active&time_group=hours&num_rows=5&num_cols=3", 200, 400, "time_group", []string{}, "no hourly data"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

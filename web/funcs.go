@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+
+	"github.com/bitmapist-go/bitmapist/cohort"
 )
 
 // funcs are the template functions of every page.
@@ -20,6 +22,31 @@ var funcs = template.FuncMap{
 	"stepField":  stepField,
 	"plural":     plural,
 	"users":      users,
+	"ratio":      ratio,
+	"fromPrev":   fromPrevious,
+	"fromFirst":  fromFirst,
+}
+
+// ratio formats the fraction f of a whole of den as "43.1%", or "–" (no
+// value, as in the cohort table's empty cells) when den is 0: a ratio of
+// nothing is undefined, not 0%.
+func ratio(f float64, den int64) string {
+	if den == 0 {
+		return "–"
+	}
+	return percent(f)
+}
+
+// fromPrevious formats steps[i].FromPrevious, "–" when the previous step
+// (the step itself for the first) has no users.
+func fromPrevious(steps []cohort.FunnelStep, i int) string {
+	return ratio(steps[i].FromPrevious, steps[max(i-1, 0)].Users)
+}
+
+// fromFirst formats steps[i].FromFirst, "–" when the first step has no
+// users.
+func fromFirst(steps []cohort.FunnelStep, i int) string {
+	return ratio(steps[i].FromFirst, steps[0].Users)
 }
 
 // users returns n with thousands separators and "user" or "users":

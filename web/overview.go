@@ -154,6 +154,7 @@ type overviewData struct {
 	Page, Pages      int       // 1-based page number and page count
 	First, Last      int       // 1-based positions of the rows shown
 	PrevURL, NextURL string    // "" on the first / last page
+	PageNote         string    // says that the page asked for is past the last one, shown instead
 	Error            string    // message of a bad parameter
 }
 
@@ -232,6 +233,10 @@ func (h *handler) overviewRows(ctx context.Context, q overviewQuery, d *overview
 	d.Matching = len(names)
 	d.Pages = max(1, (len(names)+overviewPageSize-1)/overviewPageSize)
 	d.Page = min(q.page, d.Pages)
+	if q.page > d.Pages {
+		d.PageNote = fmt.Sprintf("There is no page %d: the %s fit on %s. This is the last page.",
+			q.page, plural(d.Matching, map[bool]string{true: "matching event", false: "event"}[q.filter != ""]), plural(d.Pages, "page"))
+	}
 	lo, hi := (d.Page-1)*overviewPageSize, min(len(names), d.Page*overviewPageSize)
 	var rows []eventCount
 	if q.sort == "name" {

@@ -99,9 +99,9 @@ func (h *handler) stickinessPage(w http.ResponseWriter, r *http.Request) {
 				share = float64(b.Users) / float64(s.Users)
 			}
 			stacks[i] = stack{Label: strconv.Itoa(b.Periods), Up: []float64{float64(b.Users)},
-				BarTitles: []string{users(b.Users) + " active in exactly " + strconv.Itoa(b.Periods) + " of " + plural(s.NumPeriods, p.Group.Unit()) + " (" + fmtPercent(share) + ")"}}
+				BarTitles: []string{users(b.Users) + " active in exactly " + strconv.Itoa(b.Periods) + " of " + plural(s.NumPeriods, p.Group.Unit()) + " (" + ratio(share, s.Users) + ")"}}
 			if len(s.Buckets) <= 12 || share >= 0.01 {
-				stacks[i].TopLabel = fmtPercent(share)
+				stacks[i].TopLabel = ratio(share, s.Users)
 			}
 		}
 		d.Chart = newBarChart("stickiness of "+s.Event, stacks, []string{"s1"}, []string{"users active in exactly k " + p.Group.String()}, countLabel)
@@ -129,10 +129,10 @@ func (h *handler) funnelPage(w http.ResponseWriter, r *http.Request) {
 		for i, s := range f.Steps {
 			lbl := thousands(s.Users)
 			if i > 0 {
-				lbl += " · " + fmtPercent(s.FromPrevious)
+				lbl += " · " + fromPrevious(f.Steps, i)
 			}
 			stacks[i] = stack{Label: strconv.Itoa(i+1) + ". " + s.Event, Up: []float64{float64(s.Users)}, TopLabel: lbl,
-				BarTitles: []string{s.Event + ": " + users(s.Users) + ", " + fmtPercent(s.FromFirst) + " of step 1"}}
+				BarTitles: []string{s.Event + ": " + users(s.Users) + ", " + fromFirst(f.Steps, i) + " of step 1"}}
 		}
 		d.Chart = newBarChart("funnel", stacks, []string{"s1"}, []string{"users who reached the step within the window"}, countLabel)
 		if err := h.noteNoHourly(ctx, f, d); err != nil {

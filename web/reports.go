@@ -353,9 +353,6 @@ func emptySegmentNote(ctx context.Context, p reportParams) (string, error) {
 	return "The segment " + quoteClip(p.SegText) + " holds no user (nobody did the event in that period): every count below is 0.", nil
 }
 
-// fmtPercent formats a fraction 0..1 as "43.1%".
-func fmtPercent(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
-
 // StepSlots returns the funnel form's step fields: the steps given and
 // one empty field more, at least 3 fields, at most cohort.MaxFunnelSteps.
 func (d reportPage) StepSlots() []string {

@@ -6,7 +6,7 @@
 // database writes, commit p50/p99 before the fault and while the circuit
 // breaker is open, how often the breaker opened, how long after the fault
 // ended it closed, and the marks lost (Stats.Failed) or left for the relay
-// (WithOutbox: Stats.Skipped, sent later). Each tick also writes a row
+// (WithOutbox: Stats.Deferred, sent later). Each tick also writes a row
 // through a second connection without the plugin (the control): "excess"
 // is (p99 while open - control p99 while open) - (p99 before - control p99
 // before), the plugin's own addition to commit p99 once the breaker is
@@ -292,7 +292,7 @@ func maxID(e *env) (uint64, error) {
 type window struct {
 	broke, opened, mended, closed time.Time
 	opens                         int64
-	lost, deferred                int64 // Stats.Failed and (outbox) Stats.Skipped during the fault and settle
+	lost, deferred                int64 // Stats.Failed and (outbox) Stats.Deferred during the fault and settle
 }
 
 // breakAndWatch breaks Redis with f, watches the breaker for c.fault,
@@ -323,7 +323,7 @@ func breakAndWatch(ctx context.Context, c config, e *env, f fault) (window, erro
 	s1 := e.p.Stats()
 	w.opens, w.lost = s1.BreakerOpens-s0.BreakerOpens, s1.Failed-s0.Failed
 	if c.mode == "outbox" {
-		w.deferred = s1.Skipped - s0.Skipped
+		w.deferred = s1.Deferred - s0.Deferred
 	}
 	return w, nil
 }
