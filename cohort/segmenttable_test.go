@@ -182,3 +182,36 @@ func TestGetSegmentErrors(t *testing.T) {
 		t.Errorf("400x400 with 20 events without segment: %v", err)
 	}
 }
+
+// TestGetSegmentNotAcrossStripes: a Not segment flips the zero bytes
+// before its key's first set bit too, also in stripes that hold none of
+// its bits (4 KiB stripes: the first one, ids 0..32767, holds no bit of
+// pro, whose first id is 70000).
+func TestGetSegmentNotAcrossStripes(t *testing.T) {
+	at := day(2025, 3, 3)
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b, at)
+		signup := append(span(0, 99), span(100000, 100009)...)
+		markIDs(t, c, "signup", at, signup...)
+		markIDs(t, c, "active", at, 5, 6, 100005, 100006)
+		markIDs(t, c, "pro", at, 70000, 100005)
+		q := cohort.Query{Primary: "signup", Secondary: "active", TimeGroup: bitmapist.Days, Rows: 1, Cols: 1,
+			Segment: bitmapist.Not(c.Events("pro", bitmapist.Days, at))}
+		tab, err := cohort.Get(ctx, c, q, cohort.WithMemory(1))
+		if b.Name == testutil.NameBitmapistServer {
+			if !errors.Is(err, bitmapist.ErrUnsupported) {
+				t.Errorf("Not segment on bitmapist-server: %v, want ErrUnsupported", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pro's bitmap ends at id 100007: Not(pro) holds 0..100007 but
+		// 70000 and 100005, so the cohort loses 100005, 100008 and 100009.
+		if tab.Totals[0] != 107 || tab.Cells[0][0].Count != 3 {
+			t.Errorf("not pro: total %d, cell %+v, want 107 and 3 (5, 6, 100006)", tab.Totals[0], tab.Cells[0][0])
+		}
+	})
+}

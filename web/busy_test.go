@@ -28,6 +28,7 @@ func TestTableSlotsAnswer503WhenBusy(t *testing.T) {
 		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != retryAfter {
 			t.Errorf("%s with no slot: %d, Retry-After %q; want 503 with Retry-After", path, rec.Code, rec.Header().Get("Retry-After"))
 		}
+		checkErrorType(t, path, rec)
 		if d := time.Since(start); d < 30*time.Millisecond {
 			t.Errorf("%s answered 503 after %s, before the queue wait", path, d)
 		}

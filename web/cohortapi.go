@@ -9,13 +9,14 @@ import (
 	"github.com/bitmapist-go/bitmapist/cohort"
 )
 
-// apiRefusal is why cohort.json and cohort.csv answer no table where the
-// HTML page shows a note instead of one: an event without data (404, as
-// the page's "did you mean") or an hourly table of an event marked without
-// hourly tracking (400). JSON gets it as {"error", "field", "suggestions"}
-// (suggestions: recorded names like the first missing event, [] when none)
-// plus "missing" (every missing event); CSV gets the status and Error as
-// plain text.
+// apiRefusal is why cohort.json and cohort.csv answer no table: bad input
+// (400), where the HTML page shows a note instead of a table an event
+// without data (404, as the page's "did you mean") or an hourly table of
+// an event marked without hourly tracking (400), and Redis failures
+// (502/503/504, field ""). JSON gets it as {"error", "field",
+// "suggestions"} (suggestions: recorded names like the first missing
+// event, [] when none) plus "missing" (every missing event); CSV gets the
+// status and Error as plain text.
 type apiRefusal struct {
 	Status      int          `json:"-"`
 	Error       string       `json:"error"`

@@ -405,12 +405,17 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *cohort.Table {
 	fail := func(err error) {
 		field, msg, ok := queryError(err)
-		if !ok {
+		switch {
+		case !ok && asJSON:
+			h.failRedisAs(w, r, err, func(status int, msg string) {
+				writeRefusal(w, &apiRefusal{Status: status, Error: msg, Suggestions: []string{}}, true)
+			})
+			return
+		case !ok:
 			h.failRedis(w, r, err, true)
 			return
-		}
-		if asJSON {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg, "field": field})
+		case asJSON:
+			writeRefusal(w, &apiRefusal{Status: http.StatusBadRequest, Error: msg, Field: field, Suggestions: []string{}}, true)
 			return
 		}
 		http.Error(w, msg, http.StatusBadRequest)

@@ -87,14 +87,14 @@ type handler struct {
 // application's authentication, or pass WithAuthorize.
 //
 // Only GET and HEAD are served (405 otherwise). Bad form input answers 400
-// with a message naming the field (as JSON {"error", "field"} from
+// with a message naming the field (as JSON {"error", "field", "suggestions"} from
 // cohort.json), before any Redis work on the table: values out of
 // cohort.ParseQuery's bounds (rows, columns, more than
 // cohort.MaxAdditional additional events, event names longer than
 // bitmapist.MaxEventNameLen bytes) included. A query string that does not
 // parse (a ";" separator, a bad %-escape, more parameters than net/url
 // accepts) answers 400 "malformed query string: ..." (field "" in JSON)
-// whatever the parameters that did parse. Redis failures 502; a Redis slower than WithTimeout 504;
+// whatever the parameters that did parse. Redis failures 502 (from cohort.json in the same JSON shape, field ""); a Redis slower than WithTimeout 504;
 // a table request that finds WithMaxTables computations running and no slot
 // free within WithQueueWait 503 with Retry-After; a
 // panic while computing 500. Details of those go to WithErrorHandler, not
@@ -219,16 +219,22 @@ func (h *handler) getTable(ctx context.Context, q cohort.Query) (*cohort.Table, 
 // that went away, 500 for a panic, 502 for a Redis error. The detail goes
 // to the error handler, not into the page.
 func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, asText bool) {
+	h.failRedisAs(w, r, err, func(status int, msg string) {
+		if asText {
+			http.Error(w, msg, status)
+			return
+		}
+		h.renderError(w, r, status, msg)
+	})
+}
+
+// failRedisAs is failRedis answering through answer (HTML, text or JSON).
+func (h *handler) failRedisAs(w http.ResponseWriter, r *http.Request, err error, answer func(status int, msg string)) {
 	status, msg := http.StatusBadGateway, "Redis failed to answer; the error was logged."
 	switch {
 	case errors.Is(err, errBusy):
 		w.Header().Set("Retry-After", retryAfter)
-		status, msg = http.StatusServiceUnavailable, "Too many tables are being computed; try again in a few seconds."
-		if asText {
-			http.Error(w, msg, status)
-		} else {
-			h.renderError(w, r, status, msg)
-		}
+		answer(http.StatusServiceUnavailable, "Too many tables are being computed; try again in a few seconds.")
 		return // expected under load: not logged as an error
 	case errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusGatewayTimeout
@@ -239,11 +245,7 @@ func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, a
 		status, msg = http.StatusInternalServerError, "Internal error; it was logged."
 	}
 	h.cfg.onError(r, err)
-	if asText {
-		http.Error(w, msg, status)
-		return
-	}
-	h.renderError(w, r, status, msg)
+	answer(status, msg)
 }
 
 // base is what every page's template reads.

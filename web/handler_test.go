@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -58,6 +59,7 @@ func TestTimeoutSlowRedis(t *testing.T) {
 		if rec.Code != http.StatusGatewayTimeout || !strings.Contains(rec.Body.String(), "did not answer within 50ms") {
 			t.Errorf("%s: %d %s", path, rec.Code, rec.Body)
 		}
+		checkErrorType(t, path, rec)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -74,9 +76,12 @@ func TestRedisError(t *testing.T) {
 	h := Handler(c, WithErrorHandler(func(_ *http.Request, err error) { got = err }))
 	b.Mini.SetError("ERR injected failure")
 	t.Cleanup(func() { b.Mini.SetError("") })
-	rec := serve(h, "/")
-	if rec.Code != http.StatusBadGateway || strings.Contains(rec.Body.String(), "injected") {
-		t.Errorf("%d %s", rec.Code, rec.Body)
+	for _, path := range []string{"/", "/cohort?primary_event=a&secondary_event=a", "/cohort.json?primary_event=a&secondary_event=a", "/cohort.csv?primary_event=a&secondary_event=a"} {
+		rec := serve(h, path)
+		if rec.Code != http.StatusBadGateway || strings.Contains(rec.Body.String(), "injected") {
+			t.Errorf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+		checkErrorType(t, path, rec)
 	}
 	if got == nil || !strings.Contains(got.Error(), "injected failure") {
 		t.Errorf("error handler got %v", got)
@@ -200,4 +205,32 @@ func TestRunRecoversPanic(t *testing.T) {
 func silentAddr(t *testing.T) string {
 	addr, _ := testutil.SilentRedis(t)
 	return addr
+}
+
+// checkErrorType fails unless the error answer rec of path has the
+// path's type: JSON {"error", "field", "suggestions"} from .json routes,
+// plain text from .csv routes, an HTML page otherwise.
+func checkErrorType(t *testing.T, path string, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	ct := rec.Header().Get("Content-Type")
+	route, _, _ := strings.Cut(path, "?")
+	switch {
+	case strings.HasSuffix(route, ".json"):
+		var e struct {
+			Error       *string
+			Field       *string
+			Suggestions []string
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || !strings.HasPrefix(ct, "application/json") || e.Error == nil || *e.Error == "" || e.Field == nil || e.Suggestions == nil {
+			t.Errorf("%s: %q %s (%v); want a JSON error", path, ct, rec.Body, err)
+		}
+	case strings.HasSuffix(route, ".csv"):
+		if !strings.HasPrefix(ct, "text/plain") {
+			t.Errorf("%s: Content-Type %q, want text/plain", path, ct)
+		}
+	default:
+		if !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("%s: Content-Type %q, want text/html", path, ct)
+		}
+	}
 }
