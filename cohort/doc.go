@@ -30,7 +30,8 @@
 // bitmapist.Set ANDed into every user set (ParseSegment reads its text
 // form), reads each bitmap once in one pipelined round trip (on a Redis
 // Cluster too; nothing written) and counts in memory over 64-bit words.
-// Bad input is a *QueryError, found before any Redis work.
+// Bad input is a *QueryError, found before any Redis work. Cohort tables
+// take a segment too (Query.Segment, ANDed into every row's cohort).
 //
 // # Speed and Redis Cluster
 //

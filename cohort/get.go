@@ -39,8 +39,10 @@ import (
 // modified. A cancelled ctx stops the reads at the next step.
 //
 // Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
-// for a bad query, including one whose periods leave the years 1..9999
-// (before any Redis work), or one that would read more than MaxReadBytes
+// for a bad query, including one whose periods leave the years 1..9999 or
+// whose Segment cannot be evaluated (Field "Segment"; before any Redis
+// work), a Not in the Segment on bitmapist-server (also wrapping
+// bitmapist.ErrUnsupported), or one that would read more than MaxReadBytes
 // or combine more than MaxCombineBytes (after the STRLEN/BITPOS step,
 // before any bitmap byte is read); bitmapist.ErrNoRedis for a client made
 // without Redis; otherwise the Redis error, wrapped.

@@ -310,13 +310,18 @@ type Query struct {
 	// with the row's period. BlankEmpty still looks at the whole return
 	// set. Cost: its bitmaps are read like the table's other events, once
 	// per stripe over the bytes of the rows' cohorts, and are counted in
-	// MaxBitmaps, MaxReadBytes and MaxCombineBytes. Errors (before any
-	// Redis work): a *QueryError with Field "Segment" for a set that
-	// cannot be evaluated (bitmapist.Client.CheckSegment); on
-	// bitmapist-server, where the table is computed with BITOPs, a
-	// segment holding a Not is refused with a *QueryError wrapping
-	// bitmapist.ErrUnsupported (the server keeps no bitmap length; use
-	// AndNot). Not in JSON: ParseQuery does not read it.
+	// MaxBitmaps, MaxReadBytes and MaxCombineBytes. On bitmapist-server
+	// the segment is computed there once with BITOPs into a temporary key
+	// and ANDed into each row's cohort (one BITOP per row more). Errors:
+	// a *QueryError with Field "Segment" for a set that cannot be
+	// evaluated or is of another client (bitmapist.Client.CheckSegment),
+	// or with more than MaxBitmaps keys, before any Redis work; on
+	// bitmapist-server a segment holding a Not is refused with a
+	// *QueryError wrapping bitmapist.ErrUnsupported (the server keeps no
+	// bitmap length; use AndNot), after the backend is known and before
+	// any bitmap is read or written. Not in JSON: ParseQuery does not
+	// read it (the command's --segment and the dashboard's segment
+	// parameter go through ParseSegment).
 	Segment bitmapist.Set `json:"-"`
 }
 
