@@ -84,6 +84,7 @@ func (p *profile) get() Backend { return Backend(p.b.Load()) }
 // during detection is returned wrapped and detection is tried again on the
 // next call.
 func (c *Client) Backend(ctx context.Context) (Backend, error) {
+	c = c.orNone()
 	if err := c.ready(); err != nil {
 		return BackendAuto, err
 	}

@@ -165,29 +165,67 @@ func (c *Client) ready() error {
 }
 
 // Redis returns the client that New was given.
-func (c *Client) Redis() redis.UniversalClient { return c.rdb }
+func (c *Client) Redis() redis.UniversalClient {
+	c = c.orNone()
+	return c.rdb
+}
 
 // Prefix returns the key prefix.
-func (c *Client) Prefix() string { return c.prefix }
+func (c *Client) Prefix() string {
+	c = c.orNone()
+	return c.prefix
+}
 
 // Location returns the time zone that periods are cut in.
-func (c *Client) Location() *time.Location { return c.loc }
+func (c *Client) Location() *time.Location {
+	c = c.orNone()
+	return c.loc
+}
 
 // Now returns the clock's current time in the client's location.
-func (c *Client) Now() time.Time { return c.clock().In(c.loc) }
+func (c *Client) Now() time.Time {
+	c = c.orNone()
+	return c.clock().In(c.loc)
+}
 
 // TrackHourly reports whether hourly bitmaps are written by default.
-func (c *Client) TrackHourly() bool { return c.hourly }
+func (c *Client) TrackHourly() bool {
+	c = c.orNone()
+	return c.hourly
+}
 
 // TrackUnique reports whether the unique bitmap is written by default.
-func (c *Client) TrackUnique() bool { return c.unique }
+func (c *Client) TrackUnique() bool {
+	c = c.orNone()
+	return c.unique
+}
 
 // MaxUserID returns the largest user id the client marks (WithMaxUserID).
-func (c *Client) MaxUserID() uint64 { return c.maxID }
+func (c *Client) MaxUserID() uint64 {
+	c = c.orNone()
+	return c.maxID
+}
 
 // TempTTL returns how long a temporary BITOP result key may live
 // (WithTempTTL).
-func (c *Client) TempTTL() time.Duration { return c.tmpTTL }
+func (c *Client) TempTTL() time.Duration {
+	c = c.orNone()
+	return c.tmpTTL
+}
 
 // IsCluster reports whether the client talks to a Redis Cluster.
-func (c *Client) IsCluster() bool { return c.cluster }
+func (c *Client) IsCluster() bool {
+	c = c.orNone()
+	return c.cluster
+}
+
+// orNone returns c, or for a nil *Client a client without Redis (as
+// New(nil) makes), so that every method of a nil client behaves as on a
+// client made without Redis: keys and periods work, Redis calls return
+// ErrNoRedis, nothing panics.
+func (c *Client) orNone() *Client {
+	if c != nil {
+		return c
+	}
+	return New(nil)
+}

@@ -27,6 +27,10 @@ var (
 	// IDMap) made without one: New(nil) gives a client that can only build
 	// keys and periods.
 	ErrNoRedis = errors.New("bitmapist: client has no Redis")
+	// ErrNilSet is returned by every method of a set built with a nil Set
+	// (And(a, nil), Not(nil), AndNot(nil, b), ...; a nil *Period or
+	// *KeySet counts as nil), before anything is read.
+	ErrNilSet = errors.New("bitmapist: nil set")
 	// ErrIDMapFull is returned when a string id map has handed out every
 	// offset it may (MaxUserID+1 by default) and is asked for a new one.
 	ErrIDMapFull = errors.New("bitmapist: id map is full")

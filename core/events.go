@@ -115,6 +115,7 @@ func escapeGlob(s string) string {
 // last "_"; temporary operation keys (bitop_...) and keys that are not
 // bitmapist bitmaps are left out. Redis errors are returned wrapped.
 func (c *Client) EventNames(ctx context.Context, prefix string) ([]string, error) {
+	c = c.orNone()
 	var mu sync.Mutex
 	set := map[string]struct{}{}
 	err := c.scan(ctx, escapeGlob(c.prefix+prefix)+"*", true, func(_ context.Context, _ redis.Cmdable, keys []string) error {
@@ -142,6 +143,7 @@ func (c *Client) EventNames(ctx context.Context, prefix string) ([]string, error
 // oldest first (for Years: the years with at least one month bitmap). It
 // scans like EventNames. Cohort tables use it to find a user's first event.
 func (c *Client) Periods(ctx context.Context, event string, g TimeGroup) ([]*Period, error) {
+	c = c.orNone()
 	if !g.Valid() {
 		return nil, fmt.Errorf("%w: %d", ErrInvalidTimeGroup, int(g))
 	}
@@ -217,6 +219,7 @@ func (c *Client) parseSuffix(s string) (time.Time, TimeGroup, bool) {
 // deleted. Keys of other events whose names merely start with event are
 // kept. Like Python bitmapist's delete_all_events for one event name.
 func (c *Client) DeleteEvent(ctx context.Context, event string) (int64, error) {
+	c = c.orNone()
 	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix+event)+"_*", false, func(k string) bool {
 		ev, _, ok := splitKey(k[len(c.prefix):])
 		return ok && ev == event
@@ -232,6 +235,7 @@ func (c *Client) DeleteEvent(ctx context.Context, event string) (int64, error) {
 // and returns how many it deleted. It uses SCAN on every master, never
 // KEYS or FLUSHDB, so other data in the same Redis is untouched.
 func (c *Client) DeleteAll(ctx context.Context) (int64, error) {
+	c = c.orNone()
 	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix)+"*", true, func(string) bool { return true })
 	if err != nil {
 		return n, fmt.Errorf("bitmapist: delete all: %w", err)
@@ -243,6 +247,7 @@ func (c *Client) DeleteAll(ctx context.Context) (int64, error) {
 // (<prefix>bitop_*), such as the ones Python bitmapist never expires, and
 // returns how many it deleted.
 func (c *Client) DeleteTemporaryBitmaps(ctx context.Context) (int64, error) {
+	c = c.orNone()
 	n, err := c.deleteMatching(ctx, escapeGlob(c.prefix)+"bitop_*", false, func(string) bool { return true })
 	if err != nil {
 		return n, fmt.Errorf("bitmapist: delete temporary bitmaps: %w", err)

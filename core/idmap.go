@@ -39,13 +39,17 @@ const DefaultIDMap = "users"
 // "devices"), able to hand out offsets 0 .. the client's MaxUserID
 // (WithMaxUserID; 2^32-1 by default).
 func (c *Client) IDMap(name string) *IDMap {
+	c = c.orNone()
 	tag := "bitmapist_idmap:{" + c.prefix + name + "}"
 	return &IDMap{c: c, fwd: tag + ":fwd", rev: tag + ":rev", limit: c.maxID + 1}
 }
 
 // Users returns the id map called DefaultIDMap ("users"), the one that
 // MarkEventString uses.
-func (c *Client) Users() *IDMap { return c.IDMap(DefaultIDMap) }
+func (c *Client) Users() *IDMap {
+	c = c.orNone()
+	return c.IDMap(DefaultIDMap)
+}
 
 // WithLimit returns a copy of m that hands out at most n offsets (0 ..
 // n-1); asking it for more returns ErrIDMapFull. n is capped at the
@@ -245,6 +249,7 @@ func (m *IDMap) redis(ctx context.Context) (redis.UniversalClient, error) {
 // with both MarkEvent and MarkEventString (see the package doc, "Integer
 // ids or string ids, never both in one event").
 func (c *Client) MarkEventString(ctx context.Context, event, userID string, opts ...MarkOption) error {
+	c = c.orNone()
 	if err := ValidateEventName(event); err != nil {
 		return err
 	}

@@ -16,8 +16,11 @@ const idBatch = 1 << 16
 // listing and is returned as it is; otherwise errors are those of
 // Set.IDs. A nil s lists nothing.
 func EachID(ctx context.Context, s Set, fn func(ids []uint64) error) error {
-	if s == nil {
+	if isNilSet(s) {
 		return nil
+	}
+	if err := s.expr().firstErr(); err != nil {
+		return err
 	}
 	c := s.client()
 	if c == nil {

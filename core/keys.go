@@ -90,6 +90,7 @@ func (c *Client) appendKey(b []byte, event string, g TimeGroup, t time.Time) []b
 // own (a year is the OR of its months): Key returns "" for Years and for an
 // invalid group.
 func (c *Client) Key(event string, g TimeGroup, t time.Time) string {
+	c = c.orNone()
 	if g < Hours || g > Months {
 		return ""
 	}
@@ -98,7 +99,10 @@ func (c *Client) Key(event string, g TimeGroup, t time.Time) string {
 
 // UniqueKey returns the key of event's period-less unique bitmap,
 // <prefix><event>_u.
-func (c *Client) UniqueKey(event string) string { return c.prefix + event + "_u" }
+func (c *Client) UniqueKey(event string) string {
+	c = c.orNone()
+	return c.prefix + event + "_u"
+}
 
 // isPeriodSuffix reports whether s is the part after the last "_" of a
 // bitmapist key: "u", "W2025-1", "2024-12", "2024-12-30" or "2024-12-30-5".

@@ -65,6 +65,7 @@ func (c *Client) markConfig(opts []MarkOption) markConfig {
 // called returns an error wrapping ctx.Err() (and not ErrUnknownOutcome):
 // nothing was sent.
 func (c *Client) MarkEvent(ctx context.Context, event string, userID uint64, opts ...MarkOption) error {
+	c = c.orNone()
 	return c.setEvent(ctx, "mark", event, userID, 1, opts)
 }
 
@@ -72,30 +73,35 @@ func (c *Client) MarkEvent(ctx context.Context, event string, userID uint64, opt
 // round trip. Like Redis SETBIT (and Python bitmapist's unmark_event), it
 // creates zero-filled keys where none existed. Errors are as for MarkEvent.
 func (c *Client) UnmarkEvent(ctx context.Context, event string, userID uint64, opts ...MarkOption) error {
+	c = c.orNone()
 	return c.setEvent(ctx, "unmark", event, userID, 0, opts)
 }
 
 // MarkUnique sets bit userID in event's unique bitmap only (Python
 // bitmapist's mark_unique). Errors are as for MarkEvent.
 func (c *Client) MarkUnique(ctx context.Context, event string, userID uint64) error {
+	c = c.orNone()
 	return c.setUnique(ctx, "mark unique", event, userID, 1)
 }
 
 // UnmarkUnique clears bit userID in event's unique bitmap only (Python
 // bitmapist's unmark_unique). Errors are as for MarkEvent.
 func (c *Client) UnmarkUnique(ctx context.Context, event string, userID uint64) error {
+	c = c.orNone()
 	return c.setUnique(ctx, "unmark unique", event, userID, 0)
 }
 
 // MarkLogin marks EventLoggedIn for userID, as flask-bitmapist does on
 // Flask-Login's user_logged_in signal. Call it from your login handler.
 func (c *Client) MarkLogin(ctx context.Context, userID uint64, opts ...MarkOption) error {
+	c = c.orNone()
 	return c.MarkEvent(ctx, EventLoggedIn, userID, opts...)
 }
 
 // MarkLogout marks EventLoggedOut for userID, as flask-bitmapist does on
 // Flask-Login's user_logged_out signal.
 func (c *Client) MarkLogout(ctx context.Context, userID uint64, opts ...MarkOption) error {
+	c = c.orNone()
 	return c.MarkEvent(ctx, EventLoggedOut, userID, opts...)
 }
 

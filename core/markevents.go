@@ -39,6 +39,7 @@ const markEventsInFlight = 3
 // ErrUnknownOutcome); a ctx done when MarkEvents is called returns an error
 // wrapping ctx.Err() and writes nothing.
 func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOption) error {
+	c = c.orNone()
 	if err := c.checkMarks(marks); err != nil {
 		return err
 	}

@@ -38,25 +38,41 @@ func (c *Client) period(event string, g TimeGroup, t time.Time) *Period {
 
 // Hour returns event's set for the hour containing t (in the client's
 // location). It has data only where hourly tracking was on when marking.
-func (c *Client) Hour(event string, t time.Time) *Period { return c.period(event, Hours, t) }
+func (c *Client) Hour(event string, t time.Time) *Period {
+	c = c.orNone()
+	return c.period(event, Hours, t)
+}
 
 // Day returns event's set for the day containing t.
-func (c *Client) Day(event string, t time.Time) *Period { return c.period(event, Days, t) }
+func (c *Client) Day(event string, t time.Time) *Period {
+	c = c.orNone()
+	return c.period(event, Days, t)
+}
 
 // Week returns event's set for the ISO week (Monday to Sunday) containing t.
-func (c *Client) Week(event string, t time.Time) *Period { return c.period(event, Weeks, t) }
+func (c *Client) Week(event string, t time.Time) *Period {
+	c = c.orNone()
+	return c.period(event, Weeks, t)
+}
 
 // Month returns event's set for the calendar month containing t.
-func (c *Client) Month(event string, t time.Time) *Period { return c.period(event, Months, t) }
+func (c *Client) Month(event string, t time.Time) *Period {
+	c = c.orNone()
+	return c.period(event, Months, t)
+}
 
 // Year returns event's set for the calendar year containing t: the OR of
 // its twelve month bitmaps.
-func (c *Client) Year(event string, t time.Time) *Period { return c.period(event, Years, t) }
+func (c *Client) Year(event string, t time.Time) *Period {
+	c = c.orNone()
+	return c.period(event, Years, t)
+}
 
 // Events returns event's set for the period of group g containing t: the
 // equivalent of flask-bitmapist's get_event_data(event, time_group, now).
 // An invalid g gives a Period whose methods return ErrInvalidTimeGroup.
 func (c *Client) Events(event string, g TimeGroup, t time.Time) *Period {
+	c = c.orNone()
 	return c.period(event, g, t)
 }
 
@@ -136,12 +152,15 @@ type KeySet struct {
 // Unique returns event's period-less unique set, <prefix><event>_u, written
 // when unique tracking is on (Python bitmapist's UniqueEvents).
 func (c *Client) Unique(event string) *KeySet {
+	c = c.orNone()
 	return &KeySet{c: c, e: &expr{op: opKey, key: c.UniqueKey(event)}}
 }
 
 // KeySet returns the set held in the bitmap at key, read as it is (no
 // prefix added).
-func (c *Client) KeySet(key string) *KeySet { return &KeySet{c: c, e: &expr{op: opKey, key: key}} }
+func (c *Client) KeySet(key string) *KeySet {
+	return &KeySet{c: c.orNone(), e: &expr{op: opKey, key: key}}
+}
 
 // Key returns the key.
 func (k *KeySet) Key() string { return k.e.key }

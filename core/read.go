@@ -86,7 +86,10 @@ type Reader struct {
 
 // Reader returns the client's Reader (the same one on every call, so the
 // in-flight bound holds across all of the client's reads).
-func (c *Client) Reader() *Reader { return c.reader }
+func (c *Client) Reader() *Reader {
+	c = c.orNone()
+	return c.reader
+}
 
 // Limits returns the read limits in force.
 func (r *Reader) Limits() ReadLimits { return r.lim }

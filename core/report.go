@@ -73,7 +73,8 @@ func checkReadName(field, event string) error {
 // contact Redis; the reports of package cohort call it before their Redis
 // work.
 func (c *Client) CheckSegment(seg Set) error {
-	if seg == nil {
+	c = c.orNone()
+	if isNilSet(seg) {
 		return nil
 	}
 	if err := seg.expr().firstErr(); err != nil {

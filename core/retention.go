@@ -93,6 +93,7 @@ func WithRetention(r Retention) Option {
 
 // Retention returns the client's Retention (zero without WithRetention).
 func (c *Client) Retention() Retention {
+	c = c.orNone()
 	if c.keep == nil {
 		return Retention{}
 	}
@@ -254,6 +255,7 @@ type RetentionReport struct {
 // pipelines of 500 keys; progress, if not nil, gets the keys done and
 // found. It returns ErrUnsupported when the client has no Retention.
 func (c *Client) ApplyRetention(ctx context.Context, apply bool, progress func(done, total int)) (RetentionReport, error) {
+	c = c.orNone()
 	var rep RetentionReport
 	if c.keep == nil {
 		return rep, fmt.Errorf("%w: ApplyRetention on a client without WithRetention", ErrUnsupported)

@@ -3,6 +3,7 @@ package bitmapist
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
@@ -104,11 +105,26 @@ func (s *opSet) HasEvents(ctx context.Context) (bool, error) { return s.c.hasEve
 // Keys implements Set.
 func (s *opSet) Keys() []string { return s.e.keys(map[string]bool{}, nil) }
 
+// isNilSet reports whether s is nil or a nil pointer in the interface.
+func isNilSet(s Set) bool {
+	if s == nil {
+		return true
+	}
+	v := reflect.ValueOf(s)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// nilSetErr is the expr of an operation given a nil set as argument i.
+func nilSetErr(op opKind, i int) *expr {
+	return &expr{op: opEmpty, err: fmt.Errorf("%w: argument %d of %s", ErrNilSet, i, opNames[op])}
+}
+
 func combine(op opKind, sets []Set) Set {
 	var c *Client
 	args := make([]*expr, 0, len(sets))
-	for _, s := range sets {
-		if s == nil {
+	for i, s := range sets {
+		if isNilSet(s) {
+			args = append(args, nilSetErr(op, i))
 			continue
 		}
 		if c == nil {
@@ -128,7 +144,9 @@ func combine(op opKind, sets []Set) Set {
 // And returns the users in every one of sets (Redis BITOP AND; Python
 // bitmapist's BitOpAnd). A missing key reads as empty, so an And with one
 // missing key is empty. And of no sets is the empty set. The sets should
-// come from one Client; the first one's client is used.
+// come from one Client; the first one's client is used. A nil set among
+// sets makes every method of the result return an error wrapping
+// ErrNilSet (likewise for Or, Xor, Not and AndNot).
 func And(sets ...Set) Set { return combine(opAnd, sets) }
 
 // Or returns the users in any of sets (Redis BITOP OR; bitmapist's BitOpOr).
@@ -148,11 +166,11 @@ func Not(s Set) Set { return combine(opNot, []Set{s}) }
 // as a XOR (a AND b), right whatever the bitmaps' lengths ({1,20} AndNot {2}
 // is {1,20}, where Redis's a AND NOT b would lose 20).
 func AndNot(a, b Set) Set {
-	if a == nil {
-		return combine(opEmpty, nil)
-	}
-	if b == nil {
-		return a
+	switch {
+	case isNilSet(a):
+		return &opSet{e: nilSetErr(opAndNot, 0)}
+	case isNilSet(b):
+		return &opSet{c: a.client(), e: nilSetErr(opAndNot, 1)}
 	}
 	return &opSet{c: a.client(), e: &expr{op: opAndNot, args: []*expr{a.expr(), b.expr()}}}
 }

@@ -22,6 +22,7 @@ type Snapshot struct {
 // holding a Not on bitmapist-server returns ErrUnsupported (see
 // BackendBitmapistServer).
 func (c *Client) Fetch(ctx context.Context, sets ...Set) (*Snapshot, error) {
+	c = c.orNone()
 	seen := map[string]bool{}
 	var keys []string
 	for _, s := range sets {

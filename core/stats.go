@@ -96,6 +96,7 @@ type statKey struct {
 // these, it GETs every key, 16 at a time. Read-only; Redis errors are
 // returned wrapped.
 func (c *Client) Stats(ctx context.Context, opts StatsOptions) (*Stats, error) {
+	c = c.orNone()
 	if opts.Largest <= 0 {
 		opts.Largest = 10
 	}

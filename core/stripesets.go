@@ -21,6 +21,7 @@ import (
 // its error before any Redis work; ErrNoRedis; Redis's errors, wrapped;
 // fn's first error.
 func (c *Client) StripeSets(ctx context.Context, sets []Set, o StripeOptions, fn func(off int64, bms []Bitmap) error) error {
+	c = c.orNone()
 	seen := map[string]bool{}
 	var keys []string
 	exprs := make([]*expr, len(sets))

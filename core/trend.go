@@ -90,6 +90,7 @@ type Trend struct {
 // ErrNoRedis for a client without Redis. Redis errors are returned
 // wrapped.
 func (c *Client) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
+	c = c.orNone()
 	pl, err := c.planTrend(q)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 )
 
@@ -216,11 +217,21 @@ func TestSkipDefaultTransactionMarksAtOnce(t *testing.T) {
 	})
 }
 
+// TestUseWithoutClient: every way of giving the plugin no usable Redis
+// fails db.Use (instead of failing every mark later).
 func TestUseWithoutClient(t *testing.T) {
-	p := bitmapistplugin.New(nil)
-	db := openDB(t, dbCases(t)[0], nil)
-	if err := db.Use(p); !errors.Is(err, bitmapistplugin.ErrNoClient) {
-		t.Errorf("Use = %v, want ErrNoClient", err)
+	var nilRedis *redis.Client
+	var nilClient *bitmapist.Client
+	for name, p := range map[string]*bitmapistplugin.Plugin{
+		"New(nil)":                       bitmapistplugin.New(nil),
+		"New(nil *redis.Client)":         bitmapistplugin.New(nilRedis),
+		"WithClient(bitmapist.New(nil))": bitmapistplugin.New(nil, bitmapistplugin.WithClient(bitmapist.New(nil))),
+		"WithClient(nil *Client)":        bitmapistplugin.New(nil, bitmapistplugin.WithClient(nilClient)),
+	} {
+		db := openDB(t, dbCases(t)[0], nil)
+		if err := db.Use(p); !errors.Is(err, bitmapistplugin.ErrNoClient) {
+			t.Errorf("%s: Use = %v, want ErrNoClient", name, err)
+		}
 	}
 }
 

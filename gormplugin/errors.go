@@ -9,7 +9,8 @@ import (
 // with errors.Is); none of them ever reaches the GORM statement.
 var (
 	// ErrNoClient is returned by Initialize when New was given neither a
-	// Redis client nor WithClient.
+	// Redis client nor WithClient, or a client without Redis (then it also
+	// wraps bitmapist.ErrNoRedis).
 	ErrNoClient = errors.New("bitmapistplugin: no Redis client")
 	// ErrQueueFull is reported when the background queue (WithQueue) is
 	// full, or (when sending synchronously, the default) too many sends

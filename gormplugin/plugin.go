@@ -2,6 +2,7 @@ package bitmapistplugin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -216,11 +217,15 @@ func (p *Plugin) FailedMarks() int64 { return p.failed.Load() }
 // Initialize registers the plugin's callbacks and wraps db's connection
 // pool so that marks wait for the commit of their transaction; it is part
 // of gorm.Plugin and is called by db.Use. It returns ErrNoClient when the
-// plugin has no Redis client, or GORM's error when a callback cannot be
-// registered.
+// plugin has no Redis client (New(nil) without WithClient, or a client
+// made without Redis, such as bitmapist.New(nil)), or GORM's error when a
+// callback cannot be registered.
 func (p *Plugin) Initialize(db *gorm.DB) error {
 	if p.client == nil {
 		return ErrNoClient
+	}
+	if err := p.client.Ready(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNoClient, err)
 	}
 	if p.outbox != nil {
 		if err := p.initOutbox(db); err != nil {
