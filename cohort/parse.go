@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -163,23 +164,36 @@ func parseSteps(v url.Values) ([]Step, error) {
 	var steps []Step
 	for i, s := range packed {
 		opText, event, ok := strings.Cut(s, ":")
-		if !ok {
-			return nil, queryErr("additional", "%s is not and:<event> or or:<event>", quoteShort(s))
-		}
 		op, err := ParseOp(opText)
-		if err != nil {
-			return nil, queryErr("additional", "%s (value %d): op is not and or or", quoteShort(s), i)
+		if !ok || err != nil {
+			not := ""
+			if ok {
+				not = ", not " + quoteShort(opText)
+			}
+			if len(s) <= 40 && strconv.Quote(s) == `"`+s+`"` {
+				not += fmt.Sprintf(" (for the event %s itself: and:%s)", quoteShort(s), s)
+			}
+			return nil, queryErr("additional", "%s%s: want OP:EVENT with OP and or or%s", quoteShort(s), valueOf(i, len(packed)), not)
 		}
 		steps = append(steps, Step{Event: strings.TrimSpace(event), Op: op})
 	}
 	for i, e := range events {
 		op, err := ParseOp(ops[i])
 		if err != nil {
-			return nil, queryErr("additional_op", "%s (value %d) is not and or or", quoteShort(ops[i]), i)
+			return nil, queryErr("additional_op", "%s%s: want and or or (the op joining additional_event %s)", quoteShort(ops[i]), valueOf(i, len(ops)), quoteShort(e))
 		}
 		steps = append(steps, Step{Event: strings.TrimSpace(e), Op: op})
 	}
 	return steps, nil
+}
+
+// valueOf returns " (value i+1 of n)" naming the i-th of n values of a
+// repeated parameter, or "" when there is one value.
+func valueOf(i, n int) string {
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" (value %d of %d)", i+1, n)
 }
 
 // paramName maps the name of a Query field that validate checks after

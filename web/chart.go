@@ -132,12 +132,15 @@ type series struct {
 }
 
 // newLineChart draws each series as a line over labels; format gives the
-// y labels and the tooltips.
+// y labels and the tooltips. A NaN value is no value (an undefined ratio):
+// the line has a gap there, and no dot.
 func newLineChart(title string, labels []string, ss []series, whole bool, format func(float64) string) *chart {
 	hi := 0.0
 	for _, s := range ss {
 		for _, v := range s.Values {
-			hi = math.Max(hi, v)
+			if !math.IsNaN(v) {
+				hi = math.Max(hi, v)
+			}
 		}
 	}
 	a := newAxis(0, hi, whole)
@@ -146,13 +149,22 @@ func newLineChart(title string, labels []string, ss []series, whole bool, format
 	for _, s := range ss {
 		l := chartLine{Class: s.Class, Name: s.Name}
 		var d strings.Builder
+		gap := true // the next point starts a segment
 		for i, v := range s.Values {
+			if math.IsNaN(v) {
+				gap = true
+				continue
+			}
 			px, py := x(i), a.y(v)
-			if i == 0 {
+			switch {
+			case gap && d.Len() == 0:
 				d.WriteString("M")
-			} else {
+			case gap:
+				d.WriteString(" M")
+			default:
 				d.WriteString(" L")
 			}
+			gap = false
 			d.WriteString(fmtCoord(px) + " " + fmtCoord(py))
 			if len(s.Values) <= 120 {
 				l.Dots = append(l.Dots, chartDot{X: px, Y: py, Title: labels[i] + ": " + s.Name + " " + format(v)})

@@ -146,6 +146,13 @@ func TestUndefinedRatiosDash(t *testing.T) {
 	if dashes == 0 || pcts == 0 {
 		t.Errorf("event: %d days without MAU, %d with; want both", dashes, pcts)
 	}
+	// ... and its chart has no dot for those days (a gap, not 0%).
+	if strings.Contains(body, day(-3)+": DAU/MAU") || !strings.Contains(body, day(-2)+": DAU/MAU 100%") || !strings.Contains(body, day(0)+": DAU/MAU 0%") {
+		t.Error("event: the DAU/MAU chart shows days without MAU as 0%, or no dot for the days with")
+	}
+	if strings.Contains(body, "NaN") {
+		t.Error("event: NaN in the page")
+	}
 	_, body = get(t, h, "/event?event=a&to=2025-01-10")
 	if !strings.Contains(body, `id="stat-ratio">–<`) {
 		t.Error("event: the DAU/MAU stat of a day without MAU is not –")

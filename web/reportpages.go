@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -47,7 +48,11 @@ func (h *handler) eventPage(w http.ResponseWriter, r *http.Request) {
 			dau.Values = append(dau.Values, float64(pr.Count))
 			wau.Values = append(wau.Values, float64(pr.WAU))
 			mau.Values = append(mau.Values, float64(pr.MAU))
-			ratio.Values = append(ratio.Values, pr.DAUMAU())
+			r := pr.DAUMAU()
+			if pr.MAU == 0 {
+				r = math.NaN() // undefined: a gap in the chart, "–" in the table
+			}
+			ratio.Values = append(ratio.Values, r)
 			ed.Rows = append([]bitmapist.TrendPeriod{pr}, ed.Rows...)
 		}
 		if len(t.Periods) > 0 {

@@ -14,6 +14,7 @@ type csvRecord struct {
 	line   int      // first physical line of the record (1-based)
 	end    int      // last physical line of the record (== line for one line)
 	err    error    // why the line(s) could not be read as a record
+	raw    string   // with err: the text of the record's line(s), without the last line break
 }
 
 // csvLines reads records with encoding/csv and accounts for every physical
@@ -89,15 +90,18 @@ func (l *csvLines) Next() (csvRecord, error) {
 	}
 	rec.fields = nil
 	rec.err = pe.Err
+	rec.raw = clipRow(string(bytes.TrimRight(skipLines(chunk, startLine-first), "\r\n")))
 	if l.base+pe.StartLine < rec.end {
 		// Re-read the swallowed lines: everything after the record's first line.
 		skip := startLine - first
-		i := 0
+		i, j := 0, 0 // chunk[j:i] is the record's first line
 		for ; skip >= 0; skip-- {
+			j = i
 			i += bytes.IndexByte(chunk[i:], '\n') + 1
 		}
 		rest := bytes.Clone(chunk[i:])
 		rec.end = rec.line
+		rec.raw = clipRow(string(bytes.TrimRight(chunk[j:i], "\r\n")))
 		rec.err = fmt.Errorf("%w: a quoted field opened on this line is never closed properly (it ran to line %d); lines %d-%d are read again on their own",
 			pe.Err, l.base+l.lines, rec.line+1, l.base+l.lines)
 		l.sub = newCSVLines(bytes.NewReader(rest), l.comma)
@@ -145,4 +149,16 @@ func (t *tapReader) drop(off int64) {
 	}
 	t.buf = t.buf[:copy(t.buf, t.buf[n:])]
 	t.base = off
+}
+
+// skipLines returns b without its first n lines.
+func skipLines(b []byte, n int) []byte {
+	for ; n > 0; n-- {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return nil
+		}
+		b = b[i+1:]
+	}
+	return b
 }

@@ -58,6 +58,8 @@ func TestFreshTesterFindings(t *testing.T) {
 			{[]string{"trend", "user:created", "--from", "2024-02-30"}, out{code: exitUsage, stderr: []string{`time "2024-02-30" is not a valid date (day out of range)`}}},
 			{[]string{"serve", "--now", "2024-02-30", "--addr", "127.0.0.1:0"}, out{code: exitUsage, stderr: []string{`time "2024-02-30" is not a valid date (day out of range)`}}},
 			{[]string{"count", "--at", "soon", "user:created"}, out{code: exitUsage, stderr: []string{`--at: time "soon": want now, RFC 3339`}}},
+			// 12: a bad --additional says the form expected.
+			{[]string{"cohort", "user:created", "--additional", "customer:updated"}, out{code: exitUsage, stderr: []string{`bitmapist: --additional: "customer:updated": want OP:EVENT with OP and or or, not "customer" (for the event "customer:updated" itself: and:customer:updated)`}, notStderr: []string{"value 0"}}},
 			// 18: a binary header is quoted, never echoed raw.
 			{[]string{"import", "--user-col", "uid", "--time-col", "d", "--event", "e", bin}, out{code: exitUsage, stderr: []string{`the columns are "u\x00\xff\x1b[2J", d`}, notStderr: []string{"\x00", "\x1b"}}},
 			// 19: --rejects errors name the user's path.

@@ -67,7 +67,10 @@ With --fail-on-reject the whole input is checked first (stdin is copied to a
 temporary file for that) and nothing is written if any row is rejected (exit
 status 3). Only a string id map that fills up while writing can still reject
 rows after the first write. The --rejects file is created before anything is
-written.
+written; it has one line per rejected row, line,end_line,reason,detail,row,
+where row is the rejected row itself (its fields as CSV with --delimiter, or
+the raw line when it is not valid CSV; a row longer than 4096 bytes is cut,
+ending in "…"), so that it can be fixed and imported again.
 
 The summary (rows, users, events, rejected rows) goes to stdout; the progress
 bar to stderr, only when stderr is a terminal and --quiet is not given.`,
@@ -219,7 +222,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 	f.BoolVar(&cfg.Unique, "unique", false, "also write unique bitmaps (TRACK_UNIQUE)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	f.IntVar(&show, "show-rejected", shownRejects, "list at most this many rejected rows in the summary (-1: all)")
-	f.StringVar(&rejects, "rejects", "", "write every rejected row (line,end_line,reason,detail) to this CSV file")
+	f.StringVar(&rejects, "rejects", "", "write every rejected row to this CSV file: line,end_line,reason,detail,row (row: the rejected row itself, as CSV, or its raw line when it is not valid CSV; cut at 4096 bytes)")
 	f.BoolVar(&failRejs, "fail-on-reject", false, "check every row first and write nothing (exit status 3) when any row is rejected")
 	f.BoolVar(&allowRej, "allow-rejects", false, "exit status 0 even when rows were rejected (they are still reported)")
 	return cmd
@@ -445,13 +448,15 @@ func openRejects(path string, input *os.File) (*rejectsOut, error) {
 	return &rejectsOut{path: path, tmp: tmp}, nil
 }
 
-// write writes rows as CSV (line,reason,detail) and finishes the file.
+// write writes rows as CSV (line,end_line,reason,detail,row: row is the
+// rejected row's own content, its fields as CSV or its raw line) and
+// finishes the file.
 func (r *rejectsOut) write(rows []rejectedRow) error {
 	var b strings.Builder
-	b.WriteString("line,end_line,reason,detail\n")
+	b.WriteString("line,end_line,reason,detail,row\n")
 	for _, row := range rows {
 		end := max(row.End, row.Line)
-		fmt.Fprintf(&b, "%d,%d,%s,%s\n", row.Line, end, csvQuote(row.Reason), csvQuote(row.Detail))
+		fmt.Fprintf(&b, "%d,%d,%s,%s,%s\n", row.Line, end, csvQuote(row.Reason), csvQuote(row.Detail), csvQuote(row.Row))
 	}
 	if r.direct != nil {
 		_, err := r.direct.WriteString(b.String())

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	csvpkg "encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ func TestImportBadRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := lines(string(data)); len(got) != 12 || got[0] != "line,end_line,reason,detail" || got[1] != "3,3,missing id,column user is empty" {
+		if got := lines(string(data)); len(got) != 12 || got[0] != "line,end_line,reason,detail,row" || got[1] != `3,3,missing id,column user is empty,",2024-12-30,signup"` {
 			t.Errorf("rejects file:\n%s", data)
 		}
 
@@ -348,7 +349,20 @@ func TestImportClipsEchoedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, out := range map[string]string{"summary": r.stdout, "rejects file": string(data)} {
+	// In the rejects file the row column is the row itself, cut at
+	// maxRowEcho bytes; the other columns obey the same bound as the summary.
+	var detail strings.Builder
+	recs, err := csvpkg.NewReader(strings.NewReader(string(data))).ReadAll()
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("rejects file: %d records, %v", len(recs), err)
+	}
+	for _, rec := range recs[1:] {
+		if n := len(rec[4]); n > maxRowEcho+len("…") || n < maxRowEcho || !strings.HasSuffix(rec[4], "…") {
+			t.Errorf("rejects file: row of %d bytes %.40q, want %d and a final …", n, rec[4], maxRowEcho)
+		}
+		detail.WriteString(strings.Join(rec[:4], ",") + "\n")
+	}
+	for name, out := range map[string]string{"summary": r.stdout, "rejects file": detail.String()} {
 		if !strings.Contains(out, "5 rejected") && name == "summary" {
 			t.Errorf("summary:\n%s", out)
 		}

@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
@@ -84,6 +86,7 @@ type rejectedRow struct {
 	End    int    // last line of the row (== Line unless a quoted field spans lines)
 	Reason string // one of the reason* constants
 	Detail string // what exactly was wrong, e.g. `"2011-13-01" does not match 2006-01-02`
+	Row    string // the row's content: its fields as CSV, or the raw line when it is not valid CSV
 }
 
 // String returns "line N: reason: detail" ("lines N-M: ..." for a row
@@ -417,12 +420,13 @@ func badDate(s string, err error) error {
 
 // pendingRow is a checked row waiting in a batch.
 type pendingRow struct {
-	line  int
-	end   int    // last line (a quoted field may span lines)
-	user  string // as written; mapped through the id map with StringIDs
-	id    uint64 // the integer id (set later with StringIDs)
-	event string
-	at    time.Time
+	line   int
+	end    int      // last line (a quoted field may span lines)
+	fields []string // the record's fields, for the rejects' Row
+	user   string   // as written; mapped through the id map with StringIDs
+	id     uint64   // the integer id (set later with StringIDs)
+	event  string
+	at     time.Time
 }
 
 // batchImporter collects checked rows and writes them a batch at a time.
@@ -444,9 +448,9 @@ type batchImporter struct {
 	stages  importStages
 }
 
-// reject records a row (lines line..end) that is not marked.
-func (b *batchImporter) reject(line, end int, reason, detail string) {
-	b.sum.Rejected = append(b.sum.Rejected, rejectedRow{Line: line, End: end, Reason: reason, Detail: detail})
+// reject records a row (lines line..end, content row) that is not marked.
+func (b *batchImporter) reject(line, end int, reason, detail, row string) {
+	b.sum.Rejected = append(b.sum.Rejected, rejectedRow{Line: line, End: end, Reason: reason, Detail: detail, Row: row})
 }
 
 // add checks the record rec and queues it for the next batch, or rejects
@@ -454,12 +458,12 @@ func (b *batchImporter) reject(line, end int, reason, detail string) {
 func (b *batchImporter) add(ctx context.Context, rec csvRecord) error {
 	b.sum.Rows++
 	if rec.err != nil {
-		b.reject(rec.line, rec.end, reasonCSV, rec.err.Error())
+		b.reject(rec.line, rec.end, reasonCSV, rec.err.Error(), rec.raw)
 		return nil
 	}
 	row, reason, detail := b.check(rec)
 	if reason != "" {
-		b.reject(rec.line, rec.end, reason, detail)
+		b.reject(rec.line, rec.end, reason, detail, joinCSV(rec.fields, b.cfg.Comma))
 		return nil
 	}
 	b.rows = append(b.rows, row)
@@ -475,7 +479,7 @@ func (b *batchImporter) check(rec csvRecord) (row pendingRow, reason, detail str
 	if len(f) != len(h) {
 		return row, reasonColumns, fmt.Sprintf("%d fields, the header has %d", len(f), len(h))
 	}
-	row = pendingRow{line: rec.line, end: rec.end, user: strings.TrimSpace(f[b.cols.ui]), event: b.cfg.Event}
+	row = pendingRow{line: rec.line, end: rec.end, fields: f, user: strings.TrimSpace(f[b.cols.ui]), event: b.cfg.Event}
 	if ei := b.cols.ei; ei >= 0 {
 		row.event = strings.TrimSpace(f[ei])
 		if row.event == "" {
@@ -575,7 +579,7 @@ func (b *batchImporter) failed(rows []pendingRow, err error) []pendingRow {
 			reason, detail = reasonMaybe, "sent to Redis, but no reply confirmed it (timeout or lost connection)"
 		}
 		for _, r := range rows[f.From:f.To] {
-			b.rejectW(r.line, r.end, reason, detail)
+			b.rejectW(r, reason, detail)
 		}
 		next = f.To
 	}
@@ -625,7 +629,7 @@ func (b *batchImporter) mapIDs(ctx context.Context, rows []pendingRow) ([]pendin
 				continue
 			}
 			if full[i] {
-				b.rejectW(r.line, r.end, reasonIDMapFull, fmt.Sprintf("no offset left in id map %q for %s", b.cfg.IDMap, quoteClip(r.user)))
+				b.rejectW(r, reasonIDMapFull, fmt.Sprintf("no offset left in id map %q for %s", b.cfg.IDMap, quoteClip(r.user)))
 				continue
 			}
 			r.id = ids[i]
@@ -656,4 +660,35 @@ func maxIDHint(maxID uint64) string {
 		return " (--max-id)"
 	}
 	return ""
+}
+
+// maxRowEcho is how many bytes of a rejected row's content the --rejects
+// file holds; a longer row is cut (clipRow).
+const maxRowEcho = 4096
+
+// clipRow returns s cut to at most maxRowEcho bytes (on a character
+// boundary) with "…" appended when it was cut.
+func clipRow(s string) string {
+	if len(s) <= maxRowEcho {
+		return s
+	}
+	i := maxRowEcho
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// joinCSV returns fields as one CSV record with the delimiter comma (0:
+// ','), without the line break, cut by clipRow: the content of a
+// rejected row.
+func joinCSV(fields []string, comma rune) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	if comma != 0 {
+		w.Comma = comma
+	}
+	_ = w.Write(fields) // a strings.Builder does not fail
+	w.Flush()
+	return clipRow(strings.TrimRight(b.String(), "\r\n"))
 }

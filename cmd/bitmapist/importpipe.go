@@ -134,14 +134,14 @@ func (b *batchImporter) finish(err error, parseStart time.Time) (*importSummary,
 }
 
 // rejectW records a row rejected while writing (writer goroutine).
-func (b *batchImporter) rejectW(line, end int, reason, detail string) {
-	b.wrej = append(b.wrej, rejectedRow{Line: line, End: end, Reason: reason, Detail: detail})
+func (b *batchImporter) rejectW(r pendingRow, reason, detail string) {
+	b.wrej = append(b.wrej, rejectedRow{Line: r.line, End: r.end, Reason: reason, Detail: detail, Row: joinCSV(r.fields, b.cfg.Comma)})
 }
 
 // rejectRows rejects every row of rows with one reason.
 func (b *batchImporter) rejectRows(rows []pendingRow, reason, detail string) {
 	for _, r := range rows {
-		b.rejectW(r.line, r.end, reason, detail)
+		b.rejectW(r, reason, detail)
 	}
 }
 

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
@@ -63,5 +67,43 @@ func TestRejectsFileIsNeverClobbered(t *testing.T) {
 	r := cli(t, b, "", append(append([]string{}, cols...), "--rejects", old, input)...)
 	if got, _ := os.ReadFile(old); string(got) == oldContent || len(got) == 0 {
 		t.Errorf("rejects file not written (exit %d, %s): %q", r.code, r.stderr, got)
+	}
+}
+
+// TestRejectsFileHoldsTheRows (finding 7): every rejected row in the
+// --rejects file carries its own content in the row column: the original
+// line for rows rejected by the checks, for broken CSV and for a quote
+// left open (its first line), with any delimiter.
+func TestRejectsFileHoldsTheRows(t *testing.T) {
+	b := testutil.Miniredis(t)
+	for _, delim := range []string{",", ";"} {
+		in := strings.ReplaceAll(badRowsCSV, ",", delim)
+		out := filepath.Join(t.TempDir(), "rejects.csv")
+		r := cli(t, b, in, "import", "--delimiter", delim, "--user-col", "user", "--time-col", "day", "--event-col", "event", "--rejects", out, "-")
+		if r.code != exitRejects {
+			t.Fatalf("delimiter %q: exit %d, %s", delim, r.code, r.stderr)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"line", "end_line", "reason", "detail", "row"}; !slices.Equal(recs[0], want) {
+			t.Errorf("header %q, want %q", recs[0], want)
+		}
+		src := strings.Split(in, "\n")
+		if len(recs) != 12 {
+			t.Errorf("delimiter %q: %d rejected rows, want 11", delim, len(recs)-1)
+		}
+		for _, rec := range recs[1:] {
+			line, _ := strconv.Atoi(rec[0])
+			if line < 2 || line > len(src) || rec[4] != src[line-1] {
+				t.Errorf("delimiter %q: line %s (%s): row %q, want the line itself", delim, rec[0], rec[2], rec[4])
+			}
+		}
 	}
 }
