@@ -2,14 +2,20 @@ package bitmapistplugin
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 )
 
@@ -55,17 +61,22 @@ const (
 //	at_ms      BIGINT  NOT NULL  event time, Unix milliseconds
 //	not_before BIGINT  NOT NULL  Unix ms before which no relay takes the row
 //	attempts   INTEGER NOT NULL  relay attempts so far
+//	target     VARCHAR(255) NOT NULL DEFAULT ''  the Redis and prefix the mark is for (WithOutboxTarget)
 //	index <table>_not_before on (not_before)
 //
-// One outbox table is for one Redis and one key prefix. Its rows do not
-// record where their marks go: the relay of every process using the table
-// sends any row it finds to its own plugin's Redis, with its own client's
-// prefix and id map. Every process sharing an outbox table must therefore
-// use the same Redis (or cluster) and the same bitmapist.WithPrefix; a
-// process marking into another Redis or prefix (a staging Redis, a second
-// tenant, a process pointed at the wrong address) must use a table of its
-// own, WithOutboxTable("bitmapist_outbox_staging") for example, or its
-// rows are delivered to the others' Redis (and theirs to its own).
+// A table created before the target column existed gets it (ALTER TABLE
+// ... ADD COLUMN, safe to run from several processes at once); its rows
+// keep target "", which every relay sends, as before.
+// Each row records its target (WithOutboxTarget; by default the client's
+// key prefix and Redis address, e.g. "trackist_@127.0.0.1:6379/0"), and a
+// relay claims, counts (Stats.OutboxPending, Flush) and sends only rows of
+// its own target: processes marking into different Redis servers or
+// prefixes can share one table, and the rows of a process pointed at a
+// dead Redis wait for it (or for a process with its target) instead of
+// being delivered elsewhere. Processes that reach one Redis under
+// different addresses (a DNS name and an IP) must set one
+// WithOutboxTarget, or each delivers only its own rows. A separate table
+// (WithOutboxTable) separates them as well.
 //
 // Several such processes may share one database: a relay takes rows with
 // SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL, MariaDB 10.6+, MySQL 8) or
@@ -89,9 +100,7 @@ func WithOutbox() Option {
 }
 
 // WithOutboxTable is WithOutbox with the table name name ("schema.table"
-// allowed); "" keeps DefaultOutboxTable. Give each Redis and key prefix
-// its own table: processes sharing a table deliver each other's rows to
-// their own Redis (see WithOutbox).
+// allowed); "" keeps DefaultOutboxTable.
 func WithOutboxTable(name string) Option {
 	return func(p *Plugin) {
 		if name == "" {
@@ -148,6 +157,10 @@ func (p *Plugin) initOutbox(db *gorm.DB) error {
 			return fmt.Errorf("%w: create table: %w", ErrOutbox, err)
 		}
 	}
+	if err := d.migrate(ctx, sqlDB); err != nil {
+		return err
+	}
+	d.target = p.outboxTargetName()
 	o.d, o.db = d, sqlDB
 	o.mu.Lock()
 	o.started = true
@@ -244,4 +257,46 @@ func (o *outbox) wake() {
 	case o.kick <- struct{}{}:
 	default:
 	}
+}
+
+// maxTarget is the length of the outbox's target column.
+const maxTarget = 255
+
+// WithOutboxTarget names the Redis and key space this plugin's outbox rows
+// are for (default: the client's key prefix, "@", and its Redis address
+// and database, e.g. "trackist_@127.0.0.1:6379/0"; a cluster's sorted
+// seed addresses). Each row records it, and a relay claims only rows of
+// its own target (and rows written before the column existed), so
+// processes on other Redis servers or prefixes can share one outbox table.
+// Set it when the processes of one deployment reach the same Redis under
+// different addresses (a DNS name and an IP, say). Names longer than 255
+// bytes are shortened with a hash.
+func WithOutboxTarget(name string) Option {
+	return func(p *Plugin) { p.outboxTarget = name }
+}
+
+// outboxTargetName returns the plugin's outbox target (WithOutboxTarget or
+// the default from its client), at most maxTarget bytes.
+func (p *Plugin) outboxTargetName() string {
+	name := p.outboxTarget
+	if name == "" {
+		var where string
+		switch r := p.client.Redis().(type) {
+		case *redis.Client:
+			o := r.Options()
+			where = o.Addr + "/" + strconv.Itoa(o.DB)
+		case *redis.ClusterClient:
+			addrs := slices.Clone(r.Options().Addrs)
+			slices.Sort(addrs)
+			where = strings.Join(addrs, ",")
+		default:
+			where = fmt.Sprintf("%T", r)
+		}
+		name = p.client.Prefix() + "@" + where
+	}
+	if len(name) > maxTarget {
+		sum := sha256.Sum256([]byte(name))
+		name = strings.ToValidUTF8(name[:maxTarget-17], "") + "#" + hex.EncodeToString(sum[:8])
+	}
+	return name
 }

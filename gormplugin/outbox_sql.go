@@ -27,6 +27,7 @@ type outboxDialect struct {
 	name       string // GORM dialector name: postgres, mysql, sqlite
 	table      string // quoted table name
 	skipLocked bool   // SELECT ... FOR UPDATE SKIP LOCKED
+	target     string // the plugin's outbox target: its rows, and the only ones it claims
 }
 
 // validTable is what WithOutboxTable accepts: an identifier, optionally
@@ -74,6 +75,7 @@ func (d outboxDialect) createSQL(table string) []string {
 	at_ms BIGINT NOT NULL,
 	not_before BIGINT NOT NULL,
 	attempts INTEGER NOT NULL DEFAULT 0,
+	target VARCHAR(255) NOT NULL DEFAULT '',
 	PRIMARY KEY (batch, seq)`
 	idx := d.indexName(table)
 	if d.name == "mysql" {
@@ -84,6 +86,32 @@ func (d outboxDialect) createSQL(table string) []string {
 		"CREATE TABLE IF NOT EXISTS " + d.table + " (\n\t" + cols + "\n)",
 		`CREATE INDEX IF NOT EXISTS "` + idx + `" ON ` + d.table + " (not_before)",
 	}
+}
+
+// hasTarget reports whether the table has the target column (tables
+// created before it was added do not).
+func (d outboxDialect) hasTarget(ctx context.Context, db *sql.DB) bool {
+	rs, err := db.QueryContext(ctx, "SELECT target FROM "+d.table+" WHERE 1 = 0")
+	if err != nil {
+		return false
+	}
+	_ = rs.Close()
+	return true
+}
+
+// migrate adds the target column to a table created before it existed;
+// its rows keep target "", which every relay claims (as before). Several
+// processes may migrate at once: a failed ALTER is an error only if the
+// column is still missing after it.
+func (d outboxDialect) migrate(ctx context.Context, db *sql.DB) error {
+	if d.hasTarget(ctx, db) {
+		return nil
+	}
+	_, err := db.ExecContext(ctx, "ALTER TABLE "+d.table+" ADD COLUMN target VARCHAR(255) NOT NULL DEFAULT ''")
+	if err != nil && !d.hasTarget(ctx, db) {
+		return fmt.Errorf("%w: add column target: %w", ErrOutbox, err)
+	}
+	return nil
 }
 
 // ph returns the i-th (1-based) placeholder.
@@ -102,7 +130,7 @@ type outboxRow struct {
 	attempts int
 }
 
-// insertChunk bounds the rows of one INSERT (7 parameters each).
+// insertChunk bounds the rows of one INSERT (8 parameters each).
 const insertChunk = 500
 
 // insert writes marks as rows seq 0.. of batch, available to relays from
@@ -111,16 +139,16 @@ func (d outboxDialect) insert(ctx context.Context, x execer, batch int64, marks 
 	for start := 0; start < len(marks); start += insertChunk {
 		end := min(start+insertChunk, len(marks))
 		var b strings.Builder
-		b.WriteString("INSERT INTO " + d.table + " (batch, seq, event, user_id, user_key, at_ms, not_before) VALUES ")
-		args := make([]any, 0, 7*(end-start))
+		b.WriteString("INSERT INTO " + d.table + " (batch, seq, event, user_id, user_key, at_ms, not_before, target) VALUES ")
+		args := make([]any, 0, 8*(end-start))
 		for i := start; i < end; i++ {
 			if i > start {
 				b.WriteString(", ")
 			}
 			n := len(args)
-			fmt.Fprintf(&b, "(%s, %s, %s, %s, %s, %s, %s)", d.ph(n+1), d.ph(n+2), d.ph(n+3), d.ph(n+4), d.ph(n+5), d.ph(n+6), d.ph(n+7))
+			fmt.Fprintf(&b, "(%s, %s, %s, %s, %s, %s, %s, %s)", d.ph(n+1), d.ph(n+2), d.ph(n+3), d.ph(n+4), d.ph(n+5), d.ph(n+6), d.ph(n+7), d.ph(n+8))
 			m := marks[i]
-			args = append(args, batch, i, m.event, int64(m.id.id), m.id.key, m.at.UnixMilli(), notBefore)
+			args = append(args, batch, i, m.event, int64(m.id.id), m.id.key, m.at.UnixMilli(), notBefore, d.target)
 		}
 		if _, err := x.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("bitmapistplugin: outbox insert: %w", err)
@@ -152,11 +180,12 @@ func (d outboxDialect) keyList(rows []outboxRow, first int) (string, []any) {
 // them before. x must be a transaction.
 func (d outboxDialect) claim(ctx context.Context, x queryer, now, until int64, limit int) ([]outboxRow, error) {
 	q := "SELECT batch, seq, event, user_id, user_key, at_ms, attempts FROM " + d.table +
-		" WHERE not_before <= " + d.ph(1) + " ORDER BY not_before LIMIT " + strconv.Itoa(limit)
+		" WHERE not_before <= " + d.ph(1) + " AND target IN (" + d.ph(2) + ", '')" +
+		" ORDER BY not_before LIMIT " + strconv.Itoa(limit)
 	if d.skipLocked {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
-	rs, err := x.QueryContext(ctx, q, now)
+	rs, err := x.QueryContext(ctx, q, now, d.target)
 	if err != nil {
 		return nil, fmt.Errorf("bitmapistplugin: outbox claim: %w", err)
 	}
@@ -243,10 +272,11 @@ func (d outboxDialect) deleteBatches(ctx context.Context, x execer, batches []in
 	return nil
 }
 
-// count returns the number of rows in the outbox.
+// count returns the number of rows in the outbox that this plugin's relay
+// sends (its target's, and those without a target).
 func (d outboxDialect) count(ctx context.Context, db *sql.DB) (int64, error) {
 	var n int64
-	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+d.table).Scan(&n)
+	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+d.table+" WHERE target IN ("+d.ph(1)+", '')", d.target).Scan(&n)
 	return n, err
 }
 

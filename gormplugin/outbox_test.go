@@ -11,6 +11,8 @@ import (
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
+	sqlite "github.com/glebarez/sqlite"
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 )
 
@@ -229,4 +231,91 @@ func TestOutboxBadTable(t *testing.T) {
 	if !errors.Is(err, bitmapistplugin.ErrOutbox) {
 		t.Errorf("Use = %v, want ErrOutbox", err)
 	}
+}
+
+// sharedCase returns dc with every open reaching the same database (for
+// SQLite, one shared in-memory database instead of one per open).
+func sharedCase(t *testing.T, dc dbCase) dbCase {
+	if dc.name != "sqlite" {
+		return dc
+	}
+	dsn := fmt.Sprintf("file:%s?mode=memory&cache=shared&_pragma=busy_timeout(5000)", randomName(t, "mem"))
+	return dbCase{name: dc.name, open: func(testing.TB) gorm.Dialector { return sqlite.Open(dsn) }}
+}
+
+// TestOutboxTargetsShareOneTable: a process on another Redis (here a dead
+// one) writes outbox rows into the same table; this process's relay
+// neither delivers them to its Redis nor waits for them in Flush, and its
+// own rows are delivered.
+func TestOutboxTargetsShareOneTable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		dc = sharedCase(t, dc)
+		table := randomName(t, "bmob")
+		dead := redis.NewClient(&redis.Options{Addr: refusedAddr(t), DialerRetries: 1, MaxRetries: -1})
+		t.Cleanup(func() { _ = dead.Close() })
+		dbA := openDB(t, dc, nil)
+		t.Cleanup(func() { _ = dbA.Migrator().DropTable(table) })
+		pA := bitmapistplugin.New(dead, bitmapistplugin.WithOutboxTable(table),
+			bitmapistplugin.WithClientOptions(bitmapist.WithPrefix(b.Prefix)), // same prefix, other Redis
+			bitmapistplugin.WithErrorHandler(func(context.Context, error) {}))
+		if err := dbA.Use(pA); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pA.Close() })
+		for range 3 {
+			wantOK(t, dbA.Create(&User{Name: "elsewhere"}))
+		}
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithOutboxTable(table))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.p.Flush(ctx); err != nil {
+			t.Fatalf("Flush waited for another target's rows: %v", err)
+		}
+		u := User{Name: "here"}
+		wantOK(t, e.db.Create(&u))
+		e.flush(t)
+		e.want(t, "user:created", uint64(u.ID)) // and none of the other process's
+		if n := outboxRows(t, e.db, table); n != 3 {
+			t.Errorf("%d outbox rows, want the other target's 3", n)
+		}
+		if s := e.p.Stats(); s.OutboxPending != 0 {
+			t.Errorf("OutboxPending = %d, want 0 (the other target's rows are not ours)", s.OutboxPending)
+		}
+	})
+}
+
+// TestOutboxMigratesTableWithoutTarget: a table created before the target
+// column existed gets it at Initialize, and its rows (target "") are
+// still delivered.
+func TestOutboxMigratesTableWithoutTarget(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
+		dc = sharedCase(t, dc)
+		table := randomName(t, "bmob")
+		old := openDB(t, dc, nil)
+		t.Cleanup(func() { _ = old.Migrator().DropTable(table) })
+		for _, q := range []string{
+			"CREATE TABLE " + table + ` (batch BIGINT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
+				user_id BIGINT NOT NULL, user_key TEXT NOT NULL, at_ms BIGINT NOT NULL, not_before BIGINT NOT NULL,
+				attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (batch, seq))`,
+			fmt.Sprintf("INSERT INTO %s (batch, seq, event, user_id, user_key, at_ms, not_before) VALUES (7, 0, 'user:created', 42, '', %d, 0)",
+				table, testNow.UnixMilli()),
+		} {
+			if err := old.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		e := newEnv(t, dc, b, nil, bitmapistplugin.WithOutboxTable(table))
+		e.flush(t) // the old row first: SQLite's shared cache fails an INSERT while the relay claims
+		e.want(t, "user:created", 42)
+		u := User{Name: "new"}
+		wantOK(t, e.db.Create(&u))
+		e.flush(t)
+		e.want(t, "user:created", 42, uint64(u.ID))
+		if n := outboxRows(t, e.db, table); n != 0 {
+			t.Errorf("%d outbox rows after Flush, want 0", n)
+		}
+		// A second plugin on the migrated table migrates nothing more.
+		e2 := newEnv(t, dc, b, nil, bitmapistplugin.WithOutboxTable(table))
+		e2.noErrors(t)
+	})
 }

@@ -48,8 +48,9 @@ type Plugin struct {
 	breakerFailures int
 	brk             *breaker
 
-	outboxTable string  // WithOutbox: the table; "" without an outbox
-	outbox      *outbox // nil without WithOutbox
+	outboxTable  string  // WithOutbox: the table; "" without an outbox
+	outboxTarget string  // WithOutboxTarget; "" for the default
+	outbox       *outbox // nil without WithOutbox
 
 	meterProvider metric.MeterProvider
 	metricsReg    metric.Registration
