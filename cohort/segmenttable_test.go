@@ -21,20 +21,28 @@ const (
 	segCols  = 3
 )
 
-func segSignup(id uint64, k int) bool { return (id*7+uint64(k)*13)%5 == 0 }
+func segSignup(id uint64, k int) bool { return (id*7+uint64(k)*13)%5 == 0 || (id+uint64(k))%7 == 0 }
 func segActive(id uint64, k int) bool { return (id*3+uint64(k))%4 == 0 || id%11 == uint64(k) }
 func segPro(id uint64) bool           { return id >= 100 && id%3 == 0 } // first set bit past byte 12
 func segDE(id uint64) bool            { return id%2 == 0 }
 
 // segWant computes the table (without replacement) of the users in keep,
 // from the rules above, without the library: totals and cells.
-func segWant(keep func(uint64) bool) ([]int64, [][]int64) {
+func segWant(keep func(uint64) bool) ([]int64, [][]int64) { return segWantFirst(keep, false) }
+
+// segWantFirst is segWant, with first-time cohorts when first is set: a
+// user is in row i's cohort when their first signup is in period i.
+func segWantFirst(keep func(uint64) bool, first bool) ([]int64, [][]int64) {
 	totals := make([]int64, segRows)
 	cells := make([][]int64, segRows)
 	for i := range segRows {
 		cohort := map[uint64]bool{}
 		for id := uint64(1); id <= segUsers; id++ {
-			if segSignup(id, i) && keep(id) {
+			before := false
+			for k := range i {
+				before = before || segSignup(id, k)
+			}
+			if segSignup(id, i) && keep(id) && !(first && before) {
 				cohort[id] = true
 			}
 		}
@@ -122,10 +130,23 @@ func TestGetSegment(t *testing.T) {
 		if n := keyCount(t, b); n != keys {
 			t.Errorf("%d keys after the tables, %d before: temporary keys left", n, keys)
 		}
+		// First-time cohorts of the pro users.
+		ft := q
+		ft.FirstTime, ft.Segment = true, pro
+		tab, err := cohort.Get(ctx, c, ft)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec, _ := segWant(segPro); slices.Equal(rec, tab.Totals) {
+			t.Errorf("first-time pro totals %v equal the recurring ones: the data does not tell them apart", rec)
+		}
+		if totals, cells := segWantFirst(segPro, true); !slices.Equal(tab.Totals, totals) || fmtGrid(grid(tab)) != fmtGrid(cells) {
+			t.Errorf("first-time pro: totals %v cells\n%s want %v\n%s", tab.Totals, fmtGrid(grid(tab)), totals, fmtGrid(cells))
+		}
 		// Not flips the bytes of pro's bitmap up to its length, the zero
 		// bytes before its first set bit included.
 		q.Segment = bitmapist.Not(pro)
-		tab, err := cohort.Get(ctx, c, q)
+		tab, err = cohort.Get(ctx, c, q)
 		if server {
 			var qe *cohort.QueryError
 			if !errors.Is(err, bitmapist.ErrUnsupported) || !errors.As(err, &qe) || qe.Field != "Segment" {
