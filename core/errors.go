@@ -50,7 +50,11 @@ var (
 	// may or may not have been written. It is never wrapped when nothing
 	// was sent (Redis unreachable, no free connection, a context already
 	// done before the write: that error wraps ctx.Err()) or when Redis
-	// refused the whole write. Marking is idempotent, so such a write can simply be
+	// refused the whole write. With go-redis's default options a refused
+	// connection is redialled until the context ends, and the deadline
+	// error that results is reported as unknown; a client made with
+	// DialerRetries: 1 and MaxRetries: -1 returns the dial error at once,
+	// which is "not written". Marking is idempotent, so such a write can simply be
 	// retried.
 	ErrUnknownOutcome = errors.New("bitmapist: outcome unknown, the write may have been applied")
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +95,8 @@ func (e *BreakerError) Unwrap() []error {
 // DefaultBreakerFailures, 5); the failures must also have gone on for
 // twice WithTimeout (at least 100 ms, at most 1 s), so that one short
 // Redis stall that times out many concurrent sends at once does not open
-// it (see tripSpan). While it is open commits send nothing and
+// it (see tripSpan), unless every one of them was a refused connection
+// (a dial error), which opens it after n alone. While it is open commits send nothing and
 // wait for nothing; a background probe (a SET ... XX of a key that does not
 // exist, which Redis refuses when it is out of memory) runs every 200 ms and
 // closes it when Redis answers. n <= 0 keeps the default.
@@ -116,6 +118,7 @@ type breaker struct {
 	deferred atomic.Int64  // marks not sent but kept in the outbox since it opened
 	opens    atomic.Int64  // times it opened since New
 	streak   atomic.Int64  // Unix ns of the first failure of the current run of failures; 0 after a success
+	refused  atomic.Bool   // every failure of the current run was a refused connection (dialFailure)
 	span     time.Duration // tripSpan of the send timeout
 
 	mu       sync.Mutex
@@ -131,10 +134,12 @@ func newBreaker(p *Plugin) *breaker {
 	b := &breaker{p: p, closedCh: make(chan struct{}), span: tripSpan(p.timeout)}
 	n := uint32(p.breakerFailures)
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:          PluginName,
-		MaxRequests:   closeProbes,
-		Timeout:       probeInterval,
-		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n && b.failingFor() >= b.span },
+		Name:        PluginName,
+		MaxRequests: closeProbes,
+		Timeout:     probeInterval,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= n && (b.refused.Load() || b.failingFor() >= b.span)
+		},
 		OnStateChange: b.changed,
 		IsExcluded:    notRedisFailure,
 	})
@@ -150,6 +155,16 @@ func newBreaker(p *Plugin) *breaker {
 // down fails every send for longer.
 func tripSpan(timeout time.Duration) time.Duration {
 	return min(max(2*timeout, 100*time.Millisecond), time.Second)
+}
+
+// dialFailure reports whether err is a failure to connect to Redis (a
+// refused or unreachable address): no byte of the write went out, and
+// unlike a stall it says Redis is down, so such failures open the breaker
+// as soon as WithBreaker's number of them came in a row, without waiting
+// for tripSpan.
+func dialFailure(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // failingFor returns how long the current run of failed sends has lasted
@@ -208,7 +223,11 @@ func (b *breaker) allow() (func(error), error) {
 				b.mu.Lock()
 				b.lastErr = err
 				b.mu.Unlock()
-				b.streak.CompareAndSwap(0, start)
+				if b.streak.CompareAndSwap(0, start) {
+					b.refused.Store(dialFailure(err))
+				} else if !dialFailure(err) {
+					b.refused.Store(false)
+				}
 			} else if err == nil {
 				b.streak.Store(0)
 			}

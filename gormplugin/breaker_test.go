@@ -3,6 +3,7 @@ package bitmapistplugin_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +192,74 @@ func TestOutboxBreakerDefers(t *testing.T) {
 			t.Errorf("Stats after the relay = %+v, want no skipped or failed, %d deferred", s2, s.Deferred)
 		}
 	})
+}
+
+// refusedAddr returns a loopback address nothing listens on.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+// TestRefusedConnectionOpensBreakerAtOnce: with a Redis client that does
+// not redial (DialerRetries 1, MaxRetries -1), a refused connection fails
+// each send at once as "not written" (no ErrUnknownOutcome), and
+// WithBreaker's number of them in a row opens the breaker without
+// waiting for tripSpan (1 s here), in the default and outbox modes.
+func TestRefusedConnectionOpensBreakerAtOnce(t *testing.T) {
+	for mode, extra := range map[string][]bitmapistplugin.Option{
+		"default": nil,
+		"outbox":  {}, // WithOutboxTable below
+	} {
+		forEachDB(t, func(t *testing.T, dc dbCase, _ testutil.Backend) {
+			rdb := redis.NewClient(&redis.Options{Addr: refusedAddr(t), DialerRetries: 1, MaxRetries: -1})
+			t.Cleanup(func() { _ = rdb.Close() })
+			rec := &errRecorder{}
+			opts := []bitmapistplugin.Option{
+				bitmapistplugin.WithClientOptions(bitmapist.WithPrefix(randomName(t, "refused") + "_")),
+				bitmapistplugin.WithErrorHandler(rec.handle), bitmapistplugin.WithTimeout(2 * time.Second),
+				bitmapistplugin.WithBreaker(3),
+			}
+			db := openDB(t, dc, nil)
+			if extra != nil {
+				table := randomName(t, "bmob")
+				opts = append(opts, bitmapistplugin.WithOutboxTable(table))
+				t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
+			}
+			p := bitmapistplugin.New(rdb, opts...)
+			if err := db.Use(p); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = p.Close() })
+			for i := range 3 {
+				wantOK(t, db.Create(&User{Name: "refused"}))
+				if got, want := p.Stats().Breaker, bitmapistplugin.BreakerClosed; i < 2 && got != want {
+					t.Fatalf("%s: breaker %s after %d refused sends, want %s", mode, got, i+1, want)
+				}
+			}
+			if s := p.Stats(); s.Breaker == bitmapistplugin.BreakerClosed || s.BreakerOpens != 1 {
+				t.Fatalf("%s: Stats = %+v after 3 refused sends, want the breaker open", mode, s)
+			}
+			// Default mode reports each failed send, then the opening; the
+			// outbox keeps its marks and reports only the opening.
+			errs, want := rec.all(), 4
+			if extra != nil {
+				want = 1
+			}
+			if len(errs) != want {
+				t.Fatalf("%s: reports %v, want %d", mode, errs, want)
+			}
+			for _, err := range errs {
+				var op *net.OpError
+				if errors.Is(err, bitmapist.ErrUnknownOutcome) || !errors.As(err, &op) || op.Op != "dial" {
+					t.Errorf("%s: report %v, want a dial error, not ErrUnknownOutcome", mode, err)
+				}
+			}
+		})
+	}
 }
