@@ -57,7 +57,17 @@ const (
 //	attempts   INTEGER NOT NULL  relay attempts so far
 //	index <table>_not_before on (not_before)
 //
-// Several processes may share one database: a relay takes rows with
+// One outbox table is for one Redis and one key prefix. Its rows do not
+// record where their marks go: the relay of every process using the table
+// sends any row it finds to its own plugin's Redis, with its own client's
+// prefix and id map. Every process sharing an outbox table must therefore
+// use the same Redis (or cluster) and the same bitmapist.WithPrefix; a
+// process marking into another Redis or prefix (a staging Redis, a second
+// tenant, a process pointed at the wrong address) must use a table of its
+// own, WithOutboxTable("bitmapist_outbox_staging") for example, or its
+// rows are delivered to the others' Redis (and theirs to its own).
+//
+// Several such processes may share one database: a relay takes rows with
 // SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL, MariaDB 10.6+, MySQL 8) or
 // in a write transaction (SQLite), leases them (not_before) and commits
 // before it sends, so no two relays send the same rows at once and none
@@ -79,7 +89,9 @@ func WithOutbox() Option {
 }
 
 // WithOutboxTable is WithOutbox with the table name name ("schema.table"
-// allowed); "" keeps DefaultOutboxTable.
+// allowed); "" keeps DefaultOutboxTable. Give each Redis and key prefix
+// its own table: processes sharing a table deliver each other's rows to
+// their own Redis (see WithOutbox).
 func WithOutboxTable(name string) Option {
 	return func(p *Plugin) {
 		if name == "" {
