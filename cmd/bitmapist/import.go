@@ -42,8 +42,9 @@ time. The first line is the header; columns are chosen by name. The event is
 either a column (--event-col) or one fixed name for every row (--event).
 
 Each row is checked before it is written. A bad row (wrong column count,
-missing or malformed id, id out of range 0..4294967295, missing or malformed
-time, a year outside 1..9999, bad event name, broken CSV quoting) is rejected
+missing or malformed id, id out of range 0..--max-id (268435455 unless
+raised, up to 4294967295), missing or malformed time, a year outside
+1..9999, bad event name, broken CSV quoting) is rejected
 and reported with its line number and reason; the other rows go on. Every
 line of the file is accounted for: the header, blank lines (skipped), marked
 rows and rejected rows. A quote that is never closed rejects its own line;
