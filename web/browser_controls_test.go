@@ -173,7 +173,7 @@ func evRows(hi, lo int) []string {
 // the date control (from, to, now) and the segment picker. Each step
 // checks the numbers on the page against the counts seedControls set up.
 func TestBrowserControls(t *testing.T) {
-	ctx := newBrowser(t, 3*time.Minute) // first: skipped before any data is written
+	ctx := newBrowser(t, 8*time.Minute) // first: skipped before any data is written
 	c := newClient(testutil.Redis(t), demoNow)
 	seedControls(t, c)
 	mux := http.NewServeMux()

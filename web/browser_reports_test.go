@@ -18,7 +18,7 @@ import (
 // and through its reports (lifecycle, stickiness, the funnel form), checks
 // the funnel against GetFunnel and saves a screenshot of each page.
 func TestBrowserReports(t *testing.T) {
-	ctx := newBrowser(t, 3*time.Minute) // first: skipped before any data is written
+	ctx := newBrowser(t, 8*time.Minute) // first: skipped before any data is written
 	c := newClient(testutil.Redis(t), demoNow)
 	seedDemo(t, c, demoNow, 12)
 	mux := http.NewServeMux()

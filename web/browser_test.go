@@ -35,7 +35,7 @@ type browserCell struct {
 // prefix: the overview, then the cohort form filled with two additional
 // events, and checks that the heatmap shows the JSON endpoint's numbers.
 func TestBrowser(t *testing.T) {
-	ctx := newBrowser(t, 3*time.Minute) // first: skipped before any data is written
+	ctx := newBrowser(t, 8*time.Minute) // first: skipped before any data is written
 	b := testutil.Redis(t)
 	c := newClient(b, demoNow)
 	seedDemo(t, c, demoNow, 12)

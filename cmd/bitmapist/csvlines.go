@@ -33,6 +33,7 @@ type csvLines struct {
 	comma rune
 	sub   *csvLines // re-reading lines a broken quote swallowed; drained first
 	Blank int       // blank lines skipped so far (this reader and its re-reads)
+	atEOF bool      // Next has returned io.EOF
 }
 
 // newCSVLines reads r (which must not be read by anyone else) with the
@@ -66,6 +67,7 @@ func (l *csvLines) Next() (csvRecord, error) {
 		// What is left are blank lines.
 		l.Blank += countLines(l.tap.bytes(l.off, l.cr.InputOffset()))
 		l.off = l.cr.InputOffset()
+		l.atEOF = true
 		return csvRecord{}, io.EOF
 	}
 	var pe *csv.ParseError
@@ -161,4 +163,38 @@ func skipLines(b []byte, n int) []byte {
 		b = b[i+1:]
 	}
 	return b
+}
+
+// restLines reads the rest of the input and returns how many physical
+// lines there are after the ones consumed so far (l.lines), without
+// keeping them; the reader is not usable afterwards. It is for an import
+// that stopped, to say how many lines it did not read.
+func (l *csvLines) restLines() (int, error) {
+	if l.atEOF {
+		return 0, nil
+	}
+	tail := l.tap.buf[l.off-l.tap.base:] // read by encoding/csv's buffer, not yet consumed
+	n := bytes.Count(tail, []byte{'\n'})
+	lastByte := byte('\n')
+	if len(tail) > 0 {
+		lastByte = tail[len(tail)-1]
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := l.tap.r.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if k > 0 {
+			lastByte = buf[k-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if lastByte != '\n' {
+		n++ // a last line without a newline
+	}
+	return n, nil
 }

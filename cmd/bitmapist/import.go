@@ -42,8 +42,9 @@ time. The first line is the header; columns are chosen by name. The event is
 either a column (--event-col) or one fixed name for every row (--event).
 
 Each row is checked before it is written. A bad row (wrong column count,
-missing or malformed id, id out of range 0..4294967295, missing or malformed
-time, a year outside 1..9999, bad event name, broken CSV quoting) is rejected
+missing or malformed id, id out of range 0..--max-id (268435455 unless
+raised, up to 4294967295), missing or malformed time, a year outside
+1..9999, bad event name, broken CSV quoting) is rejected
 and reported with its line number and reason; the other rows go on. Every
 line of the file is accounted for: the header, blank lines (skipped), marked
 rows and rejected rows. A quote that is never closed rejects its own line;
@@ -61,7 +62,10 @@ Zone-less times are read in --tz.
 Exit status: 0 when every data row was marked (--allow-rejects: also when
 rows were rejected); 3 when rows were rejected (the others were marked,
 unless --fail-on-reject); 1 when the import failed (Redis down, unreadable
-file; the summary says what was marked); 2 for bad flags.
+file; the summary says what was marked, which rows were not written or may
+have been written (sent without a reply: counted apart, never as rejected),
+and from which line on the file was not read, with the number of lines
+left); 2 for bad flags.
 
 With --fail-on-reject the whole input is checked first (stdin is copied to a
 temporary file for that) and nothing is written if any row is rejected (exit
@@ -155,6 +159,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 					defer zr.Close()
 					r = zr
 				}
+				cfg.CountUnread = src != nil // a file ends; stdin may not
 				sum, err := importCSV(ctx, c, r, cfg)
 				if bar != nil {
 					_ = bar.Finish()
@@ -329,7 +334,15 @@ func (a *app) printCheckSummary(name string, s *importSummary, show int) {
 func (a *app) printImportSummary(name string, s *importSummary, show int) {
 	w := a.stdout
 	fmt.Fprintf(w, "imported %s\n", name)
-	fmt.Fprintf(w, "  rows:     %d read, %d marked, %d rejected%s\n", s.Rows, s.Marked, len(s.Rejected), blankNote(s.Blank))
+	bad, notWritten, maybe := splitRejected(s.Rejected)
+	fmt.Fprintf(w, "  rows:     %d read, %d marked, %d rejected%s%s%s\n", s.Rows, s.Marked, bad,
+		countNote(notWritten, "not written (Redis failed first)"), countNote(maybe, "may have been written (sent, no reply)"), blankNote(s.Blank))
+	switch {
+	case s.UnreadFrom > 0 && s.Unread > 0:
+		fmt.Fprintf(w, "  unread:   %s from line %d on were not read: the import stopped\n", plural(s.Unread, "line"), s.UnreadFrom)
+	case s.UnreadFrom > 0:
+		fmt.Fprintf(w, "  unread:   the lines from line %d on were not read (not counted): the import stopped\n", s.UnreadFrom)
+	}
 	printTimeFormat(w, s)
 	fmt.Fprintf(w, "  users:    %d\n", s.Users)
 	names := make([]string, 0, len(s.Events))
@@ -367,7 +380,11 @@ func (a *app) printRejected(rejected []rejectedRow, show int) {
 	for i, r := range reasons {
 		reasons[i] = fmt.Sprintf("%s: %d", r, byReason[r])
 	}
-	fmt.Fprintf(w, "  rejected: %d (%s)\n", len(rejected), strings.Join(reasons, ", "))
+	label := "rejected:"
+	if bad, _, _ := splitRejected(rejected); bad < len(rejected) {
+		label = "not marked:" // rows Redis did not write (or may have) are not bad rows
+	}
+	fmt.Fprintf(w, "  %s %d (%s)\n", label, len(rejected), strings.Join(reasons, ", "))
 	n := len(rejected)
 	if show >= 0 && show < n {
 		n = show
@@ -383,6 +400,31 @@ func (a *app) printRejected(rejected []rejectedRow, show int) {
 // errRowsRejected is wrapped by import when rows were rejected; run exits
 // with exitRejects for it.
 var errRowsRejected = errors.New("rows rejected")
+
+// splitRejected counts the rows of rejected that were bad, those that
+// were not written (reasonNotWritten) and those that may have been written
+// (reasonMaybe, the write's outcome is unknown).
+func splitRejected(rejected []rejectedRow) (bad, notWritten, maybe int) {
+	for _, r := range rejected {
+		switch r.Reason {
+		case reasonNotWritten:
+			notWritten++
+		case reasonMaybe:
+			maybe++
+		default:
+			bad++
+		}
+	}
+	return bad, notWritten, maybe
+}
+
+// countNote returns ", N what", or "" for 0.
+func countNote(n int, what string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d %s", n, what)
+}
 
 // blankNote returns ", N blank lines skipped" or "".
 func blankNote(n int) string {

@@ -29,6 +29,10 @@ type importConfig struct {
 	Hourly     bool   // also write hour bitmaps
 	Unique     bool   // also write unique bitmaps
 	CheckOnly  bool   // check every row, write nothing (Marked stays 0)
+	// CountUnread: when the import stops early, read the rest of the input
+	// to count the lines not read (Summary.Unread); only for an input that
+	// ends (a file), never for a pipe that may not.
+	CountUnread bool
 }
 
 // importBatch is the default number of rows per MarkEvents call: big
@@ -116,6 +120,13 @@ type importSummary struct {
 	TimeDetected bool   // TimeFormat was detected (no --time-format)
 	TimeSampled  int    // rows whose time the detection looked at
 	TimeMatched  int    // of those, rows TimeFormat reads
+
+	// When the import stopped before the end of the input (Redis failed,
+	// interrupted): UnreadFrom is the first line not read as a row (0: the
+	// whole input was read) and Unread the number of lines from it to the
+	// end (-1: not counted, see importConfig.CountUnread).
+	UnreadFrom int
+	Unread     int
 }
 
 // errImportHeader is wrapped when the header cannot be read, lacks a
@@ -163,9 +174,14 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 	sum := &importSummary{Events: map[string]int{}, TimeFormat: cfg.TimeFormat}
 	imp := &batchImporter{c: c, cfg: cfg, sum: sum, cols: cols, idCache: map[string]uint64{}}
 	parseStart := time.Now()
+	last := 1 // last line handed to imp.add (the header's at first)
 	done := func(err error) (*importSummary, error) {
 		sum.Blank = src.Blank
-		return imp.finish(err, parseStart)
+		s, err := imp.finish(err, parseStart)
+		if err != nil {
+			s.UnreadFrom, s.Unread = unread(ctx, src, last, cfg.CountUnread)
+		}
+		return s, err
 	}
 	var ahead []csvRecord
 	if cfg.TimeFormat == "" {
@@ -191,11 +207,32 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 		} else if err != nil {
 			return done(fmt.Errorf("reading CSV: %w", err))
 		}
+		last = rec.end
 		if err := imp.add(ctx, rec); err != nil {
 			return done(err)
 		}
 	}
 	return done(imp.flush(ctx))
+}
+
+// unread returns the first line after last and how many lines of src
+// there are from it to the end (0, 0 when there are none; -1 lines when
+// count is false or ctx has ended, so that the rest was not counted).
+func unread(ctx context.Context, src *csvLines, last int, count bool) (from, n int) {
+	if src.atEOF {
+		return 0, 0
+	}
+	if !count || ctx.Err() != nil {
+		return last + 1, -1
+	}
+	rest, err := src.restLines()
+	if err != nil {
+		return last + 1, -1
+	}
+	if n = src.lines + rest - last; n <= 0 {
+		return 0, 0
+	}
+	return last + 1, n
 }
 
 // readImportHeader reads the header record of src and finds the columns

@@ -80,3 +80,69 @@ func TestMarkMaxIDFlag(t *testing.T) {
 		t.Fatalf("mark 100 wrote %v", keys)
 	}
 }
+
+// TestImportStoppedAccountsForTheRest (finding 6): an import that stops
+// because Redis failed says from which line on the input was not read and
+// how many lines that is, and counts the rows whose write has an unknown
+// outcome apart ("may have been written"), never as rejected.
+func TestImportStoppedAccountsForTheRest(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{
+		Addr: testutil.HangingRedis(t, "MULTI"), ReadTimeout: 200 * time.Millisecond,
+		MaxRetries: -1, Protocol: 2,
+	})
+	defer rdb.Close()
+	c := bitmapist.New(rdb)
+	const rows = 1000
+	var in strings.Builder
+	in.WriteString("uid,ts\n")
+	for i := range rows {
+		fmt.Fprintf(&in, "%d,2024-05-%02d\n", i, 1+i%28)
+	}
+	in.WriteString("\n1,2024-05-01") // a blank line and a last line without a newline
+	total := rows + 3
+	for _, count := range []bool{true, false} {
+		cfg := importConfig{UserCol: "uid", TimeCol: "ts", Event: "e", Batch: 20, CountUnread: count}
+		sum, err := importCSV(context.Background(), c, strings.NewReader(in.String()), cfg)
+		if !errors.Is(err, bitmapist.ErrUnknownOutcome) {
+			t.Fatalf("import on a stalled Redis: %v, want ErrUnknownOutcome", err)
+		}
+		// The rows read are lines 2..UnreadFrom-1.
+		if sum.UnreadFrom != sum.Rows+2 || sum.Rows >= rows {
+			t.Fatalf("count %v: %d rows read, unread from line %d", count, sum.Rows, sum.UnreadFrom)
+		}
+		want := total - sum.UnreadFrom + 1
+		if !count {
+			want = -1
+		}
+		if sum.Unread != want {
+			t.Errorf("count %v: %d lines unread, want %d (from line %d of %d)", count, sum.Unread, want, sum.UnreadFrom, total)
+		}
+		var out, errb strings.Builder
+		a := &app{stdout: &out, stderr: &errb}
+		a.printImportSummary("huge.csv", sum, 0)
+		_, notWritten, maybe := splitRejected(sum.Rejected)
+		if maybe != 20 || notWritten != sum.Rows-20 {
+			t.Errorf("maybe %d, not written %d of %d rows", maybe, notWritten, sum.Rows)
+		}
+		wantLines := []string{
+			fmt.Sprintf("  rows:     %d read, 0 marked, 0 rejected, %d not written (Redis failed first), 20 may have been written (sent, no reply)\n", sum.Rows, notWritten),
+			fmt.Sprintf("  unread:   %d lines from line %d on were not read: the import stopped\n", want, sum.UnreadFrom),
+			fmt.Sprintf("  not marked: %d (may have been written: 20, not written: %d)\n", sum.Rows, notWritten),
+		}
+		if !count {
+			wantLines[1] = fmt.Sprintf("  unread:   the lines from line %d on were not read (not counted): the import stopped\n", sum.UnreadFrom)
+		}
+		for _, w := range wantLines {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("count %v: summary lacks %q:\n%s", count, w, out.String())
+			}
+		}
+	}
+	// An import that read everything has no unread line.
+	b := testutil.Miniredis(t)
+	ok := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix))
+	sum, err := importCSV(context.Background(), ok, strings.NewReader(in.String()), importConfig{UserCol: "uid", TimeCol: "ts", Event: "e", CountUnread: true})
+	if err != nil || sum.UnreadFrom != 0 || sum.Unread != 0 || sum.Marked != rows+1 {
+		t.Errorf("complete import: %v, marked %d, unread %d from %d", err, sum.Marked, sum.Unread, sum.UnreadFrom)
+	}
+}
