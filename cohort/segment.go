@@ -19,7 +19,8 @@ import (
 //	                    2025-03 (a month) or 2025 (a year)
 //
 // The text is split at its last "@", so event names may hold "@" as long
-// as a label follows. Several specs are ANDed: the users in all of them.
+// as a label follows; an empty label ("EVENT@") is an error, not EVENT's
+// unique bitmap. Several specs are ANDed: the users in all of them.
 // No specs give a nil Set (no segment). Errors: a *QueryError wrapping
 // ErrInvalidQuery with Field "segment" for a bad event name or label. It
 // does not contact Redis.
@@ -51,7 +52,11 @@ func ParseSegment(c *bitmapist.Client, specs ...string) (bitmapist.Set, error) {
 func parseSegment(c *bitmapist.Client, spec string) (bitmapist.Set, error) {
 	event, label := spec, ""
 	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
-		event, label = spec[:i], spec[i+1:]
+		event, label = spec[:i], strings.TrimSpace(spec[i+1:])
+		if label == "" {
+			err := fmt.Errorf("%w: %s: EVENT@LABEL wants a period label after @ (2025-03, 2025-W09, 2025-03-01); EVENT alone is its unique bitmap", ErrInvalidQuery, quoteShort(spec))
+			return nil, &QueryError{Field: "segment", Msg: err.Error(), Err: err}
+		}
 	}
 	if err := CheckEventName(event); err != nil {
 		return nil, &QueryError{Field: "segment", Msg: err.Error(), Err: err}

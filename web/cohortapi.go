@@ -35,8 +35,9 @@ type apiMissing struct {
 
 // refuseTable returns why the endpoints must not answer t (computed for
 // q, parsed from v): the same checks, in the same order, as the HTML page
-// (missing events, the segment's included, then no hourly data). It
-// returns nil when t is fine.
+// (missing events, the segment's included, a segment without @ whose
+// unique bitmap holds no user (404, the page's note), then no hourly
+// data). It returns nil when t is fine.
 func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query, t *cohort.Table) (*apiRefusal, error) {
 	events, err := h.c.EventNames(ctx, "")
 	if err != nil {
@@ -59,6 +60,9 @@ func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query,
 			ref.Error += "; did you mean " + strings.Join(first.Suggestions, " or ") + "?"
 		}
 		return ref, nil
+	}
+	if ref, err := uniqueSegmentRefusal(ctx, v.Get(segmentParam), q); ref != nil || err != nil {
+		return ref, err
 	}
 	note, err := noHourlyData(ctx, h.c, t)
 	if err != nil || note == "" {
@@ -105,4 +109,18 @@ func writeRefusal(w http.ResponseWriter, ref *apiRefusal, asJSON bool) {
 		return
 	}
 	http.Error(w, ref.Error, ref.Status)
+}
+
+// uniqueSegmentRefusal returns the 404 refusal of a segment without @
+// (spec, parsed into q.Segment) whose unique bitmap holds no user: every
+// cell would be empty. One bounded HasEvents read; nil otherwise.
+func uniqueSegmentRefusal(ctx context.Context, spec string, q cohort.Query) (*apiRefusal, error) {
+	if q.Segment == nil || !isUniqueSegment(spec) {
+		return nil, nil
+	}
+	ok, err := q.Segment.HasEvents(ctx)
+	if err != nil || ok {
+		return nil, err
+	}
+	return &apiRefusal{Status: http.StatusNotFound, Field: segmentParam, Error: segmentParam + ": " + uniqueSegmentNote(spec) + ", so there is no table", Suggestions: []string{}}, nil
 }

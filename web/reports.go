@@ -347,10 +347,24 @@ func emptySegmentNote(ctx context.Context, p reportParams) (string, error) {
 	if err != nil || ok {
 		return "", err
 	}
-	if !strings.Contains(p.SegText, "@") || segmentEvent(p.SegText, time.UTC) == p.SegText {
-		return "The segment " + quoteClip(p.SegText) + " holds no user: a segment without @ is the event's unique bitmap, written only with unique tracking on (bitmapist.WithTrackUnique). Use " + p.SegText + "@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period. Every count below is 0.", nil
+	if isUniqueSegment(p.SegText) {
+		return uniqueSegmentNote(p.SegText) + ". Every count below is 0.", nil
 	}
 	return "The segment " + quoteClip(p.SegText) + " holds no user (nobody did the event in that period): every count below is 0.", nil
+}
+
+// isUniqueSegment reports whether the segment text names an event's
+// unique bitmap (no "@LABEL").
+func isUniqueSegment(spec string) bool {
+	spec = strings.TrimSpace(spec)
+	return spec != "" && (!strings.Contains(spec, "@") || segmentEvent(spec, time.UTC) == spec)
+}
+
+// uniqueSegmentNote says why a segment without @ holds no user (without
+// a final period): the page's note and cohort.json's refusal.
+func uniqueSegmentNote(spec string) string {
+	spec = strings.TrimSpace(spec)
+	return "The segment " + quoteClip(spec) + " holds no user: a segment without @ is the event's unique bitmap, written only with unique tracking on (bitmapist.WithTrackUnique). Use " + spec + "@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period"
 }
 
 // StepSlots returns the funnel form's step fields: the steps given and

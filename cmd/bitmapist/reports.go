@@ -93,17 +93,20 @@ const segmentFlagHelp = "only users in this set: EVENT (its unique bitmap) or EV
 // parseSegmentFlag parses the --segment specs (cohort.ParseSegment, ANDed)
 // and returns the segment (nil without specs) and the events the specs
 // name. A bad spec is a *usageError naming --segment; an event without
-// any data is "--segment: no such event" with the closest names.
+// any data is "--segment: no such event" with the closest names; an EVENT
+// spec (no @) whose unique bitmap holds no user wraps errNoUniqueBitmap.
 func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) (bitmapist.Set, []string, error) {
 	seg, err := cohort.ParseSegment(c, specs...)
 	if err != nil {
 		return nil, nil, reportFlagError(err)
 	}
-	var events []string
+	var events, uniques []string
 	for _, spec := range specs {
 		if spec = strings.TrimSpace(spec); spec != "" {
 			if i := strings.LastIndexByte(spec, '@'); i >= 0 {
 				spec = spec[:i]
+			} else {
+				uniques = append(uniques, spec)
 			}
 			events = append(events, spec)
 		}
@@ -113,7 +116,32 @@ func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) 
 			return nil, nil, fmt.Errorf("--segment: %w", err)
 		}
 	}
+	if err := noUniqueBitmap(ctx, c, uniques); err != nil {
+		return nil, nil, fmt.Errorf("--segment: %w", err)
+	}
 	return seg, events, nil
+}
+
+// errNoUniqueBitmap is wrapped when a --segment EVENT (no @) names an
+// event with data but without a unique bitmap (<prefix>EVENT_u): every
+// count would be 0.
+var errNoUniqueBitmap = errors.New("segment holds no user")
+
+// noUniqueBitmap returns an error wrapping errNoUniqueBitmap, with the
+// dashboard's explanation, for the first event whose unique bitmap holds
+// no user (one bounded read per event), nil when all hold some.
+func noUniqueBitmap(ctx context.Context, c *bitmapist.Client, events []string) error {
+	for _, e := range events {
+		ok, err := c.Unique(e).HasEvents(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &wrapped{err: errNoUniqueBitmap, msg: fmt.Sprintf("the segment %s holds no user: a segment without @ is the event's unique bitmap (%s), written only with unique tracking on (bitmapist.WithTrackUnique). Use %s@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period",
+				quoteClip(e), c.UniqueKey(e), e)}
+		}
+	}
+	return nil
 }
 
 // explainEmpty is called when a report counted nobody: it returns an

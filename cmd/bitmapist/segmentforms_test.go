@@ -1,0 +1,54 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// TestSegmentFormsRefused: on every report command and cohort, a segment
+// that would silently give zeros is refused: EVENT@ (no label) is a usage
+// error naming the form, EVENT without a unique bitmap is exit 1 with the
+// dashboard's explanation; EVENT with a unique bitmap and EVENT@LABEL
+// still run.
+func TestSegmentFormsRefused(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		log := "user,time,event\n1,2026-11-03 10:00:00,login\n2,2026-11-03 10:00:00,login\n1,2026-11-02 10:00:00,signup\n"
+		mustOK(t, cli(t, b, log, "import", "-q", "--user-col", "user", "--time-col", "time", "--event-col", "event", "-"))
+		mustOK(t, cli(t, b, "user,time,event\n1,2026-11-01 10:00:00,pro\n", "import", "-q", "--unique", "--user-col", "user", "--time-col", "time", "--event-col", "event", "-"))
+		rng := []string{"--group", "days", "--from", "2026-11-01", "--to", "2026-11-05"}
+		cmds := map[string][]string{
+			"trend":      append([]string{"trend", "login"}, rng...),
+			"lifecycle":  append([]string{"lifecycle", "login"}, rng...),
+			"stickiness": append([]string{"stickiness", "login"}, rng...),
+			"funnel":     append([]string{"funnel", "signup", "login"}, rng...),
+			"cohort":     {"cohort", "signup", "login", "--group", "days", "--start", "2026-11-02", "--now", "2026-11-05"},
+		}
+		for name, args := range cmds {
+			for _, tc := range []struct {
+				seg    string
+				code   int
+				stderr []string
+			}{
+				{"signup@", exitUsage, []string{`--segment: `, `"signup@": EVENT@LABEL wants a period label after @`}},
+				{"signup@ ", exitUsage, []string{`EVENT@LABEL wants a period label after @`}},
+				{"@2026-11", exitUsage, []string{`--segment: invalid event name`}},
+				{"signup", exitError, []string{`--segment: the segment "signup" holds no user: a segment without @ is the event's unique bitmap`, "written only with unique tracking on", "Use signup@PERIOD"}},
+				{"pro", exitOK, nil},
+				{"signup@2026-11", exitOK, nil},
+			} {
+				r := cli(t, b, "", append(append([]string(nil), args...), "--segment", tc.seg)...)
+				if r.code != tc.code {
+					t.Errorf("%s --segment %q: exit %d, want %d; stderr %s", name, tc.seg, r.code, tc.code, r.stderr)
+					continue
+				}
+				for _, s := range tc.stderr {
+					if !strings.Contains(r.stderr, s) {
+						t.Errorf("%s --segment %q: stderr %q lacks %q", name, tc.seg, r.stderr, s)
+					}
+				}
+			}
+		}
+	})
+}
