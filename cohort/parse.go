@@ -117,6 +117,10 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 	}{{&q.Now, "now"}, {&q.Start, "start"}} {
 		if s := first(v, t.name); s != "" {
 			tm, err := parseTime(s, loc)
+			var de *DateError
+			if errors.As(err, &de) {
+				return Query{}, &QueryError{Field: t.name, Msg: de.Error(), Err: de}
+			}
 			if err != nil {
 				return Query{}, queryErr(t.name, "%s is not RFC 3339, 2006-01-02T15:04 or 2006-01-02", quoteShort(s))
 			}
@@ -231,15 +235,51 @@ func parseBool(s string) (bool, error) {
 	return false, strconv.ErrSyntax
 }
 
+// parseTime parses now and start: RFC 3339, 2006-01-02T15:04:05,
+// 2006-01-02T15:04 or 2006-01-02 (the last three in loc). A value of one
+// of those shapes that names no real date returns a *DateError.
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	bad := BadDate(s, err)
 	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+		if err == nil {
 			return t, nil
 		}
+		t, err = time.ParseInLocation(layout, s, loc)
+		if bad == nil {
+			bad = BadDate(s, err)
+		}
+	}
+	if err == nil {
+		return t, nil
+	}
+	if bad != nil {
+		return time.Time{}, bad
 	}
 	return time.Time{}, strconv.ErrSyntax
+}
+
+// DateError is a date or time of a known shape that names no real one
+// (2026-02-30, month 13, hour 25). Its message is the command's and the
+// dashboard's: `"2026-02-30" is not a valid date (day out of range)`.
+type DateError struct {
+	Value  string // the text as given
+	Reason string // time.ParseError's: "day out of range", "month out of range"...
+}
+
+// Error returns `"VALUE" is not a valid date (REASON)`.
+func (e *DateError) Error() string {
+	return quoteShort(e.Value) + " is not a valid date (" + e.Reason + ")"
+}
+
+// BadDate returns a *DateError when err, from parsing s with time.Parse
+// or time.ParseInLocation, says s has the layout's shape but a field out
+// of range; nil otherwise (nil err, or s of another shape).
+func BadDate(s string, err error) *DateError {
+	var pe *time.ParseError
+	if errors.As(err, &pe) && strings.Contains(pe.Message, "out of range") {
+		return &DateError{Value: s, Reason: strings.TrimPrefix(pe.Message, ": ")}
+	}
+	return nil
 }

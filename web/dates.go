@@ -20,15 +20,25 @@ var timeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-0
 
 // parseTimeParam parses a date parameter: RFC 3339, "2006-01-02T15:04" or
 // "2006-01-02", the last two in loc. It returns a *cohort.QueryError naming
-// the parameter when s is none of those or its year is outside 1..9999.
+// the parameter when s is none of those or its year is outside 1..9999; a
+// value of the right shape naming no real date (2026-02-30) says so, with
+// the command's words (cohort.DateError).
 func parseTimeParam(name, s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	t, err := time.Parse(time.RFC3339Nano, s)
+	bad := cohort.BadDate(s, err)
 	for _, l := range timeLayouts {
 		if err == nil {
 			break
 		}
 		t, err = time.ParseInLocation(l, s, loc)
+		if bad == nil {
+			bad = cohort.BadDate(s, err)
+		}
+	}
+	if err != nil && bad != nil {
+		// The command's message: "... is not a valid date (day out of range)".
+		return time.Time{}, &cohort.QueryError{Field: name, Msg: bad.Error(), Err: bad}
 	}
 	if err != nil {
 		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is not a date (2006-01-02), 2006-01-02T15:04 or RFC 3339"}

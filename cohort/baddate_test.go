@@ -1,0 +1,34 @@
+package cohort
+
+import (
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// TestParseQueryImpossibleDate: now and start of the right shape that name
+// no real date are a *QueryError wrapping ErrInvalidQuery and a
+// *DateError, in the command's words; other text stays a format error.
+func TestParseQueryImpossibleDate(t *testing.T) {
+	for _, name := range []string{"now", "start"} {
+		for value, want := range map[string]string{
+			"2026-02-30":           name + `: "2026-02-30" is not a valid date (day out of range)`,
+			"2026-13-01":           name + `: "2026-13-01" is not a valid date (month out of range)`,
+			"2026-02-28T25:00":     name + `: "2026-02-28T25:00" is not a valid date (hour out of range)`,
+			"2026-02-30T10:00:00Z": name + `: "2026-02-30T10:00:00Z" is not a valid date (day out of range)`,
+			"soon":                 name + `: "soon" is not RFC 3339, 2006-01-02T15:04 or 2006-01-02`,
+		} {
+			v := url.Values{"primary_event": {"a"}, "secondary_event": {"b"}, name: {value}}
+			_, err := ParseQueryIn(v, time.UTC)
+			var qe *QueryError
+			var de *DateError
+			if !errors.As(err, &qe) || !errors.Is(err, ErrInvalidQuery) || qe.Field+": "+qe.Msg != want {
+				t.Errorf("%s=%s: %v, want %q", name, value, err, want)
+			}
+			if isDate := errors.As(err, &de); isDate != (value != "soon") {
+				t.Errorf("%s=%s: errors.As DateError %v", name, value, isDate)
+			}
+		}
+	}
+}

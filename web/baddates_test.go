@@ -1,0 +1,65 @@
+package web
+
+import (
+	"encoding/json"
+	"html"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
+)
+
+// TestImpossibleDates: every date parameter of every page and endpoint
+// (now everywhere, from and to on the report pages, start on the cohort
+// page and its JSON and CSV) answers a date of the right shape that does
+// not exist with a 400 in the command's words, `"2026-02-30" is not a
+// valid date (day out of range)`, not as a format error.
+func TestImpossibleDates(t *testing.T) {
+	c := newClient(testutil.Miniredis(t), demoNow)
+	seedDemo(t, c, demoNow, 4)
+	h := Handler(c)
+	cohortQ := "?primary_event=" + url.QueryEscape(evSignup) + "&secondary_event=" + url.QueryEscape(evActive) + "&time_group=days"
+	params := map[string][]string{"/?x=1": {"now"}}
+	for _, p := range reportPaths {
+		params["/"+p+url.QueryEscape(evActive)] = []string{"now", "from", "to"}
+	}
+	for _, p := range []string{"/cohort", "/cohort.json", "/cohort.csv"} {
+		params[p+cohortQ] = []string{"now", "start"}
+	}
+	for page, names := range params {
+		for _, name := range names {
+			for value, reason := range map[string]string{
+				"2026-02-30": "day out of range", "2026-13-01": "month out of range",
+				"2026-02-30T10:00": "day out of range", "2026-02-30T10:00:00Z": "day out of range",
+			} {
+				target := page + "&" + name + "=" + url.QueryEscape(value)
+				code, body := get(t, h, target)
+				want := name + `: "` + value + `" is not a valid date (` + reason + ")"
+				got := body // cohort.csv: the message as text
+				switch {
+				case strings.HasPrefix(page, "/?"): // the overview's error page
+					got = html.UnescapeString(body)
+				case strings.Contains(page, ".json"):
+					var je struct{ Error, Field string }
+					if err := json.Unmarshal([]byte(body), &je); err != nil || je.Field != name {
+						t.Errorf("%s: JSON %q field %q, want %q", target, body, je.Field, name)
+					}
+					got = je.Error
+				case !strings.Contains(page, ".csv"):
+					got = noteText(body, `id="form-error"`)
+				}
+				if code != 400 || !strings.Contains(got, want) {
+					t.Errorf("%s: %d %q, want 400 %q", target, code, clipBody(got), want)
+				}
+			}
+		}
+	}
+}
+
+func clipBody(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
+}
