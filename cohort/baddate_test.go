@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"errors"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	"net/url"
 	"testing"
 	"time"
@@ -30,5 +31,17 @@ func TestParseQueryImpossibleDate(t *testing.T) {
 				t.Errorf("%s=%s: errors.As DateError %v", name, value, isDate)
 			}
 		}
+	}
+}
+
+// TestTooManyPeriodsSentinel: the too-long range of every report wraps
+// bitmapist.ErrTooManyPeriods (and ErrInvalidQuery), so callers can name
+// the whole range.
+func TestTooManyPeriodsSentinel(t *testing.T) {
+	c := bitmapist.New(nil)
+	from, to := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	_, _, err := reportRange(c, "login", bitmapist.Days, from, to, nil)
+	if !errors.Is(err, bitmapist.ErrTooManyPeriods) || !errors.Is(err, ErrInvalidQuery) {
+		t.Errorf("checkRange: %v, want ErrTooManyPeriods and ErrInvalidQuery", err)
 	}
 }

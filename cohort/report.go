@@ -3,6 +3,7 @@ package cohort
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -47,7 +48,7 @@ func reportRange(c *bitmapist.Client, event string, g bitmapist.TimeGroup, from,
 	n := 1
 	for t := from; t.Before(to); t = g.Add(t, 1) {
 		if n++; n > MaxReportPeriods {
-			return time.Time{}, 0, queryErr("To", "%s..%s is more than %d %s", g.Label(from), g.Label(to), MaxReportPeriods, g)
+			return time.Time{}, 0, &QueryError{Field: "To", Msg: fmt.Sprintf("%s..%s is more than %d %s", g.Label(from), g.Label(to), MaxReportPeriods, g), Err: bitmapist.ErrTooManyPeriods}
 		}
 	}
 	if err := checkSegment(c, seg); err != nil {

@@ -14,6 +14,12 @@ import (
 // errors are *ReportError values, returned before any Redis work.
 var ErrInvalidReport = errors.New("bitmapist: invalid report")
 
+// ErrTooManyPeriods is wrapped (with ErrInvalidReport or
+// cohort.ErrInvalidQuery) by the error about a range From..To of more
+// periods than a report reads. The error names To (Field "To"), but the
+// range as a whole is too long: callers may name both ends.
+var ErrTooManyPeriods = errors.New("range has too many periods")
+
 // ReportError reports which field of a report request (Go field name, for
 // example "From") is wrong. It matches ErrInvalidReport with errors.Is, and
 // also its cause (for example ErrInvalidEventName) when it has one.

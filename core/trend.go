@@ -2,6 +2,7 @@ package bitmapist
 
 import (
 	"context"
+	"fmt"
 	"math/bits"
 	"time"
 )
@@ -178,7 +179,7 @@ func (c *Client) reportRange(g TimeGroup, from, to time.Time, maxN int) (time.Ti
 	n := 1
 	for t := from; t.Before(to); t = g.Add(t, 1) {
 		if n++; n > maxN {
-			return from, to, 0, reportErr("To", "%s..%s is more than %d %s", g.Label(from), g.Label(to), maxN, g)
+			return from, to, 0, &ReportError{Field: "To", Msg: fmt.Sprintf("%s..%s is more than %d %s", g.Label(from), g.Label(to), maxN, g), Err: ErrTooManyPeriods}
 		}
 	}
 	return from, to, n, nil

@@ -195,6 +195,9 @@ func reportFlagError(err error) error {
 	if name, ok := reportFlagNames[field]; ok {
 		field = name
 	}
+	if errors.Is(err, bitmapist.ErrTooManyPeriods) {
+		field = "--from/--to" // the range is too long, not --to wrong
+	}
 	msg = strings.ReplaceAll(msg, "before From ", "before --from ")
 	return &usageError{err: fmt.Errorf("%s: %s", field, msg)}
 }

@@ -52,3 +52,25 @@ func TestSegmentFormsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestRangeTooLongNamesRange: a --from..--to range of more periods than a
+// report reads is a usage error naming the range (--from/--to), not --to,
+// on every report command.
+func TestRangeTooLongNamesRange(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		mustOK(t, cli(t, b, "user,time,event\n1,2026-11-03 10:00:00,login\n", "import", "-q", "--user-col", "user", "--time-col", "time", "--event-col", "event", "-"))
+		for _, args := range [][]string{
+			{"trend", "login", "--group", "hours"},
+			{"trend", "login", "--group", "days"},
+			{"lifecycle", "login", "--group", "days"},
+			{"stickiness", "login", "--group", "hours"},
+			{"funnel", "login", "login", "--group", "hours"},
+			{"funnel", "login", "login", "--group", "days"},
+		} {
+			r := cli(t, b, "", append(args, "--from", "2000-01-01", "--to", "2026-12-01")...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "bitmapist: --from/--to: 2000-01-01") || !strings.Contains(r.stderr, "is more than 400 ") || strings.Contains(r.stderr, "bitmapist: --to:") {
+				t.Errorf("%v: exit %d, stderr %q, want 2 and --from/--to: ... is more than 400", args, r.code, r.stderr)
+			}
+		}
+	})
+}
