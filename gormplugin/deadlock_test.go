@@ -3,26 +3,11 @@ package bitmapistplugin_test
 import (
 	"maps"
 	"slices"
-	"sync"
 	"testing"
-	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
-	"gorm.io/gorm"
+	"github.com/bitmapist-go/bitmapist/internal/faults/deadlockrun"
 )
-
-// DLAcct and DLEntry are the tables of the deadlock program.
-type DLAcct struct {
-	ID  uint `gorm:"primaryKey;autoIncrement:false"`
-	Bal int
-	bitmapist.Tracked
-}
-
-type DLEntry struct {
-	ID   uint
-	Note string
-	bitmapist.Tracked
-}
 
 // deadlockOutcome is what one run of the deadlock program saw.
 type deadlockOutcome struct {
@@ -30,21 +15,19 @@ type deadlockOutcome struct {
 	balX     int
 	balY     int
 	entries  []uint64 // ids of the entry rows
-	phantom  int      // marked dlentry:created ids without a row
-	missing  int      // rows without their dlentry:created mark
+	phantom  int      // marked entry:created ids without a row
+	missing  int      // rows without their entry:created mark
 	unknown  int64
 	reported int
 }
 
-// runDeadlocks is the issue's deadlock program: two goroutines, rounds
-// transactions each, started together per round; each inserts an entry,
-// updates account X by condition, sleeps 30 ms and updates Y (the second
-// goroutine Y then X), so every round deadlocks and the database picks a
-// victim. With plugin it also audits the marks.
+// runDeadlocks runs the deadlock program's rounds (deadlockrun.Rounds, the
+// same as `go run ./internal/faults/deadlock`) on fresh tables of dc; with
+// plugin it also audits the marks.
 func runDeadlocks(t *testing.T, dc dbCase, plugin bool, rounds int) deadlockOutcome {
-	db := openTables(t, dc, &DLAcct{}, &DLEntry{})
-	wantOK(t, db.Create(&[]DLAcct{{ID: 1}, {ID: 2}}))
-	out := deadlockOutcome{classes: map[string]int{}}
+	db := openTables(t, dc, &deadlockrun.Acct{}, &deadlockrun.Entry{})
+	wantOK(t, db.Create(&[]deadlockrun.Acct{{ID: 1}, {ID: 2}}))
+	var out deadlockOutcome
 	var c *bitmapist.Client
 	var rec *errRecorder
 	var unknown func() int64
@@ -52,48 +35,17 @@ func runDeadlocks(t *testing.T, dc dbCase, plugin bool, rounds int) deadlockOutc
 		p, cl, r := installPlugin(t, db)
 		c, rec, unknown = cl, r, p.UnknownMarks
 	}
-	var mu sync.Mutex
-	for range rounds {
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for g, order := range [2][2]uint{{1, 2}, {2, 1}} {
-			wg.Go(func() {
-				<-start
-				if g == 1 {
-					time.Sleep(5 * time.Millisecond) // the second waits second
-				}
-				err := db.Transaction(func(tx *gorm.DB) error {
-					if err := tx.Create(&DLEntry{Note: "round"}).Error; err != nil {
-						return err
-					}
-					for i, id := range order {
-						if i == 1 {
-							time.Sleep(30 * time.Millisecond)
-						}
-						if err := tx.Model(&DLAcct{}).Where("id = ?", id).Update("bal", gorm.Expr("bal + ?", 1)).Error; err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				mu.Lock()
-				out.classes[errClass(err)]++
-				mu.Unlock()
-			})
-		}
-		close(start)
-		wg.Wait()
-	}
-	var accts []DLAcct
+	out.classes = deadlockrun.Rounds(db, rounds)
+	var accts []deadlockrun.Acct
 	wantOK(t, db.Order("id").Find(&accts))
 	out.balX, out.balY = accts[0].Bal, accts[1].Bal
-	var entries []DLEntry
+	var entries []deadlockrun.Entry
 	wantOK(t, db.Order("id").Find(&entries))
 	for _, e := range entries {
 		out.entries = append(out.entries, uint64(e.ID))
 	}
 	if plugin {
-		ph, mi := markAudit(t, c, "dlentry:created", out.entries)
+		ph, mi := markAudit(t, c, "entry:created", out.entries)
 		out.phantom, out.missing = len(ph), len(mi)
 		out.unknown, out.reported = unknown(), len(rec.all())
 	}

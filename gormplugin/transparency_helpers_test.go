@@ -3,7 +3,6 @@ package bitmapistplugin_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,10 +10,9 @@ import (
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
+	"github.com/bitmapist-go/bitmapist/internal/faults/deadlockrun"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 	"github.com/glebarez/sqlite"
-	gomysql "github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -96,15 +94,7 @@ func installPlugin(t testing.TB, db *gorm.DB) (*bitmapistplugin.Plugin, *bitmapi
 // and without the plugin can be compared: "ok", the driver's SQLSTATE or
 // error number ("pg:40P01", "mysql:1213"), or a class of Go error.
 func errClass(err error) string {
-	var pe *pgconn.PgError
-	var me *gomysql.MySQLError
 	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &pe):
-		return "pg:" + pe.Code
-	case errors.As(err, &me):
-		return fmt.Sprintf("mysql:%d", me.Number)
 	case errors.Is(err, errAbort):
 		return "abort"
 	case errors.Is(err, errPanicked):
@@ -113,6 +103,10 @@ func errClass(err error) string {
 		return "cancel"
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return "notfound"
+	}
+	c := deadlockrun.ErrClass(err) // ok, pg:SQLSTATE, mysql:NUMBER
+	if !strings.HasPrefix(c, "other: ") {
+		return c
 	}
 	if strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "database is locked") {
 		return "sqlite:busy"

@@ -13,14 +13,13 @@
 //
 //	go run ./internal/faults/deadlock -rounds 20
 //
-// An empty -pg or -mysql skips that database. The same program runs as
-// gormplugin's TestDeadlockOutcomes; the numbers are in
+// An empty -pg or -mysql skips that database. Its rounds are
+// deadlockrun's, which gormplugin's TestDeadlockOutcomes runs too; the numbers are in
 // docs/operations.md.
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -34,8 +33,7 @@ import (
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
 	"github.com/bitmapist-go/bitmapist/internal/faults"
-	gomysql "github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/bitmapist-go/bitmapist/internal/faults/deadlockrun"
 	"github.com/redis/go-redis/v9"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
@@ -43,19 +41,6 @@ import (
 	"gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
 )
-
-// Acct and Entry are the program's tables.
-type Acct struct {
-	ID  uint `gorm:"primaryKey;autoIncrement:false"`
-	Bal int
-	bitmapist.Tracked
-}
-
-type Entry struct {
-	ID   uint
-	Note string
-	bitmapist.Tracked
-}
 
 func main() {
 	pg := flag.String("pg", "host=127.0.0.1 user=postgres dbname=test sslmode=disable deadlock_timeout=50ms lock_timeout=3s", "PostgreSQL DSN (\"\" to skip)")
@@ -149,11 +134,11 @@ func runDeadlocks(ctx context.Context, dial gorm.Dialector, rdb *redis.Client, p
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	if err := db.AutoMigrate(&Acct{}, &Entry{}); err != nil {
+	if err := db.AutoMigrate(&deadlockrun.Acct{}, &deadlockrun.Entry{}); err != nil {
 		return outcome{}, err
 	}
-	defer db.Migrator().DropTable(&Acct{}, &Entry{})
-	if err := db.Create(&[]Acct{{ID: 1}, {ID: 2}}).Error; err != nil {
+	defer db.Migrator().DropTable(&deadlockrun.Acct{}, &deadlockrun.Entry{})
+	if err := db.Create(&[]deadlockrun.Acct{{ID: 1}, {ID: 2}}).Error; err != nil {
 		return outcome{}, err
 	}
 	var p *bitmapistplugin.Plugin
@@ -167,58 +152,20 @@ func runDeadlocks(ctx context.Context, dial gorm.Dialector, rdb *redis.Client, p
 		}
 		defer p.Close()
 	}
-	o := outcome{classes: map[string]int{}}
-	for range rounds {
-		for _, err := range round(db) {
-			o.classes[errClass(err)]++
-		}
-	}
+	o := outcome{classes: deadlockrun.Rounds(db, rounds)}
 	err = audit(ctx, db, c, p, &reports, &o)
 	return o, err
 }
 
-// round runs the two transactions of one round at once and returns their
-// errors.
-func round(db *gorm.DB) [2]error {
-	var errs [2]error
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for g, order := range [2][2]uint{{1, 2}, {2, 1}} {
-		wg.Go(func() {
-			<-start
-			if g == 1 {
-				time.Sleep(5 * time.Millisecond) // the second waits second
-			}
-			errs[g] = db.Transaction(func(tx *gorm.DB) error {
-				if err := tx.Create(&Entry{Note: "round"}).Error; err != nil {
-					return err
-				}
-				for i, id := range order {
-					if i == 1 {
-						time.Sleep(30 * time.Millisecond)
-					}
-					if err := tx.Model(&Acct{}).Where("id = ?", id).Update("bal", gorm.Expr("bal + ?", 1)).Error; err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
-
 // audit fills in o's balances, entry rows and (with p) marks.
 func audit(ctx context.Context, db *gorm.DB, c *bitmapist.Client, p *bitmapistplugin.Plugin, reports *sync.Map, o *outcome) error {
-	var accts []Acct
+	var accts []deadlockrun.Acct
 	if err := db.Order("id").Find(&accts).Error; err != nil {
 		return err
 	}
 	o.balX, o.balY = accts[0].Bal, accts[1].Bal
 	var ids []uint64
-	if err := db.Model(&Entry{}).Order("id").Pluck("id", &ids).Error; err != nil {
+	if err := db.Model(&deadlockrun.Entry{}).Order("id").Pluck("id", &ids).Error; err != nil {
 		return err
 	}
 	o.entries = len(ids)
@@ -245,20 +192,4 @@ func audit(ctx context.Context, db *gorm.DB, c *bitmapist.Client, p *bitmapistpl
 		reports.Range(func(any, any) bool { o.report++; return true })
 	}
 	return nil
-}
-
-// errClass names a transaction's outcome: "ok", the driver's SQLSTATE or
-// error number ("pg:40P01", "mysql:1213"), or "other: <error>".
-func errClass(err error) string {
-	var pe *pgconn.PgError
-	var me *gomysql.MySQLError
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &pe):
-		return "pg:" + pe.Code
-	case errors.As(err, &me):
-		return fmt.Sprintf("mysql:%d", me.Number)
-	}
-	return "other: " + err.Error()
 }
