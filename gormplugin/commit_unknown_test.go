@@ -15,9 +15,9 @@ import (
 
 // TestCommitCancelledInFlight cancels a Create's context while its COMMIT
 // runs on PostgreSQL (a deferred constraint trigger makes COMMIT take
-// 600 ms): the transaction commits, the application sees an error, and the
-// plugin must report its mark as of unknown outcome instead of dropping it
-// silently.
+// 600 ms): the transaction usually commits (a late cancel request may
+// abort it), the application sees an error, and the plugin must report its
+// mark as of unknown outcome, neither sending it nor dropping it silently.
 func TestCommitCancelledInFlight(t *testing.T) {
 	dsn, ok := testutil.PostgresDSN(t)
 	if !ok {
@@ -52,7 +52,12 @@ func TestCommitCancelledInFlight(t *testing.T) {
 	if err == nil {
 		t.Fatal("Create returned nil although its context was cancelled during COMMIT")
 	}
-	// The server finishes the commit on its own.
+	// The server usually finishes the commit on its own, but pgx's cancel
+	// request can also reach it after the trigger's guard and abort the
+	// COMMIT: the outcome is truly unknown to the client, which is why the
+	// plugin must neither send the mark (a phantom if it aborted) nor drop
+	// it silently (a lost mark if it committed). Either row count is the
+	// database's; the plugin's side is checked below in both cases.
 	var n int64
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		wantOK(t, e.db.Model(&User{}).Count(&n))
@@ -60,9 +65,10 @@ func TestCommitCancelledInFlight(t *testing.T) {
 			break
 		}
 	}
-	if n != 1 {
-		t.Fatalf("%d rows after the cancelled commit, want 1 (PostgreSQL commits it); reported %v", n, e.errs.all())
+	if n > 1 {
+		t.Fatalf("%d rows after the cancelled commit, want 1 (committed) or 0 (aborted by the cancel); reported %v", n, e.errs.all())
 	}
+	t.Logf("rows after the cancelled commit: %d", n)
 	e.want(t, "user:created") // not sent: it may have been a phantom
 	if got := e.p.UnknownMarks(); got != 1 {
 		t.Errorf("UnknownMarks = %d, want 1", got)
