@@ -129,20 +129,29 @@ func (r *Reader) nextSet(ctx context.Context, key string, from, n int64) (int64,
 	return -1, nil
 }
 
-// evalStripes computes e stripe by stripe (Reader.Stripes over every key's
-// whole length, workers at once; 0 means the default) and calls fn with
-// each stripe's result, whose byte 0 is byte off of the result.
-func (c *Client) evalStripes(ctx context.Context, e *expr, workers int, fn func(off int64, b Bitmap) error) error {
-	keys := e.keys(map[string]bool{}, nil)
+// wholeSpans returns one Span per key covering its whole length (one
+// STRLEN each, pipelined) and each key's index in spans.
+func (c *Client) wholeSpans(ctx context.Context, keys []string) ([]Span, map[string]int, error) {
 	lens, err := c.reader.Lengths(ctx, keys)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	spans := make([]Span, len(keys))
 	idx := make(map[string]int, len(keys))
 	for i, k := range keys {
 		spans[i] = Span{Key: k, Hi: lens[i]}
 		idx[k] = i
+	}
+	return spans, idx, nil
+}
+
+// evalStripes computes e stripe by stripe (Reader.Stripes over every key's
+// whole length, workers at once; 0 means the default) and calls fn with
+// each stripe's result, whose byte 0 is byte off of the result.
+func (c *Client) evalStripes(ctx context.Context, e *expr, workers int, fn func(off int64, b Bitmap) error) error {
+	spans, idx, err := c.wholeSpans(ctx, e.keys(map[string]bool{}, nil))
+	if err != nil {
+		return err
 	}
 	return c.reader.Stripes(ctx, spans, StripeOptions{Workers: workers}, func(off, _ int64, bufs []Bitmap) error {
 		return fn(off, evalExpr(e, func(k string) Bitmap { return bufs[idx[k]] }))

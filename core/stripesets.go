@@ -42,15 +42,9 @@ func (c *Client) StripeSets(ctx context.Context, sets []Set, o StripeOptions, fn
 	if len(keys) == 0 {
 		return nil
 	}
-	lens, err := c.reader.Lengths(ctx, keys)
+	spans, idx, err := c.wholeSpans(ctx, keys)
 	if err != nil {
 		return err
-	}
-	spans := make([]Span, len(keys))
-	idx := make(map[string]int, len(keys))
-	for i, k := range keys {
-		spans[i] = Span{Key: k, Hi: lens[i]}
-		idx[k] = i
 	}
 	var mu sync.Mutex
 	return c.reader.Stripes(ctx, spans, o, func(off, _ int64, bufs []Bitmap) error {
