@@ -72,7 +72,15 @@ type EventStats struct {
 
 // Stats is what Client.Stats found under the client's prefix.
 type Stats struct {
-	Backend string       `json:"backend"`
+	Backend string `json:"backend"`
+	// Prefix is the key prefix searched: the client's prefix followed by
+	// StatsOptions.Prefix, the start of every key counted
+	// ("trackist_song:").
+	Prefix string `json:"prefix"`
+	// EventPrefix is StatsOptions.Prefix, the start of every event name
+	// counted ("" for all events).
+	EventPrefix string `json:"event_prefix"`
+
 	Keys    int          `json:"keys"`
 	Bytes   int64        `json:"bytes"`
 	Events  []EventStats `json:"events"`  // by name
@@ -123,6 +131,7 @@ func (c *Client) Stats(ctx context.Context, opts StatsOptions) (*Stats, error) {
 		return nil, fmt.Errorf("bitmapist: stats: %w", err)
 	}
 	st := summarize(keys, opts.Largest)
+	st.Prefix, st.EventPrefix = c.prefix+opts.Prefix, opts.Prefix
 	st.Backend = BackendRedis.String()
 	if server {
 		st.Backend = BackendBitmapistServer.String()

@@ -70,5 +70,8 @@ func TestStats(t *testing.T) {
 		if err != nil || len(only.Events) != 1 || only.Events[0].Event != "buy" {
 			t.Errorf("Stats(bu) = %+v, %v", only, err)
 		}
+		if only.Prefix != b.Prefix+"bu" || only.EventPrefix != "bu" || st.Prefix != b.Prefix || st.EventPrefix != "" {
+			t.Errorf("searched prefixes %q, %q (bu) and %q, %q (all)", only.Prefix, only.EventPrefix, st.Prefix, st.EventPrefix)
+		}
 	})
 }

@@ -559,7 +559,7 @@ func (b *batchImporter) write(ctx context.Context, rows []pendingRow) error {
 		b.stages.IDMap += time.Since(start)
 		if err != nil {
 			b.rejectRows(rows, reasonNotWritten, "the id map failed before this row's batch was written")
-			return err
+			return writeError("mapping the string ids of", rows, err)
 		}
 		rows = mapped
 	}
@@ -574,9 +574,8 @@ func (b *batchImporter) write(ctx context.Context, rows []pendingRow) error {
 	}
 	opts := []bitmapist.MarkOption{bitmapist.TrackHourly(b.cfg.Hourly), bitmapist.TrackUnique(b.cfg.Unique)}
 	if err := b.c.MarkEvents(ctx, b.marks, opts...); err != nil {
-		first, last := rows[0].line, rows[len(rows)-1].line
 		b.count(b.failed(rows, err))
-		return fmt.Errorf("marking rows %d..%d: %w", first, last, err)
+		return writeError("marking", rows, err)
 	}
 	b.count(rows)
 	return nil

@@ -36,7 +36,12 @@ On Redis, memory is MEMORY USAGE, measured on --sample keys per event and group
 (0: every key) and estimated at their mean for the others; the largest keys
 are always measured. On bitmapist-server every key is read (GET) and its size
 is that of its roaring bitmap as the server stores it (estimated from the
-bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
+bits). Read-only. A progress bar shows on stderr from 10,000 keys on.
+
+The first line names the key prefix searched (--prefix followed by
+EVENT_PREFIX). --json prints the same report as one object: backend, prefix
+(the key prefix searched, as on the first line), event_prefix (EVENT_PREFIX,
+"" without it), keys, bytes, events, groups and largest.`,
 		Example: `  bitmapist stats
   bitmapist --prefix trackist_ stats song: --json`,
 		Args: cobra.MaximumNArgs(1),
@@ -81,7 +86,7 @@ bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			a.printStats(st, opts.Prefix)
+			a.printStats(st)
 			return nil
 		},
 	}
@@ -94,10 +99,10 @@ bits). Read-only. A progress bar shows on stderr from 10,000 keys on.`,
 }
 
 // printStats writes st as three aligned tables, after a line naming the
-// key prefix searched: --prefix followed by eventPrefix (stats'
+// key prefix searched (st.Prefix: --prefix followed by stats'
 // EVENT_PREFIX argument).
-func (a *app) printStats(st *bitmapist.Stats, eventPrefix string) {
-	fmt.Fprintf(a.stdout, "%s: %s, %s under prefix %q\n\n", st.Backend, plural(st.Keys, "key"), humanBytes(st.Bytes), a.prefix+eventPrefix)
+func (a *app) printStats(st *bitmapist.Stats) {
+	fmt.Fprintf(a.stdout, "%s: %s, %s under prefix %q\n\n", st.Backend, plural(st.Keys, "key"), humanBytes(st.Bytes), st.Prefix)
 	w := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "EVENT\tGROUP\tKEYS\tBYTES\tMEASURED")
 	for _, g := range st.Groups {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,12 +21,29 @@ func TestStatsCommand(t *testing.T) {
 				t.Errorf("stats output lacks %q:\n%s", want, out)
 			}
 		}
+		if want := "under prefix " + strconv.Quote(b.Prefix) + "\n"; !strings.Contains(out, want) {
+			t.Errorf("stats output lacks %q:\n%s", want, out)
+		}
 		var st bitmapist.Stats
-		if err := jsonUnmarshal(mustOK(t, cli(t, b, "", "stats", "--json", "song")).stdout, &st); err != nil {
+		js := mustOK(t, cli(t, b, "", "stats", "--json", "song")).stdout
+		if err := jsonUnmarshal(js, &st); err != nil {
 			t.Fatal(err)
 		}
 		if st.Keys != 3 || len(st.Events) != 1 || st.Events[0].MaxID != 7000 || st.Largest[0].Length != 7000/8+1 {
 			t.Errorf("stats --json song = %+v", st)
+		}
+		// The searched prefix, as the text's first line names it.
+		for _, want := range []string{`"prefix": "` + b.Prefix + `song",`, `"event_prefix": "song",`} {
+			if !strings.Contains(js, want) {
+				t.Errorf("stats --json song lacks %s:\n%s", want, js)
+			}
+		}
+		if text := mustOK(t, cli(t, b, "", "stats", "song")).stdout; !strings.Contains(text, "under prefix "+strconv.Quote(st.Prefix)) {
+			t.Errorf("stats song names another prefix than its JSON %q:\n%s", st.Prefix, text)
+		}
+		js = mustOK(t, cli(t, b, "", "stats", "--json")).stdout
+		if err := jsonUnmarshal(js, &st); err != nil || st.Prefix != b.Prefix || st.EventPrefix != "" || st.Keys != 6 {
+			t.Errorf("stats --json: %v, prefix %q, event prefix %q, %d keys", err, st.Prefix, st.EventPrefix, st.Keys)
 		}
 		if r := cli(t, b, "", "stats", "--sample", "-1"); r.code != exitUsage {
 			t.Errorf("--sample -1: exit %d", r.code)
