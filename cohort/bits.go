@@ -118,3 +118,11 @@ func orAnd(dst, a, b []uint64) {
 		dst[i] |= a[i] & b[i]
 	}
 }
+
+// orAnd3 sets dst |= a AND b AND c (a, b and c at least as long as dst).
+func orAnd3(dst, a, b, c []uint64) {
+	a, b, c = a[:len(dst)], b[:len(dst)], c[:len(dst)]
+	for i := range dst {
+		dst[i] |= a[i] & b[i] & c[i]
+	}
+}

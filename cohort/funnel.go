@@ -123,41 +123,87 @@ func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel
 			idx[k][t] = i
 		}
 	}
-	users := make([][]int64, n) // users[row][step]
-	for i := range users {
-		users[i] = make([]int64, len(q.Steps))
+	rep := make([]int, len(q.Steps)) // no repeat rule yet
+	for k := range rep {
+		rep[k] = -1
 	}
-	err = scanSets(ctx, c, sets, q.Segment, func(ws [][]uint64, m int) {
-		funnelBlock(users, ws, idx, q.Window, m)
-	})
+	accs, err := scanSets(ctx, c, sets, q.Segment, func() *funnelAcc { return newFunnelAcc(n, len(q.Steps)) },
+		func(a *funnelAcc, ws [][]uint64, m int) { a.block(ws, idx, rep, q.Window, m) })
 	if err != nil {
 		return nil, err
+	}
+	users := newFunnelAcc(n, len(q.Steps)).users // users[row][step]
+	for _, a := range accs {
+		for i, u := range a.users {
+			for k, x := range u {
+				users[i][k] += x
+			}
+		}
 	}
 	return funnelResult(q, from, users), nil
 }
 
-// funnelBlock adds one block's step counts of every row to users.
-func funnelBlock(users [][]int64, ws [][]uint64, idx [][]int, window, m int) {
-	steps := len(idx)
-	r := make([][]uint64, steps) // r[k]: who reached step k, chunkWords words
-	for k := 1; k < steps; k++ {
-		r[k] = make([]uint64, chunkWords)
+// funnelAcc accumulates a funnel's users per row and step; r and prev are
+// the scratch of one chunk: r[k] who reached step k by the current period,
+// prev[k] by the period before.
+type funnelAcc struct {
+	users   [][]int64
+	r, prev [][]uint64
+}
+
+func newFunnelAcc(rows, steps int) *funnelAcc {
+	a := &funnelAcc{users: make([][]int64, rows), r: make([][]uint64, steps), prev: make([][]uint64, steps)}
+	for i := range a.users {
+		a.users[i] = make([]int64, steps)
 	}
+	for k := range steps {
+		a.r[k], a.prev[k] = make([]uint64, chunkWords), make([]uint64, chunkWords)
+	}
+	return a
+}
+
+// block adds one block's step counts of every row. ws[idx[k][t]] is step
+// k's bitmap in period t; rep[k] is the earlier step whose event step k
+// repeats (-1: none), whose period step k must come strictly after.
+func (a *funnelAcc) block(ws [][]uint64, idx [][]int, rep []int, window, m int) {
+	steps := len(idx)
 	for j0 := 0; j0 < m; j0 += chunkWords { // consecutive words in every inner loop
 		c := min(chunkWords, m-j0)
-		for row := range users {
-			r[0] = ws[idx[0][row]][j0 : j0+c]
+		for row := range a.users {
+			r := a.r
+			copy(r[0][:c], ws[idx[0][row]][j0:j0+c])
 			for k := 1; k < steps; k++ {
 				clear(r[k][:c])
 			}
 			for q := row; q <= row+window; q++ {
-				for k := 1; k < steps; k++ {
-					orAnd(r[k][:c], r[k-1][:c], ws[idx[k][q]][j0:j0+c])
-				}
+				a.funnelPeriod(ws, idx, rep, q, q == row, j0, c)
 			}
 			for k := range steps {
-				users[row][k] += popcount(r[k][:c])
+				a.users[row][k] += popcount(r[k][:c])
 			}
+		}
+	}
+}
+
+// funnelPeriod advances the chunk's reach by period q:
+// R_k(q) = R_k(q-1) ∪ (R_{k-1}(q) ∩ E_k(q) [∩ R_rep[k](q-1)]), with
+// R_0(q-1) empty in the entry period (first).
+func (a *funnelAcc) funnelPeriod(ws [][]uint64, idx [][]int, rep []int, q int, first bool, j0, c int) {
+	for _, j := range rep {
+		if j >= 0 {
+			if j == 0 && first {
+				clear(a.prev[0][:c])
+			} else {
+				copy(a.prev[j][:c], a.r[j][:c])
+			}
+		}
+	}
+	for k := 1; k < len(idx); k++ {
+		e := ws[idx[k][q]][j0 : j0+c]
+		if j := rep[k]; j >= 0 {
+			orAnd3(a.r[k][:c], a.r[k-1][:c], e, a.prev[j][:c])
+		} else {
+			orAnd(a.r[k][:c], a.r[k-1][:c], e)
 		}
 	}
 }

@@ -96,31 +96,64 @@ func GetLifecycle(ctx context.Context, c *bitmapist.Client, q LifecycleQuery) (*
 		s := g.Add(from, i)
 		out.Periods[i].Label, out.Periods[i].Start = g.Label(s), s
 	}
-	err = scanSets(ctx, c, sets, q.Segment, func(ws [][]uint64, m int) {
-		lifecycleBlock(out.Periods, ws[:n+1], ws[n+1:], m)
-	})
+	accs, err := scanSets(ctx, c, sets, q.Segment, func() *lifeAcc { return newLifeAcc(n) },
+		func(a *lifeAcc, ws [][]uint64, m int) { a.block(ws[:n+1], ws[n+1:], m) })
 	if err != nil {
 		return nil, err
 	}
+	sum := newLifeAcc(n)
+	for _, a := range accs {
+		sum.addAcc(a)
+	}
+	sum.fill(out.Periods)
 	return out, nil
 }
 
-// lifecycleBlock adds one block's counts: act[0] is the period before the
-// first, act[i+1] period i; hist the history before act[0].
-func lifecycleBlock(ps []LifecyclePeriod, act, hist [][]uint64, m int) {
+// lifeAcc accumulates a lifecycle's counts: act[i] = |A(i)| (act[0] the
+// period before the first), ret[i] = |A(i+1) ∩ A(i)|, nw[i] = |A(i+1) −
+// (A(i) ∪ H(i))|; the other counts follow (see fill).
+type lifeAcc struct{ act, ret, nw []int64 }
+
+func newLifeAcc(n int) *lifeAcc {
+	return &lifeAcc{act: make([]int64, n+1), ret: make([]int64, n), nw: make([]int64, n)}
+}
+
+func (a *lifeAcc) addAcc(b *lifeAcc) {
+	for i := range a.act {
+		a.act[i] += b.act[i]
+	}
+	for i := range a.ret {
+		a.ret[i] += b.ret[i]
+		a.nw[i] += b.nw[i]
+	}
+}
+
+// fill sets every period's counts: Active = New + Returning +
+// Resurrecting, Dormant = −(|A(p-1)| − Returning).
+func (a *lifeAcc) fill(ps []LifecyclePeriod) {
+	for i := range ps {
+		ps[i].Returning, ps[i].New = a.ret[i], a.nw[i]
+		ps[i].Resurrecting = a.act[i+1] - a.ret[i] - a.nw[i]
+		ps[i].Dormant = -(a.act[i] - a.ret[i])
+	}
+}
+
+// block adds one block's counts: act[0] is the period before the first,
+// act[i+1] period i; hist the history before act[0]. Three popcounts per
+// period and word.
+func (a *lifeAcc) block(act, hist [][]uint64, m int) {
 	for j := range m {
 		var before uint64 // H(p-1)
 		for _, h := range hist {
 			before |= h[j]
 		}
 		prev := act[0][j]
-		for i := range ps {
-			cur := act[i+1][j]
-			p := &ps[i]
-			p.Returning += int64(bits.OnesCount64(cur & prev))
-			p.Resurrecting += int64(bits.OnesCount64(cur &^ prev & before))
-			p.New += int64(bits.OnesCount64(cur &^ (prev | before)))
-			p.Dormant -= int64(bits.OnesCount64(prev &^ cur))
+		a.act[0] += int64(bits.OnesCount64(prev))
+		for i, w := range act[1:] {
+			cur := w[j]
+			a.act[i+1] += int64(bits.OnesCount64(cur))
+			a.ret[i] += int64(bits.OnesCount64(cur & prev))
+			a.nw[i] += int64(bits.OnesCount64(cur &^ (prev | before)))
 			before |= prev
 			prev = cur
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -85,16 +86,45 @@ func checkYear(field string, g bitmapist.TimeGroup, t time.Time) error {
 // scanSets reads every bitmap of sets and of seg through the client's
 // Reader, stripe by stripe (bitmapist.Client.StripeSets: bounded GETRANGE
 // pipelines, split per node on a cluster, nothing written, client memory
-// bounded), and calls fn with each stripe's words (bitmapist.ForWordBlocks, seg
-// ANDed into every set). Calls to fn never overlap.
-func scanSets(ctx context.Context, c *bitmapist.Client, sets []bitmapist.Set, seg bitmapist.Set, fn func(ws [][]uint64, n int)) error {
+// bounded), and calls add with each stripe's words (bitmapist.WordBlocks,
+// seg ANDed into every set) and an accumulator made by newAcc. Stripes are
+// counted concurrently, each goroutine into an accumulator of its own
+// (never two calls on one at once); it returns every accumulator, for the
+// caller to sum (the reports' counts add up over users).
+func scanSets[A any](ctx context.Context, c *bitmapist.Client, sets []bitmapist.Set, seg bitmapist.Set,
+	newAcc func() A, add func(acc A, ws [][]uint64, n int)) ([]A, error) {
 	if err := c.Ready(); err != nil {
-		return err
+		return nil, err
 	}
+	type worker struct {
+		wb  bitmapist.WordBlocks
+		acc A
+	}
+	var mu sync.Mutex
+	var free, made []*worker
 	m := len(sets)
 	all := append(append(make([]bitmapist.Set, 0, m+1), sets...), seg)
-	return c.StripeSets(ctx, all, bitmapist.StripeOptions{}, func(_ int64, bms []bitmapist.Bitmap) error {
-		bitmapist.ForWordBlocks(bms[:m], bms[m], seg != nil, fn)
+	err := c.StripeSets(ctx, all, bitmapist.StripeOptions{Concurrent: true}, func(_ int64, bms []bitmapist.Bitmap) error {
+		mu.Lock()
+		if len(free) == 0 {
+			w := &worker{acc: newAcc()}
+			free, made = append(free, w), append(made, w)
+		}
+		w := free[len(free)-1]
+		free = free[:len(free)-1]
+		mu.Unlock()
+		w.wb.Walk(bms[:m], bms[m], seg != nil, func(ws [][]uint64, n int) { add(w.acc, ws, n) })
+		mu.Lock()
+		free = append(free, w)
+		mu.Unlock()
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	accs := make([]A, len(made))
+	for i, w := range made {
+		accs[i] = w.acc
+	}
+	return accs, nil
 }

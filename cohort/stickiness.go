@@ -66,9 +66,16 @@ func GetStickiness(ctx context.Context, c *bitmapist.Client, q StickinessQuery) 
 	for k := range sets {
 		sets[k] = c.Events(q.Event, g, g.Add(from, k))
 	}
-	hist := make([]int64, n+1)
-	if err := scanSets(ctx, c, sets, q.Segment, func(ws [][]uint64, m int) { stickinessBlock(hist, ws, m) }); err != nil {
+	accs, err := scanSets(ctx, c, sets, q.Segment, func() *stickAcc { return &stickAcc{hist: make([]int64, n+1)} },
+		func(a *stickAcc, ws [][]uint64, m int) { a.block(ws, m) })
+	if err != nil {
 		return nil, err
+	}
+	hist := make([]int64, n+1)
+	for _, a := range accs {
+		for k, v := range a.hist {
+			hist[k] += v
+		}
 	}
 	out := &Stickiness{Event: q.Event, TimeGroup: g, From: g.Label(from), To: g.Label(g.Add(from, n-1)),
 		NumPeriods: n, Buckets: make([]StickinessBucket, n)}
@@ -82,24 +89,55 @@ func GetStickiness(ctx context.Context, c *bitmapist.Client, q StickinessQuery) 
 // maxPlanes is the number of counter bit planes MaxReportPeriods needs.
 const maxPlanes = 9 // 2^9 = 512 > MaxReportPeriods
 
-// stickinessBlock adds to hist[k] the users of the block active in exactly
-// k of the periods ws.
-func stickinessBlock(hist []int64, ws [][]uint64, m int) {
+// stickAcc accumulates a stickiness histogram: hist[k] users active in
+// exactly k periods; c is the scratch of the bit-sliced counters of one
+// chunk of words (c[l][j]: bit l of the counters of word j).
+type stickAcc struct {
+	hist  []int64
+	c     [maxPlanes][chunkWords]uint64
+	carry [chunkWords]uint64
+}
+
+// block adds to a.hist[k] the users of the block active in exactly k of
+// the periods ws. Chunk by chunk, every period's words are added to the
+// counters with a ripple carry over the planes that k+1 additions can
+// reach (no branch on the data), then the buckets are read off the
+// planes word by word.
+func (a *stickAcc) block(ws [][]uint64, m int) {
 	planes := bits.Len(uint(len(ws)))
-	var c [maxPlanes]uint64
-	for j := range m {
-		c = [maxPlanes]uint64{}
-		var any uint64
-		for _, w := range ws {
-			carry := w[j]
-			any |= carry
-			for l := 0; carry != 0 && l < planes; l++ {
-				c[l], carry = c[l]^carry, c[l]&carry
+	for j0 := 0; j0 < m; j0 += chunkWords {
+		n := min(chunkWords, m-j0)
+		for l := range planes {
+			clear(a.c[l][:n])
+		}
+		for k, w := range ws {
+			carry := a.carry[:n]
+			copy(carry, w[j0:j0+n])
+			for l := range bits.Len(uint(k + 1)) {
+				addPlane(a.c[l][:n], carry)
 			}
 		}
-		if any != 0 {
-			splitCount(hist, &c, planes-1, any, 0)
+		for j := range n {
+			var c [maxPlanes]uint64
+			var any uint64
+			for l := range planes {
+				c[l] = a.c[l][j]
+				any |= c[l]
+			}
+			if any != 0 {
+				splitCount(a.hist, &c, planes-1, any, 0)
+			}
 		}
+	}
+}
+
+// addPlane adds carry to one bit plane: plane ^= carry, carry = the bits
+// that overflowed (carry at least as long as plane).
+func addPlane(plane, carry []uint64) {
+	carry = carry[:len(plane)]
+	for j, p := range plane {
+		c := carry[j]
+		plane[j], carry[j] = p^c, p&c
 	}
 }
 

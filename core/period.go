@@ -180,5 +180,20 @@ func (k *KeySet) IDs(ctx context.Context) ([]uint64, error) { return k.c.ids(ctx
 // HasEvents implements Set.
 func (k *KeySet) HasEvents(ctx context.Context) (bool, error) { return k.c.hasEvents(ctx, k.e) }
 
+// Exists reports whether the key is in Redis (EXISTS), whatever its bits:
+// a bitmap whose bits are all 0 (every user unmarked, or only zero bytes
+// written) is an existing empty set, a key never written is missing.
+// Errors: ErrNoRedis, or the Redis error wrapped.
+func (k *KeySet) Exists(ctx context.Context) (bool, error) {
+	if err := k.c.ready(); err != nil {
+		return false, err
+	}
+	n, err := k.c.rdb.Exists(ctx, k.e.key).Result()
+	if err != nil {
+		return false, k.c.wrapRead("exists", err)
+	}
+	return n > 0, nil
+}
+
 func (k *KeySet) expr() *expr     { return k.e }
 func (k *KeySet) client() *Client { return k.c }

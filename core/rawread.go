@@ -1,6 +1,7 @@
 package bitmapist
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,11 @@ func (r *Reader) getConn(ctx context.Context, opt *redis.Options) (*rawConn, err
 	}
 	r.raw.mu.Unlock()
 	rc, err := dialRaw(ctx, opt)
+	if err == nil && rc.r.Buffered() == 0 {
+		// Bulk replies are read straight into the caller's buffers
+		// (readBulk): a small buffer for the reply lines copies less.
+		rc.r = bufio.NewReaderSize(rc.nc, 4<<10)
+	}
 	if errors.Is(err, errRawUnsupported) {
 		r.raw.mu.Lock()
 		r.raw.off = true
@@ -147,7 +153,7 @@ func (rc *rawConn) getRanges(spans []Span, batch []piece, dst []byte, place, got
 			continue
 		}
 		at := place[pc.span] + pc.lo - spans[pc.span].Lo
-		if _, err := io.ReadFull(rc.r, dst[at:at+n]); err != nil {
+		if err := rc.readBulk(dst[at : at+n]); err != nil {
 			return err
 		}
 		if _, err := rc.r.Discard(2); err != nil { // CRLF
@@ -163,7 +169,24 @@ func (rc *rawConn) getRanges(spans []Span, batch []piece, dst []byte, place, got
 	return replyErr
 }
 
-// cmp returns the first non-nil error.
+// readBulk reads len(dst) bytes of a bulk reply into dst: what the
+// buffered reader holds, then the rest straight from the connection, so
+// that large replies are not copied twice (small rests go through the
+// buffer, with the replies that follow).
+func (rc *rawConn) readBulk(dst []byte) error {
+	k, _ := rc.r.Read(dst[:min(rc.r.Buffered(), len(dst))])
+	var err error
+	switch rest := dst[k:]; {
+	case len(rest) == 0:
+	case len(rest) < 16<<10: // small: through the buffer, with what follows
+		_, err = io.ReadFull(rc.r, rest)
+	default:
+		_, err = io.ReadFull(rc.nc, rest)
+	}
+	return err
+}
+
+// orErr returns the first non-nil error.
 func orErr(a, b error) error {
 	if a != nil {
 		return a

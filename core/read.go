@@ -82,6 +82,7 @@ type Reader struct {
 	lim      ReadLimits
 	inflight *semaphore.Weighted
 	raw      rawPool
+	bufs     bufPool
 }
 
 // Reader returns the client's Reader (the same one on every call, so the

@@ -112,8 +112,23 @@ const wordBlock = 512
 // reused between calls. With hasSeg, seg is ANDed into every block and the
 // walk stops at seg's last word. The engagement reports (trends here,
 // lifecycle, stickiness and funnels in package cohort) count with it. It
-// reads memory only and returns nothing.
+// reads memory only and returns nothing. It is WordBlocks.Walk on new
+// buffers.
 func ForWordBlocks(bms []Bitmap, seg Bitmap, hasSeg bool, fn func(ws [][]uint64, n int)) {
+	new(WordBlocks).Walk(bms, seg, hasSeg, fn)
+}
+
+// WordBlocks holds the buffers of ForWordBlocks for reuse: Walk is
+// ForWordBlocks without a new allocation once the buffers are large
+// enough (about 4 KiB per bitmap). The zero value is ready for use; a
+// WordBlocks must not be used by two goroutines at once.
+type WordBlocks struct {
+	flat, sw []uint64
+	ws       [][]uint64
+}
+
+// Walk is ForWordBlocks on wb's buffers.
+func (wb *WordBlocks) Walk(bms []Bitmap, seg Bitmap, hasSeg bool, fn func(ws [][]uint64, n int)) {
 	words := 0
 	for _, b := range bms {
 		words = max(words, b.Words())
@@ -121,12 +136,17 @@ func ForWordBlocks(bms []Bitmap, seg Bitmap, hasSeg bool, fn func(ws [][]uint64,
 	if hasSeg {
 		words = min(words, seg.Words())
 	}
-	ws := make([][]uint64, len(bms))
-	flat := make([]uint64, len(bms)*wordBlock)
-	for k := range ws {
-		ws[k] = flat[k*wordBlock : (k+1)*wordBlock]
+	if len(wb.flat) < len(bms)*wordBlock {
+		wb.flat = make([]uint64, len(bms)*wordBlock)
+		wb.sw = make([]uint64, wordBlock)
 	}
-	sw := make([]uint64, wordBlock)
+	if cap(wb.ws) < len(bms) {
+		wb.ws = make([][]uint64, len(bms))
+	}
+	ws, sw := wb.ws[:len(bms)], wb.sw
+	for k := range ws {
+		ws[k] = wb.flat[k*wordBlock : (k+1)*wordBlock]
+	}
 	for first := 0; first < words; first += wordBlock {
 		n := min(wordBlock, words-first)
 		if hasSeg {
@@ -135,11 +155,17 @@ func ForWordBlocks(bms []Bitmap, seg Bitmap, hasSeg bool, fn func(ws [][]uint64,
 		for k, b := range bms {
 			b.ReadWords(ws[k][:n], first)
 			if hasSeg {
-				for j := range n {
-					ws[k][j] &= sw[j]
-				}
+				andInto64(ws[k][:n], sw)
 			}
 		}
 		fn(ws, n)
+	}
+}
+
+// andInto64 sets dst &= src (src at least as long).
+func andInto64(dst, src []uint64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] &= src[i]
 	}
 }

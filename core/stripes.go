@@ -2,6 +2,7 @@ package bitmapist
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -18,6 +19,12 @@ type StripeOptions struct {
 	// at least 4 KiB and at most ReadLimits.Slice. It is the bound on the
 	// client memory of a read, whatever the size of the bitmaps.
 	Memory int64
+	// Concurrent lets Client.StripeSets call its fn from up to Workers
+	// goroutines at once (fn must then be safe for that), so that the
+	// stripes are counted on as many cores as they are read; without it
+	// StripeSets' calls never overlap. Reader.Stripes ignores it: its fn
+	// is always called concurrently.
+	Concurrent bool
 }
 
 // DefaultStripeMemory is StripeOptions.Memory's default, in bytes.
@@ -102,7 +109,8 @@ func (r *Reader) Stripes(ctx context.Context, spans []Span, o StripeOptions, fn 
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(int64(o.workers()), count) {
 		g.Go(func() error {
-			var buf []byte // this worker's read buffer, reused stripe after stripe
+			buf := r.bufs.get() // this worker's read buffer, reused stripe after stripe
+			defer func() { r.bufs.put(buf) }()
 			for s := next.Add(1) - 1; s < count; s = next.Add(1) - 1 {
 				if err := gctx.Err(); err != nil {
 					return err
@@ -117,6 +125,36 @@ func (r *Reader) Stripes(ctx context.Context, spans []Span, o StripeOptions, fn 
 		})
 	}
 	return g.Wait()
+}
+
+// bufPool keeps the stripe read buffers of finished Stripes calls for the
+// next ones (at most DefaultStripeMemory bytes of them), so that a report
+// does not allocate, and the runtime zero, its buffers every time.
+type bufPool struct {
+	mu    sync.Mutex
+	free  [][]byte
+	bytes int
+}
+
+func (p *bufPool) get() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		return nil
+	}
+	b := p.free[n-1]
+	p.free, p.bytes = p.free[:n-1], p.bytes-cap(b)
+	return b
+}
+
+func (p *bufPool) put(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b == nil || p.bytes+cap(b) > DefaultStripeMemory {
+		return
+	}
+	p.free, p.bytes = append(p.free, b), p.bytes+cap(b)
 }
 
 // readFunc reads parts into buf (see readSpans) and returns the buffer.

@@ -12,8 +12,8 @@ import (
 // Snapshot.Bitmap would on whole bitmaps), its byte 0 being byte off of the
 // set's bitmap; off is a multiple of 64 bytes, so 64-bit words line up
 // across stripes. A nil set reads as empty. Calls to fn never overlap (the
-// next stripe is read while fn runs), and bms is valid only during the
-// call and must not be modified. The reports (Trend, and those of package
+// next stripe is read while fn runs) unless o.Concurrent is set, and bms
+// is valid only during the call and must not be modified. The reports (Trend, and those of package
 // cohort) count through it; it writes nothing, and it works on a Redis
 // Cluster (every command names one key).
 //
@@ -53,8 +53,10 @@ func (c *Client) StripeSets(ctx context.Context, sets []Set, o StripeOptions, fn
 		for i, e := range exprs {
 			bms[i] = evalExpr(e, get)
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		if !o.Concurrent {
+			mu.Lock()
+			defer mu.Unlock()
+		}
 		return fn(off, bms)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"sync"
 	"time"
 )
 
@@ -104,15 +105,31 @@ func (c *Client) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
 		sets = append(sets, p)
 	}
 	m := len(pl.periods)
-	acc := newTrendAcc(m, pl.lead, pl.n, q.Rolling)
-	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{}, func(_ int64, bms []Bitmap) error {
-		ForWordBlocks(bms[:m], bms[m], q.Segment != nil, acc.add)
+	var mu sync.Mutex
+	var free, made []*trendAcc // one per goroutine counting, reused stripe after stripe
+	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{Concurrent: true}, func(_ int64, bms []Bitmap) error {
+		mu.Lock()
+		if len(free) == 0 {
+			a := newTrendAcc(m, pl.lead, pl.n, q.Rolling)
+			free, made = append(free, a), append(made, a)
+		}
+		acc := free[len(free)-1]
+		free = free[:len(free)-1]
+		mu.Unlock()
+		acc.wb.Walk(bms[:m], bms[m], q.Segment != nil, acc.add)
+		mu.Lock()
+		free = append(free, acc)
+		mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return acc.result(q, pl), nil
+	sum := newTrendAcc(m, pl.lead, pl.n, q.Rolling)
+	for _, a := range made {
+		sum.merge(a)
+	}
+	return sum.result(q, pl), nil
 }
 
 // trendPlan lists a trend's periods, oldest first: lead look-back days
@@ -194,6 +211,20 @@ type trendAcc struct {
 	unique, prevU int64
 	u, pu         []uint64 // one chunk of the range's and the previous range's union
 	pre, suf      []uint64 // m chunks: scratch of the rolling OR
+	wb            WordBlocks
+}
+
+// merge adds b's counts to t's.
+func (t *trendAcc) merge(b *trendAcc) {
+	for k := range t.count {
+		t.count[k] += b.count[k]
+		if t.rolling {
+			t.wau[k] += b.wau[k]
+			t.mau[k] += b.mau[k]
+		}
+	}
+	t.unique += b.unique
+	t.prevU += b.prevU
 }
 
 // trendChunk is the number of words the trend computes at a time: every

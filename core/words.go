@@ -11,6 +11,13 @@ import "encoding/binary"
 // popcount per word, never a loop over ids.
 func (b Bitmap) ReadWords(dst []uint64, first int) {
 	off := first * 8
+	if full := b[min(off, len(b)):]; len(full) >= 8*len(dst) {
+		full = full[:8*len(dst)]
+		for i := range dst {
+			dst[i] = binary.LittleEndian.Uint64(full[8*i:])
+		}
+		return
+	}
 	i := 0
 	for ; i < len(dst) && off+8 <= len(b); i, off = i+1, off+8 {
 		dst[i] = binary.LittleEndian.Uint64(b[off:])
