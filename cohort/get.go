@@ -238,11 +238,11 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Tab
 	if backend == bitmapist.BackendBitmapistServer {
 		return computeOnServer(ctx, c, q, p)
 	}
-	ext, err := extents(ctx, c, p.allKeys())
+	ext, lens, err := extents(ctx, c, p.allKeys())
 	if err != nil {
 		return nil, err
 	}
-	p.segmentExtents(ext)
+	p.segmentExtents(ext, lens)
 	lay := p.layout(&q, ext)
 	need := p.need(&q, lay)
 	sp, read := spans(need, ext)

@@ -104,14 +104,16 @@ func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Tim
 	return 0, time.Time{}, fmt.Errorf("%w: period label %s: want 2025-03-01T05, 2025-03-01, 2025-W09, 2025-03 or 2025", ErrInvalidQuery, quoteShort(label))
 }
 
-// segmentExtents makes the extents of the segment's keys start at byte 0
-// (where the key has bytes): a Not flips the zero bytes before a key's
-// first set bit too, so they must be read as the key's (as zeros) and not
-// skipped.
-func (p *plan) segmentExtents(ext map[string]window) {
+// segmentExtents makes the extent of each of the segment's keys all its
+// bytes, 0 to its length lens[k] (where the key has bytes): a Not flips the
+// zero bytes before a key's first set bit too, and every byte of a key
+// that holds only zeros (an existing empty set, not a missing key), so
+// they must be read as the key's (as zeros) and not skipped. A missing key
+// (length 0) keeps no extent.
+func (p *plan) segmentExtents(ext map[string]window, lens map[string]int64) {
 	for _, k := range p.seg {
-		if w := ext[k]; !w.empty() {
-			ext[k] = window{0, w.hi}
+		if n := lens[k]; n > 0 {
+			ext[k] = window{0, n - 1}
 		}
 	}
 }

@@ -236,3 +236,48 @@ func TestGetSegmentNotAcrossStripes(t *testing.T) {
 		}
 	})
 }
+
+// TestGetSegmentAllZeroKey (finding C): a segment key that exists with
+// only zero bytes is an empty set, not a missing key: as a segment it
+// leaves every cohort empty, and Not of it holds every id its bytes cover
+// (Redis's BITOP NOT), so the cohort keeps them; a missing key's Not holds
+// nobody, as in Redis.
+func TestGetSegmentAllZeroKey(t *testing.T) {
+	at := day(2025, 3, 3)
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b, at)
+		markIDs(t, c, "signup", at, 1, 2, 3, 40, 41)
+		markIDs(t, c, "active", at, 2, 3, 41)
+		markIDs(t, c, "zero", at, 20) // bytes 0..2 of zero's day key
+		if err := c.UnmarkEvent(ctx, "zero", 20, bitmapist.At(at)); err != nil {
+			t.Fatal(err)
+		}
+		zero := c.Events("zero", bitmapist.Days, at)
+		for _, tc := range []struct {
+			name         string
+			seg          bitmapist.Set
+			total, cell0 int64
+		}{
+			{"zero", zero, 0, none},
+			{"Not(zero)", bitmapist.Not(zero), 3, 2}, // ids 0..23: 1, 2, 3; active 2, 3
+			{"Not(missing)", bitmapist.Not(c.Events("never", bitmapist.Days, at)), 0, none},
+		} {
+			q := cohort.Query{Primary: "signup", Secondary: "active", TimeGroup: bitmapist.Days, Rows: 1, Cols: 1, Segment: tc.seg}
+			tab, err := cohort.Get(ctx, c, q)
+			if b.Name == testutil.NameBitmapistServer && tc.name != "zero" {
+				if !errors.Is(err, bitmapist.ErrUnsupported) {
+					t.Errorf("%s on bitmapist-server: %v, want ErrUnsupported", tc.name, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			direct, err := bitmapist.And(c.Events("signup", bitmapist.Days, at), tc.seg).Count(ctx)
+			if cell := grid(tab)[0][0]; err != nil || tab.Totals[0] != tc.total || cell != tc.cell0 || direct != tc.total {
+				t.Errorf("%s: total %d, cell %d, Redis %d %v; want %d and %d", tc.name, tab.Totals[0], cell, direct, err, tc.total, tc.cell0)
+			}
+		}
+	})
+}

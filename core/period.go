@@ -39,33 +39,28 @@ func (c *Client) period(event string, g TimeGroup, t time.Time) *Period {
 // Hour returns event's set for the hour containing t (in the client's
 // location). It has data only where hourly tracking was on when marking.
 func (c *Client) Hour(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Hours, t)
+	return c.Events(event, Hours, t)
 }
 
 // Day returns event's set for the day containing t.
 func (c *Client) Day(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Days, t)
+	return c.Events(event, Days, t)
 }
 
 // Week returns event's set for the ISO week (Monday to Sunday) containing t.
 func (c *Client) Week(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Weeks, t)
+	return c.Events(event, Weeks, t)
 }
 
 // Month returns event's set for the calendar month containing t.
 func (c *Client) Month(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Months, t)
+	return c.Events(event, Months, t)
 }
 
 // Year returns event's set for the calendar year containing t: the OR of
 // its twelve month bitmaps.
 func (c *Client) Year(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Years, t)
+	return c.Events(event, Years, t)
 }
 
 // Events returns event's set for the period of group g containing t: the
@@ -179,6 +174,21 @@ func (k *KeySet) IDs(ctx context.Context) ([]uint64, error) { return k.c.ids(ctx
 
 // HasEvents implements Set.
 func (k *KeySet) HasEvents(ctx context.Context) (bool, error) { return k.c.hasEvents(ctx, k.e) }
+
+// Exists reports whether the key is in Redis (EXISTS), whatever its bits:
+// a bitmap whose bits are all 0 (every user unmarked, or only zero bytes
+// written) is an existing empty set, a key never written is missing.
+// Errors: ErrNoRedis, or the Redis error wrapped.
+func (k *KeySet) Exists(ctx context.Context) (bool, error) {
+	if err := k.c.ready(); err != nil {
+		return false, err
+	}
+	n, err := k.c.rdb.Exists(ctx, k.e.key).Result()
+	if err != nil {
+		return false, k.c.wrapRead("exists", err)
+	}
+	return n > 0, nil
+}
 
 func (k *KeySet) expr() *expr     { return k.e }
 func (k *KeySet) client() *Client { return k.c }

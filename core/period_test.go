@@ -160,3 +160,37 @@ func TestEventsIsGetEventData(t *testing.T) {
 		}
 	})
 }
+
+// TestKeySetExists (finding C): a key whose bits are all 0 exists (an
+// empty set, Count 0), a key never written does not; HasEvents is false
+// for both.
+func TestKeySetExists(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b, bitmapist.WithTrackUnique(true))
+		at := time.Date(2024, 5, 3, 0, 0, 0, 0, time.UTC)
+		mark(t, c, "seg", at, 5)
+		if err := c.UnmarkEvent(ctx, "seg", 5, bitmapist.At(at)); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			set    *bitmapist.KeySet
+			exists bool
+		}{
+			{c.Unique("seg"), true},
+			{c.KeySet(c.Key("seg", bitmapist.Days, at)), true},
+			{c.Unique("never"), false},
+			{c.KeySet(c.Key("seg", bitmapist.Days, at.AddDate(0, 0, 1))), false},
+		} {
+			ok, err := tc.set.Exists(ctx)
+			n, cerr := tc.set.Count(ctx)
+			has, herr := tc.set.HasEvents(ctx)
+			if err != nil || cerr != nil || herr != nil || ok != tc.exists || n != 0 || has {
+				t.Errorf("%s: Exists %v %v, Count %d %v, HasEvents %v %v; want Exists %v, 0 users", tc.set.Key(), ok, err, n, cerr, has, herr, tc.exists)
+			}
+		}
+	})
+	if _, err := bitmapist.New(nil).Unique("seg").Exists(context.Background()); !errors.Is(err, bitmapist.ErrNoRedis) {
+		t.Errorf("Exists without Redis: %v, want ErrNoRedis", err)
+	}
+}

@@ -22,10 +22,14 @@ import (
 // and the time each kind took, summed over all goroutines: the plugin's
 // relay included.
 type roundTrips struct {
-	mu sync.Mutex
-	n  map[string]int
-	d  map[string]time.Duration
+	mu     sync.Mutex
+	n      map[string]int
+	d      map[string]time.Duration
+	tagged bool // count only statements whose context has an rtTag
 }
+
+// rtTag marks the contexts of the statements a tagged roundTrips counts.
+type rtTag struct{}
 
 type rtStart struct {
 	kind string
@@ -45,8 +49,11 @@ func (r *roundTrips) add(kind string, d time.Duration) {
 	r.mu.Unlock()
 }
 
-// sqlKind names a statement: begin, commit, insert (the row), outbox-insert,
-// outbox-delete, relay (the relay's claims and counts), other.
+// sqlKind names a statement: begin, commit, insert (the row),
+// insert-folded (the row and its outbox rows, see WithOutbox),
+// outbox-insert, outbox-update (a folded transaction's rows given the
+// commit time), outbox-delete, relay (the relay's claims and counts),
+// other.
 func sqlKind(q string) string {
 	q = strings.ToLower(strings.TrimSpace(q))
 	switch {
@@ -54,8 +61,12 @@ func sqlKind(q string) string {
 		return "begin"
 	case strings.HasPrefix(q, "commit"):
 		return "commit"
+	case strings.HasPrefix(q, "with bitmapist_rows"):
+		return "insert-folded"
 	case strings.HasPrefix(q, `insert into "bmob`):
 		return "outbox-insert"
+	case strings.HasPrefix(q, `update "bmob`) && strings.Contains(q, "at_ms"):
+		return "outbox-update"
 	case strings.HasPrefix(q, `delete from "bmob`):
 		return "outbox-delete"
 	case strings.HasPrefix(q, "insert"):
@@ -68,6 +79,9 @@ func sqlKind(q string) string {
 
 // TraceQueryStart is part of pgx.QueryTracer.
 func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if r.tagged && ctx.Value(rtTag{}) == nil {
+		return ctx
+	}
 	return context.WithValue(ctx, rtKey{}, rtStart{kind: "pg-" + sqlKind(data.SQL), at: time.Now()})
 }
 

@@ -14,6 +14,8 @@ import (
 // statement's own commit.
 const (
 	cbCreated      = PluginName + ":created"
+	cbBeforeCreate = PluginName + ":before_create"
+	cbRanCreate    = PluginName + ":ran_create"
 	cbBeforeUpdate = PluginName + ":before_update"
 	cbRanUpdate    = PluginName + ":ran_update"
 	cbUpdated      = PluginName + ":updated"
@@ -28,6 +30,8 @@ const (
 func (p *Plugin) register(db *gorm.DB) error {
 	cb := db.Callback()
 	for _, err := range []error{
+		cb.Create().After("gorm:save_before_associations").Before("gorm:create").Register(cbBeforeCreate, p.beforeCreate),
+		cb.Create().After("gorm:create").Before("gorm:save_after_associations").Register(cbRanCreate, p.ranCreate),
 		cb.Create().After("gorm:after_create").Before(gormCommit).Register(cbCreated, p.afterCreate),
 		cb.Update().After("gorm:save_before_associations").Before("gorm:update").Register(cbBeforeUpdate, p.beforeUpdate),
 		cb.Update().After("gorm:update").Before("gorm:save_after_associations").Register(cbRanUpdate, p.statementRan),
@@ -129,19 +133,42 @@ func (p *Plugin) emit(db *gorm.DB, marks []pendingMark) {
 	if len(marks) == 0 {
 		return
 	}
-	cp := db.Statement.ConnPool
+	if t := txOf(db.Statement.ConnPool); t != nil {
+		t.add(marks)
+		return
+	}
+	p.dispatch(db.Statement.Context, marks)
+}
+
+// emitFolded hands the marks of folded statement f (see fold), whose
+// outbox rows it wrote, to its transaction; outside any transaction the
+// statement has committed them with its rows, and they are sent at once.
+func (p *Plugin) emitFolded(db *gorm.DB, f *fold, marks []pendingMark) {
+	if len(marks) == 0 {
+		return
+	}
+	for i := range marks {
+		marks[i].at, marks[i].folded = f.at, true
+	}
+	if t := txOf(db.Statement.ConnPool); t != nil {
+		t.addFolded(marks, f)
+		return
+	}
+	p.outbox.committed(context.WithoutCancel(db.Statement.Context), []int64{f.batch}, marks)
+}
+
+// txOf returns the plugin's transaction under cp, or nil.
+func txOf(cp gorm.ConnPool) *txConn {
 	for {
 		switch v := cp.(type) {
 		case *txConn:
-			v.add(marks)
-			return
+			return v
 		case *gorm.PreparedStmtTX:
 			cp = v.Tx
 			continue
 		}
-		break
+		return nil
 	}
-	p.dispatch(db.Statement.Context, marks)
 }
 
 // written reports whether the statement really wrote rows.
@@ -159,7 +186,12 @@ func (p *Plugin) afterCreate(db *gorm.DB) {
 		p.report(db.Statement.Context, n, mi.err)
 		return
 	}
-	p.emit(db, p.marksFor(db.Statement.Context, mi, mi.created, db.Statement.ReflectValue))
+	marks := p.marksFor(db.Statement.Context, mi, mi.created, db.Statement.ReflectValue)
+	if f := foldOf(db); f != nil && f.succeeded() {
+		p.emitFolded(db, f, marks)
+		return
+	}
+	p.emit(db, marks)
 }
 
 // afterUpdate marks <prefix>:updated (see afterChange).

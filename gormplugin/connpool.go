@@ -34,11 +34,18 @@ func (c *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.
 	if r := returningFrom(ctx, query); r != nil {
 		return execReturning(ctx, c.inner, r, query, args)
 	}
+	if f := foldFrom(ctx, query); f != nil {
+		return foldExec(ctx, c.inner, f, query, args)
+	}
 	return c.inner.ExecContext(ctx, query, args...)
 }
 
-// QueryContext delegates to the wrapped pool.
+// QueryContext delegates to the wrapped pool; the Create of a fold in ctx
+// (see fold) runs folded with the outbox INSERT.
 func (c *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if f := foldFrom(ctx, query); f != nil {
+		return foldQuery(ctx, c.inner, f, query, args)
+	}
 	return c.inner.QueryContext(ctx, query, args...)
 }
 
@@ -106,8 +113,19 @@ type txConn struct {
 
 	mu         sync.Mutex
 	pending    []pendingMark
+	folds      []foldRec // the folded statements' batches, in the order of their marks
 	savepoints []savepoint
 	done       bool
+}
+
+// foldRec is a folded statement of the transaction (WithOutbox on
+// PostgreSQL, see fold): its outbox rows were written by the statement
+// itself, as batch; its marks are pending[start:start+n].
+type foldRec struct {
+	batch       int64
+	start, n    int
+	provisional bool  // the marks' time is the statement's (no WithTime)
+	notBefore   int64 // the rows' lease, Unix ms
 }
 
 // savepoint remembers how many marks were pending when it was set.
@@ -133,6 +151,9 @@ func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sq
 	if r := returningFrom(ctx, query); r != nil {
 		return execReturning(ctx, t.inner, r, query, args)
 	}
+	if f := foldFrom(ctx, query); f != nil {
+		return foldExec(ctx, t.inner, f, query, args)
+	}
 	kind, name := savepointStmt(query)
 	inner := t.inner
 	if kind != spNone {
@@ -149,8 +170,12 @@ func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sq
 	return res, err
 }
 
-// QueryContext delegates to the wrapped transaction.
+// QueryContext delegates to the wrapped transaction; the Create of a fold
+// in ctx (see fold) runs folded with the outbox INSERT.
 func (t *txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if f := foldFrom(ctx, query); f != nil {
+		return foldQuery(ctx, t.inner, f, query, args)
+	}
 	return t.inner.QueryContext(ctx, query, args...)
 }
 
@@ -192,10 +217,10 @@ func (t *txConn) Commit() error {
 		return gorm.ErrInvalidTransaction
 	}
 	ended := t.begin.Err() != nil
-	var batch int64
+	var batches []int64
 	if !ended { // else database/sql has rolled it back: COMMIT fails
 		var err error
-		if batch, err = t.stageOutbox(); err != nil {
+		if batches, err = t.stageOutbox(); err != nil {
 			// The plugin's own SQL failed: the transaction does not commit.
 			_ = t.Rollback()
 			return err
@@ -204,15 +229,15 @@ func (t *txConn) Commit() error {
 	err := c.Commit()
 	t.mu.Lock()
 	marks := t.pending
-	t.pending, t.savepoints, t.done = nil, nil, true
+	t.pending, t.folds, t.savepoints, t.done = nil, nil, nil, true
 	t.mu.Unlock()
 	switch {
 	case len(marks) == 0:
-	case err == nil && batch != 0:
-		t.p.outbox.committed(t.ctx, batch, marks)
+	case err == nil && len(batches) > 0:
+		t.p.outbox.committed(t.ctx, batches, marks)
 	case err == nil:
 		t.p.dispatch(t.ctx, marks)
-	case batch != 0:
+	case len(batches) > 0:
 		// WithOutbox: the rows are in the outbox if and only if the
 		// transaction committed, and the relay sends them then.
 	case !ended && outcomeUnknown(err):
@@ -221,26 +246,50 @@ func (t *txConn) Commit() error {
 	return err
 }
 
-// stageOutbox writes the pending marks into the outbox table in the
-// transaction (WithOutbox) and returns their batch id; 0 without an outbox
-// or marks.
-func (t *txConn) stageOutbox() (int64, error) {
-	if t.p.outbox == nil {
-		return 0, nil
+// stageOutbox writes the pending marks that are not in the outbox yet
+// into it, in the transaction (WithOutbox), and returns the batch ids of
+// all of them (folded statements' and the staged INSERT's); none without
+// an outbox or marks. The rows of folded statements get the commit time
+// and a new lease when theirs went stale (see outbox.refresh).
+func (t *txConn) stageOutbox() ([]int64, error) {
+	o := t.p.outbox
+	if o == nil {
+		return nil, nil
 	}
 	t.mu.Lock()
-	marks := t.pending
+	marks, folds := t.pending, t.folds
 	t.mu.Unlock()
 	if len(marks) == 0 {
-		return 0, nil
+		return nil, nil
 	}
-	return t.p.outbox.stage(t.ctx, t.inner, marks)
+	batches := make([]int64, 0, len(folds)+1)
+	for _, f := range folds {
+		batches = append(batches, f.batch)
+	}
+	rest := marks
+	if len(folds) > 0 {
+		if err := o.refresh(t.ctx, t.inner, folds, marks); err != nil {
+			return nil, err
+		}
+		t.p.stamp(marks) // rest shares no memory with marks
+		rest = nil
+		for _, m := range marks {
+			if !m.folded {
+				rest = append(rest, m)
+			}
+		}
+		if len(rest) == 0 {
+			return batches, nil
+		}
+	}
+	batch, err := o.stage(t.ctx, t.inner, rest)
+	return append(batches, batch), err
 }
 
 // Rollback rolls the transaction back and drops its marks.
 func (t *txConn) Rollback() error {
 	t.mu.Lock()
-	t.pending, t.savepoints, t.done = nil, nil, true
+	t.pending, t.folds, t.savepoints, t.done = nil, nil, nil, true
 	t.mu.Unlock()
 	c, ok := t.inner.(gorm.TxCommitter)
 	if !ok {
@@ -256,6 +305,19 @@ func (t *txConn) add(marks []pendingMark) {
 	if !t.done {
 		t.pending = append(t.pending, marks...)
 	}
+}
+
+// addFolded records the marks of folded statement f, whose outbox rows
+// the statement wrote.
+func (t *txConn) addFolded(marks []pendingMark, f *fold) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return
+	}
+	t.folds = append(t.folds, foldRec{batch: f.batch, start: len(t.pending), n: len(marks),
+		provisional: f.provisional, notBefore: f.notBefore})
+	t.pending = append(t.pending, marks...)
 }
 
 type spKind int
@@ -315,6 +377,9 @@ func (t *txConn) savepoint(kind spKind, name string) {
 			// The savepoint itself survives ROLLBACK TO; later ones do not.
 			clear(t.pending[sp.n:])
 			t.pending = t.pending[:sp.n]
+			for len(t.folds) > 0 && t.folds[len(t.folds)-1].start >= sp.n {
+				t.folds = t.folds[:len(t.folds)-1] // its rows were rolled back too
+			}
 			t.savepoints = t.savepoints[:i+1]
 		} else {
 			t.savepoints = t.savepoints[:i]

@@ -128,7 +128,9 @@
 //     wait for Redis. Call Flush before reading counts and Close before
 //     exiting.
 //   - WithOutbox (recommended for production): the marks are written to an
-//     outbox table inside the transaction (one INSERT more), sent right
+//     outbox table inside the transaction (one INSERT more; on PostgreSQL
+//     a Create's marks go in the Create's own statement, no round trip
+//     more), sent right
 //     after the commit as in the default mode, and their rows deleted by the
 //     relay in batches (one DELETE per 100 ms, off the commit path); what
 //     could not be sent stays in the table and the relay sends it later,

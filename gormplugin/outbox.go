@@ -41,7 +41,18 @@ const (
 
 // WithOutbox makes marks durable: the marks of a transaction are written
 // to an outbox table in the database, inside the transaction and just
-// before its COMMIT, so that they commit or roll back with the rows. Right
+// before its COMMIT, so that they commit or roll back with the rows. On
+// PostgreSQL a Create writes its own rows' marks in its own statement
+// instead (the INSERT becomes a data-modifying WITH whose RETURNING rows
+// feed the outbox INSERT; it returns the same rows, RowsAffected and
+// errors, and a failure of the outbox INSERT fails it with an error
+// "bitmapistplugin: outbox insert: ..." wrapping the driver's), so a
+// transaction of Creates costs no database round trip more than without
+// the plugin; Creates with ON CONFLICT, owned models (UserOwned,
+// UserKeyOwned), non-integer keys, updates and deletes keep the INSERT
+// before COMMIT. Such rows carry the statement's time, and get the commit
+// time (one UPDATE before COMMIT) only when the transaction commits in
+// another hour. Right
 // after the commit the committing statement sends them to Redis (as in the
 // default mode, so a count read right after the write includes them) and
 // the rows are deleted in the background; marks that could not be sent
@@ -193,15 +204,19 @@ func (o *outbox) stage(ctx context.Context, x execer, marks []pendingMark) (int6
 		return 0, fmt.Errorf("%w: not initialized", ErrOutbox)
 	}
 	o.p.stamp(marks)
-	batch := rand.Int64N(1<<62) + 1
+	batch := newBatchID()
 	notBefore := time.Now().Add(o.lease).UnixMilli()
 	return batch, o.d.insert(ctx, x, batch, marks, notBefore)
 }
 
-// committed sends the marks of batch once its transaction committed, and
+// newBatchID returns a random outbox batch id, above 0.
+func newBatchID() int64 { return rand.Int64N(1<<62) + 1 }
+
+// committed sends the marks of batches once their transaction committed
+// (the batches of its folded statements and of its staged INSERT), and
 // has the rows deleted when that worked; otherwise the relay sends them
 // after the lease.
-func (o *outbox) committed(ctx context.Context, batch int64, marks []pendingMark) {
+func (o *outbox) committed(ctx context.Context, batches []int64, marks []pendingMark) {
 	if o.async {
 		select {
 		case o.p.inflight <- struct{}{}:
@@ -214,22 +229,24 @@ func (o *outbox) committed(ctx context.Context, batch int64, marks []pendingMark
 			defer func() { <-o.p.inflight }()
 			// deliver needs a slot of its own; without one it fails at
 			// once and the relay sends the rows after the lease.
-			o.send(ctx, batch, marks)
+			o.send(ctx, batches, marks)
 		}()
 		return
 	}
-	o.send(ctx, batch, marks)
+	o.send(ctx, batches, marks)
 }
 
 // send is committed's send: deliver, then have the rows deleted.
-func (o *outbox) send(ctx context.Context, batch int64, marks []pendingMark) {
+func (o *outbox) send(ctx context.Context, batches []int64, marks []pendingMark) {
 	defer o.p.brk.notify()
 	err := o.p.deliver(ctx, marks)
 	switch {
 	case err == nil:
-		select {
-		case o.forget <- batch:
-		default: // the relay resends them: harmless
+		for _, batch := range batches {
+			select {
+			case o.forget <- batch:
+			default: // the relay resends them: harmless
+			}
 		}
 	case errors.Is(err, errSkipped):
 		// Kept in the outbox: the relay sends them once Redis is back.
@@ -248,7 +265,7 @@ func (o *outbox) direct(ctx context.Context, marks []pendingMark) {
 		o.p.fail(ctx, marks, err)
 		return
 	}
-	o.committed(ctx, batch, marks)
+	o.committed(ctx, []int64{batch}, marks)
 }
 
 // wake makes the relay run a round now.

@@ -255,19 +255,41 @@ func (d outboxDialect) deleteRows(ctx context.Context, x execer, rows []outboxRo
 
 // deleteBatches deletes every row of batches.
 func (d outboxDialect) deleteBatches(ctx context.Context, x execer, batches []int64) error {
+	where, args := d.batchList(batches, 1)
+	if _, err := x.ExecContext(ctx, "DELETE FROM "+d.table+" WHERE "+where, args...); err != nil {
+		return fmt.Errorf("bitmapistplugin: outbox delete: %w", err)
+	}
+	return nil
+}
+
+// batchList returns "batch IN (?, ...)" for batches, with its arguments,
+// placeholders numbered from first.
+func (d outboxDialect) batchList(batches []int64, first int) (string, []any) {
 	var b strings.Builder
-	b.WriteString("DELETE FROM " + d.table + " WHERE batch IN (")
+	b.WriteString("batch IN (")
 	args := make([]any, len(batches))
 	for i, id := range batches {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(d.ph(i + 1))
+		b.WriteString(d.ph(first + i))
 		args[i] = id
 	}
 	b.WriteString(")")
-	if _, err := x.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("bitmapistplugin: outbox delete: %w", err)
+	return b.String(), args
+}
+
+// relet gives the rows of batches the lease notBefore (Unix ms) and, when
+// atMs is not nil, the event time *atMs.
+func (d outboxDialect) relet(ctx context.Context, x execer, batches []int64, atMs *int64, notBefore int64) error {
+	set, args := "not_before = "+d.ph(1), []any{notBefore}
+	if atMs != nil {
+		set += ", at_ms = " + d.ph(2)
+		args = append(args, *atMs)
+	}
+	where, wargs := d.batchList(batches, len(args)+1)
+	if _, err := x.ExecContext(ctx, "UPDATE "+d.table+" SET "+set+" WHERE "+where, append(args, wargs...)...); err != nil {
+		return fmt.Errorf("bitmapistplugin: outbox insert: %w", err)
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ type pendingMark struct {
 	event string
 	id    rowID
 	at    time.Time // zero until dispatch stamps the commit time (WithTime sets it)
+	// folded: its outbox row was written by its own statement (see fold)
+	folded bool
 }
 
 // dispatch sends the marks of one commit: at once, or through the

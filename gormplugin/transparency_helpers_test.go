@@ -75,14 +75,15 @@ func openTables(t testing.TB, dc dbCase, models ...any) *gorm.DB {
 	return db
 }
 
-// installPlugin installs a plugin marking into a miniredis of its own.
-func installPlugin(t testing.TB, db *gorm.DB) (*bitmapistplugin.Plugin, *bitmapist.Client, *errRecorder) {
+// installPlugin installs a plugin marking into a miniredis of its own,
+// with opts.
+func installPlugin(t testing.TB, db *gorm.DB, opts ...bitmapistplugin.Option) (*bitmapistplugin.Plugin, *bitmapist.Client, *errRecorder) {
 	t.Helper()
 	b := testutil.Miniredis(t)
 	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return testNow }))
 	rec := &errRecorder{}
-	p := bitmapistplugin.New(nil, bitmapistplugin.WithClient(c), bitmapistplugin.WithErrorHandler(rec.handle),
-		bitmapistplugin.WithTimeout(testSendTimeout))
+	p := bitmapistplugin.New(nil, append([]bitmapistplugin.Option{bitmapistplugin.WithClient(c), bitmapistplugin.WithErrorHandler(rec.handle),
+		bitmapistplugin.WithTimeout(testSendTimeout)}, opts...)...)
 	if err := db.Use(p); err != nil {
 		t.Fatalf("Use: %v", err)
 	}

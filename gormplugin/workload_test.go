@@ -109,10 +109,18 @@ type wlResult struct {
 // opposite orders.
 const sharedA, sharedB = 100, 101
 
+// Workload modes: without the plugin, with it, with it and WithOutbox.
+const (
+	wlPlain  = ""
+	wlPlugin = "plugin"
+	wlOutbox = "outbox"
+)
+
 // runWorkload runs rounds of g concurrent transactions generated from
-// seed, each retried on deadlock/serialization failures, with or without
-// the plugin, and returns outcomes and final state.
-func runWorkload(t *testing.T, dc dbCase, plugin bool, seed uint64, rounds, g int) wlResult {
+// seed, each retried on deadlock/serialization failures, in mode (wlPlain,
+// wlPlugin, wlOutbox), and returns outcomes and final state.
+func runWorkload(t *testing.T, dc dbCase, mode string, seed uint64, rounds, g int) wlResult {
+	plugin := mode != wlPlain
 	db := openTables(t, dc, &RAcct{}, &REntry{}, &RShared{}, &RSlow{})
 	if dc.name == "postgres" {
 		slowCommitTrigger(t, db, db.NamingStrategy.TableName("RSlow"))
@@ -130,9 +138,19 @@ func runWorkload(t *testing.T, dc dbCase, plugin bool, seed uint64, rounds, g in
 	var c *bitmapist.Client
 	var unknown, failed func() int64
 	var rec *errRecorder
+	var flush func(context.Context) error
 	if plugin {
-		p, cl, r := installPlugin(t, db)
+		var opts []bitmapistplugin.Option
+		if mode == wlOutbox {
+			table := randomName(t, "bmob")
+			t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
+			// A lease of 2.1 s: rows of commits of unknown outcome are
+			// relayed soon after.
+			opts = []bitmapistplugin.Option{bitmapistplugin.WithOutboxTable(table), bitmapistplugin.WithTimeout(time.Second)}
+		}
+		p, cl, r := installPlugin(t, db, opts...)
 		c, unknown, failed, rec = cl, p.UnknownMarks, p.FailedMarks, r
+		flush = p.Flush
 	}
 	truth := &wlTruth{created: map[uint64]bool{}, updated: map[uint64]bool{}, deleted: map[uint64]bool{}, acctUpdated: map[uint64]bool{},
 		sharedUpdated: map[uint64]bool{}, sharedCreated: map[uint64]bool{}, unknown: map[string]map[uint64]bool{}}
@@ -193,14 +211,24 @@ func runWorkload(t *testing.T, dc dbCase, plugin bool, seed uint64, rounds, g in
 		t.Errorf("shared rows inserted %v, the transactions saw %v", slices.Sorted(maps.Keys(sharedCreated)), slices.Sorted(maps.Keys(truth.sharedCreated)))
 	}
 	if plugin {
+		slow := map[uint64]bool{}
+		if mode == wlOutbox {
+			// In the outbox iff committed: sent by the relay.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := flush(ctx); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
+			slow = truth.unknown["rslow:created"]
+		}
 		res.audit, res.marks = map[string][2]int{}, map[string]int{}
 		for ev, ids := range map[string]map[uint64]bool{"rentry:created": truth.created, "rentry:updated": truth.updated, "rentry:deleted": truth.deleted, "racct:updated": truth.acctUpdated,
 			"rshared:created": sharedCreated, "rshared:updated": truth.sharedUpdated, "rshared:deleted": sharedDeleted,
-			"rslow:created": {}} {
+			"rslow:created": slow} {
 			ph, mi := markAudit(t, c, ev, slices.Collect(maps.Keys(ids)))
 			// Missing marks of commits of unknown outcome are reported
 			// (CommitUnknownError, UnknownMarks), not silently missing.
-			mi = slices.DeleteFunc(mi, func(id uint64) bool { return truth.unknown[ev][id] })
+			mi = slices.DeleteFunc(mi, func(id uint64) bool { return mode != wlOutbox && truth.unknown[ev][id] })
 			res.audit[ev], res.marks[ev] = [2]int{len(ph), len(mi)}, len(ids)
 		}
 		res.unknown, res.failed = unknown(), failed()
@@ -568,37 +596,55 @@ func TestRandomWorkloadTransparent(t *testing.T) {
 				g = 1 // one writer at a time: no row locks to contend on
 			}
 			const seed = 20260512
-			plain := runWorkload(t, dc, false, seed, rounds, g)
-			with := runWorkload(t, dc, true, seed, rounds, g)
-			count := func(cs []string) map[string]int {
-				m := map[string]int{}
-				for _, c := range cs {
-					m[c]++
+			plain := runWorkload(t, dc, wlPlain, seed, rounds, g)
+			modes := []string{wlPlugin}
+			if dc.name == "postgres" {
+				modes = append(modes, wlOutbox) // Creates folded with their outbox rows
+			}
+			for _, mode := range modes {
+				with := runWorkload(t, dc, mode, seed, rounds, g)
+				compareWorkload(t, mode, plain, with)
+				if dc.name == "postgres" && with.unknownCommitted == 0 {
+					t.Error("no commit was cancelled while it ran: the seed no longer tests it")
 				}
-				return m
-			}
-			t.Logf("without plugin: %v, %d retries; with: %v, %d retries; marks expected %v, (phantom, missing): %v; unknown %d, failed %d",
-				count(plain.classes), plain.retries, count(with.classes), with.retries, with.marks, with.audit, with.unknown, with.failed)
-			if !slices.Equal(plain.classes, with.classes) {
-				t.Errorf("per-transaction outcomes differ:\nwithout %v\nwith    %v", plain.classes, with.classes)
-			}
-			if !slices.Equal(plain.accts, with.accts) || !slices.Equal(plain.entries, with.entries) || !slices.Equal(plain.shared, with.shared) {
-				t.Errorf("final states differ:\nwithout %v %v %v\nwith    %v %v %v", plain.accts, plain.entries, plain.shared, with.accts, with.entries, with.shared)
-			}
-			for ev, pm := range with.audit {
-				if pm != [2]int{} {
-					t.Errorf("%s: %d phantom, %d missing marks, want none", ev, pm[0], pm[1])
-				}
-			}
-			t.Logf("transactions cancelled during COMMIT: %d (%d committed nevertheless), %d CommitUnknownErrors, UnknownMarks %d",
-				with.unknownTx, with.unknownCommitted, with.unknownReports, with.unknown)
-			if with.failed != 0 || with.unknown != with.unknownWant || with.unknownReports != with.unknownTx {
-				t.Errorf("FailedMarks %d, UnknownMarks %d, CommitUnknownErrors %d; want 0, %d (the marks of the %d commits of unknown outcome), %d",
-					with.failed, with.unknown, with.unknownReports, with.unknownWant, with.unknownTx, with.unknownTx)
-			}
-			if dc.name == "postgres" && with.unknownCommitted == 0 {
-				t.Error("no commit was cancelled while it ran: the seed no longer tests it")
 			}
 		})
+	}
+}
+
+// compareWorkload fails t unless the run with the plugin in mode had the
+// outcomes and final state of the run without it, and exactly the marks
+// of what committed.
+func compareWorkload(t *testing.T, mode string, plain, with wlResult) {
+	t.Helper()
+	count := func(cs []string) map[string]int {
+		m := map[string]int{}
+		for _, c := range cs {
+			m[c]++
+		}
+		return m
+	}
+	t.Logf("%s: without plugin: %v, %d retries; with: %v, %d retries; marks expected %v, (phantom, missing): %v; unknown %d, failed %d",
+		mode, count(plain.classes), plain.retries, count(with.classes), with.retries, with.marks, with.audit, with.unknown, with.failed)
+	if !slices.Equal(plain.classes, with.classes) {
+		t.Errorf("per-transaction outcomes differ:\nwithout %v\nwith    %v", plain.classes, with.classes)
+	}
+	if !slices.Equal(plain.accts, with.accts) || !slices.Equal(plain.entries, with.entries) || !slices.Equal(plain.shared, with.shared) {
+		t.Errorf("final states differ:\nwithout %v %v %v\nwith    %v %v %v", plain.accts, plain.entries, plain.shared, with.accts, with.entries, with.shared)
+	}
+	for ev, pm := range with.audit {
+		if pm != [2]int{} {
+			t.Errorf("%s: %d phantom, %d missing marks, want none", ev, pm[0], pm[1])
+		}
+	}
+	t.Logf("transactions cancelled during COMMIT: %d (%d committed nevertheless), %d CommitUnknownErrors, UnknownMarks %d",
+		with.unknownTx, with.unknownCommitted, with.unknownReports, with.unknown)
+	wantUnknown, wantReports := with.unknownWant, with.unknownTx
+	if mode == wlOutbox { // sent if committed: nothing of unknown outcome
+		wantUnknown, wantReports = 0, 0
+	}
+	if with.failed != 0 || with.unknown != wantUnknown || with.unknownReports != wantReports {
+		t.Errorf("FailedMarks %d, UnknownMarks %d, CommitUnknownErrors %d; want 0, %d (the marks of the %d commits of unknown outcome), %d",
+			with.failed, with.unknown, with.unknownReports, wantUnknown, with.unknownTx, wantReports)
 	}
 }

@@ -112,13 +112,14 @@ func writeRefusal(w http.ResponseWriter, ref *apiRefusal, asJSON bool) {
 }
 
 // uniqueSegmentRefusal returns the 404 refusal of a segment without @
-// (spec, parsed into q.Segment) whose unique bitmap holds no user: every
-// cell would be empty. One bounded HasEvents read; nil otherwise.
+// (spec, parsed into q.Segment) whose unique bitmap does not exist: every
+// cell would be empty. One EXISTS; nil otherwise (a unique bitmap that
+// exists with every bit 0 is an empty segment: a table of zeros).
 func uniqueSegmentRefusal(ctx context.Context, spec string, q cohort.Query) (*apiRefusal, error) {
 	if q.Segment == nil || !isUniqueSegment(spec) {
 		return nil, nil
 	}
-	ok, err := q.Segment.HasEvents(ctx)
+	ok, err := uniqueSegmentExists(ctx, q.Segment)
 	if err != nil || ok {
 		return nil, err
 	}

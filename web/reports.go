@@ -348,9 +348,27 @@ func emptySegmentNote(ctx context.Context, p reportParams) (string, error) {
 		return "", err
 	}
 	if isUniqueSegment(p.SegText) {
+		exists, err := uniqueSegmentExists(ctx, p.Segment)
+		if err != nil {
+			return "", err
+		}
+		if exists {
+			return "The segment " + quoteClip(p.SegText) + " holds no user (its unique bitmap is there, every bit 0): every count below is 0.", nil
+		}
 		return uniqueSegmentNote(p.SegText) + ". Every count below is 0.", nil
 	}
 	return "The segment " + quoteClip(p.SegText) + " holds no user (nobody did the event in that period): every count below is 0.", nil
+}
+
+// uniqueSegmentExists reports whether seg, a segment without @ (an
+// event's unique bitmap, a *bitmapist.KeySet), is a key in Redis, even one
+// whose bits are all 0; a segment of another kind counts as existing.
+func uniqueSegmentExists(ctx context.Context, seg bitmapist.Set) (bool, error) {
+	k, ok := seg.(*bitmapist.KeySet)
+	if !ok {
+		return true, nil
+	}
+	return k.Exists(ctx)
 }
 
 // isUniqueSegment reports whether the segment text names an event's

@@ -128,11 +128,13 @@ func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) 
 var errNoUniqueBitmap = errors.New("segment holds no user")
 
 // noUniqueBitmap returns an error wrapping errNoUniqueBitmap, with the
-// dashboard's explanation, for the first event whose unique bitmap holds
-// no user (one bounded read per event), nil when all hold some.
+// dashboard's explanation, for the first event whose unique bitmap does
+// not exist (one EXISTS per event), nil when all exist. A unique bitmap
+// that exists with every bit 0 is an empty segment (0 users), not an
+// error.
 func noUniqueBitmap(ctx context.Context, c *bitmapist.Client, events []string) error {
 	for _, e := range events {
-		ok, err := c.Unique(e).HasEvents(ctx)
+		ok, err := c.Unique(e).Exists(ctx)
 		if err != nil {
 			return err
 		}
