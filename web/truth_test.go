@@ -180,3 +180,24 @@ func TestHourlyFunnelWithoutHourlyData(t *testing.T) {
 		t.Errorf("%s: the hourly note with hourly data", target)
 	}
 }
+
+// TestTooLongRangeNamesBothDates: a from..to range of more periods than a
+// report reads is a 400 naming "from/to" (the range, as the command's
+// --from/--to does), with both date fields marked invalid, on every
+// report page.
+func TestTooLongRangeNamesBothDates(t *testing.T) {
+	h := demoHandler(t)
+	for _, path := range reportPaths {
+		target := "/" + path + url.QueryEscape(evActive) + "&time_group=days&from=1900-01-01&to=2100-01-01"
+		code, body := get(t, h, target)
+		got := noteText(body, `id="form-error"`)
+		if code != 400 || got != "from/to: 1900-01-01..2100-01-01 is more than 400 days" {
+			t.Errorf("%s: %d %q, want 400 from/to: ... is more than 400 days", target, code, got)
+		}
+		for _, id := range []string{"from", "to"} {
+			if !regexp.MustCompile(`<input id="` + id + `"[^>]* aria-invalid="true"`).MatchString(body) {
+				t.Errorf("%s: the %s field is not marked invalid", target, id)
+			}
+		}
+	}
+}
