@@ -101,7 +101,8 @@ const (
 // but a count read right after the write may not include it yet: call
 // Flush); its queue size is not used. A plugin with an outbox can be installed on one
 // database only. Statements outside any transaction (SkipDefaultTransaction)
-// write their outbox rows right after the statement, not atomically with it.
+// write their outbox rows right after the statement, not atomically with it
+// (PostgreSQL Creates excepted: their own statement writes them).
 func WithOutbox() Option {
 	return func(p *Plugin) {
 		if p.outboxTable == "" {
