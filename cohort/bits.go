@@ -126,3 +126,11 @@ func orAnd3(dst, a, b, c []uint64) {
 		dst[i] |= a[i] & b[i] & c[i]
 	}
 }
+
+// orInto sets dst |= src (src at least as long as dst).
+func orInto(dst, src []uint64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] |= src[i]
+	}
+}

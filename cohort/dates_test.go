@@ -32,48 +32,63 @@ func upstreamDates(t *testing.T, c *bitmapist.Client, today time.Time, g ...bitm
 	markIDs(t, c, "visit", tomorrow, 333)
 }
 
-// TestDatesDataUpstream runs Python bitmapist's get_dates_data test cases: one
-// row, one follow-up column, as percent. Each want is [cohort size, c0, c1].
+// upstreamCase is one of Python bitmapist's get_dates_data test cases on
+// the upstreamDates fixture: the four selects and [cohort size, c0, c1].
+type upstreamCase struct {
+	s1, s1b, s2, s2b string
+	want             []any
+}
+
+// upstreamCases are get_dates_data's upstream cases: one row, one
+// follow-up column, as percent.
+var upstreamCases = []upstreamCase{
+	{"active", "", "active", "", []any{int64(2), 100.0, 50.0}},
+	{"active", "", "unknown", "", []any{int64(2), "", ""}},
+	{"unknown", "", "active", "", []any{int64(0), "", ""}},
+	{"signup", "active", "active", "", []any{int64(2), 100.0, 50.0}},
+	{"task1", "task2", "task2", "task1", []any{int64(2), 100.0, 100.0}},
+	{"task1", "task2", "task1", "task2", []any{int64(2), 100.0, 100.0}},
+	{"active", "", "unknown", "active", []any{int64(2), "", ""}},
+	{"active", "", "active", "unknown", []any{int64(2), "", ""}},
+	// Upstream's own test expects [2, 100, 0] here: its BitOpAnd result
+	// key exists although empty, and it tests key existence. Here an
+	// empty AND means "no data" (BITCOUNT = 0): "".
+	{"signup", "active", "active", "signup", []any{int64(2), 100.0, ""}},
+	// Return event with users, none of them from the cohort: 0.
+	{"signup", "", "visit", "", []any{int64(2), 0.0, 0.0}},
+}
+
+// checkUpstream runs every upstream case through DatesData (as percent,
+// time group g, n results, one follow-up column, start) and checks that
+// row 0 is dated row0 and holds the case's values.
+func checkUpstream(t *testing.T, c *bitmapist.Client, g bitmapist.TimeGroup, n int, start, row0 time.Time) {
+	t.Helper()
+	for _, tc := range upstreamCases {
+		tab, err := cohort.DatesData(context.Background(), c, cohort.DatesQuery{
+			Select1: tc.s1, Select1b: tc.s1b, Select2: tc.s2, Select2b: tc.s2b,
+			TimeGroup: g, AsPercent: true, NumResults: n, NumOfRows: 1, Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := tab.DatesRow(0)
+		if d := row[0].(time.Time); !d.Equal(row0) {
+			t.Errorf("%v: row 0 is %v, want %v", g, d, row0)
+		}
+		if got := row[1:]; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v %s/%s/%s/%s: %v, want %v", g, tc.s1, tc.s1b, tc.s2, tc.s2b, got, tc.want)
+		}
+	}
+}
+
+// TestDatesDataUpstream runs Python bitmapist's get_dates_data test cases
+// (upstreamCases), leaving no key behind.
 func TestDatesDataUpstream(t *testing.T) {
 	today := time.Date(2025, 7, 9, 13, 0, 0, 0, time.UTC)
-	cases := []struct {
-		s1, s1b, s2, s2b string
-		want             []any
-	}{
-		{"active", "", "active", "", []any{int64(2), 100.0, 50.0}},
-		{"active", "", "unknown", "", []any{int64(2), "", ""}},
-		{"unknown", "", "active", "", []any{int64(0), "", ""}},
-		{"signup", "active", "active", "", []any{int64(2), 100.0, 50.0}},
-		{"task1", "task2", "task2", "task1", []any{int64(2), 100.0, 100.0}},
-		{"task1", "task2", "task1", "task2", []any{int64(2), 100.0, 100.0}},
-		{"active", "", "unknown", "active", []any{int64(2), "", ""}},
-		{"active", "", "active", "unknown", []any{int64(2), "", ""}},
-		// Upstream's own test expects [2, 100, 0] here: its BitOpAnd result
-		// key exists although empty, and it tests key existence. Here an
-		// empty AND means "no data" (BITCOUNT = 0): "".
-		{"signup", "active", "active", "signup", []any{int64(2), 100.0, ""}},
-		// Return event with users, none of them from the cohort: 0.
-		{"signup", "", "visit", "", []any{int64(2), 0.0, 0.0}},
-	}
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
 		c := newClient(b, today)
 		upstreamDates(t, c, today)
 		keysBefore := keyCount(t, b)
-		for _, tc := range cases {
-			tab, err := cohort.DatesData(context.Background(), c, cohort.DatesQuery{
-				Select1: tc.s1, Select1b: tc.s1b, Select2: tc.s2, Select2b: tc.s2b,
-				TimeGroup: bitmapist.Days, AsPercent: true, NumResults: 1, NumOfRows: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			row := tab.DatesRow(0)
-			if got := row[1:]; !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("%s/%s/%s/%s: %v, want %v", tc.s1, tc.s1b, tc.s2, tc.s2b, got, tc.want)
-			}
-			if d := row[0].(time.Time); !d.Equal(day(2025, 7, 9)) {
-				t.Errorf("row date %v, want today", d)
-			}
-		}
+		checkUpstream(t, c, bitmapist.Days, 1, time.Time{}, day(2025, 7, 9))
 		if n := keyCount(t, b); n != keysBefore {
 			t.Errorf("%d keys after, %d before: keys left behind", n, keysBefore)
 		}

@@ -88,23 +88,12 @@ func TestDatesDataStartRows(t *testing.T) {
 	}
 }
 
-// TestDatesDataStartUpstream runs get_dates_data's upstream cases with a
-// start_date for every time group: the fixture is marked in the period
-// Python makes row 0 (not start_date's) and the one after it, so the cells
-// are upstream's only if the rows are chosen as Python chooses them.
+// TestDatesDataStartUpstream runs get_dates_data's upstream cases
+// (upstreamCases) with a start_date for every time group: the fixture is
+// marked in the period Python makes row 0 (not start_date's) and the one
+// after it, so the cells are upstream's only if the rows are chosen as
+// Python chooses them.
 func TestDatesDataStartUpstream(t *testing.T) {
-	cases := []struct {
-		s1, s1b, s2, s2b string
-		want             []any
-	}{
-		{"active", "", "active", "", []any{int64(2), 100.0, 50.0}},
-		{"active", "", "unknown", "", []any{int64(2), "", ""}},
-		{"unknown", "", "active", "", []any{int64(0), "", ""}},
-		{"signup", "active", "active", "", []any{int64(2), 100.0, 50.0}},
-		{"task1", "task2", "task2", "task1", []any{int64(2), 100.0, 100.0}},
-		{"active", "", "unknown", "active", []any{int64(2), "", ""}},
-		{"active", "", "active", "unknown", []any{int64(2), "", ""}},
-	}
 	groups := []struct {
 		g     bitmapist.TimeGroup
 		start time.Time
@@ -123,21 +112,7 @@ func TestDatesDataStartUpstream(t *testing.T) {
 			c := newClient(b, day(2030, 1, 1))
 			// Noon of row 0's first day, and the same time one period later.
 			upstreamDates(t, c, gc.row0.Add(12*time.Hour), gc.g)
-			for _, tc := range cases {
-				tab, err := cohort.DatesData(context.Background(), c, cohort.DatesQuery{
-					Select1: tc.s1, Select1b: tc.s1b, Select2: tc.s2, Select2b: tc.s2b,
-					TimeGroup: gc.g, AsPercent: true, NumResults: gc.n, NumOfRows: 1, Start: gc.start})
-				if err != nil {
-					t.Fatal(err)
-				}
-				row := tab.DatesRow(0)
-				if !row[0].(time.Time).Equal(gc.row0) {
-					t.Errorf("%v: row 0 is %v, want %v", gc.g, row[0], gc.row0)
-				}
-				if got := row[1:]; !reflect.DeepEqual(got, tc.want) {
-					t.Errorf("%v %s/%s/%s/%s: %v, want %v", gc.g, tc.s1, tc.s1b, tc.s2, tc.s2b, got, tc.want)
-				}
-			}
+			checkUpstream(t, c, gc.g, gc.n, gc.start, gc.row0)
 		}
 	})
 }

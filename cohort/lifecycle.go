@@ -139,23 +139,42 @@ func (a *lifeAcc) fill(ps []LifecyclePeriod) {
 }
 
 // block adds one block's counts: act[0] is the period before the first,
-// act[i+1] period i; hist the history before act[0]. Three popcounts per
+// act[i+1] period i; hist the history before act[0]. Chunk by chunk, so
+// that every inner loop runs over consecutive words; three popcounts per
 // period and word.
 func (a *lifeAcc) block(act, hist [][]uint64, m int) {
-	for j := range m {
-		var before uint64 // H(p-1)
+	var before [chunkWords]uint64 // H(p-1) of the chunk's words
+	for j0 := 0; j0 < m; j0 += chunkWords {
+		c := min(chunkWords, m-j0)
+		bf := before[:c]
+		clear(bf)
 		for _, h := range hist {
-			before |= h[j]
+			orInto(bf, h[j0:j0+c])
 		}
-		prev := act[0][j]
-		a.act[0] += int64(bits.OnesCount64(prev))
+		prev := act[0][j0 : j0+c]
+		a.act[0] += popcount(prev)
 		for i, w := range act[1:] {
-			cur := w[j]
-			a.act[i+1] += int64(bits.OnesCount64(cur))
-			a.ret[i] += int64(bits.OnesCount64(cur & prev))
-			a.nw[i] += int64(bits.OnesCount64(cur &^ (prev | before)))
-			before |= prev
+			cur := w[j0 : j0+c]
+			n, ret, nw := lifeCounts(cur, prev, bf)
+			a.act[i+1] += n
+			a.ret[i] += ret
+			a.nw[i] += nw
 			prev = cur
 		}
 	}
+}
+
+// lifeCounts returns |cur|, |cur ∩ prev| and |cur − (prev ∪ before)|, and
+// adds prev to before (all as long as cur).
+func lifeCounts(cur, prev, before []uint64) (n, ret, nw int64) {
+	prev, before = prev[:len(cur)], before[:len(cur)]
+	var a, b, d int
+	for j, x := range cur {
+		p, h := prev[j], before[j]
+		a += bits.OnesCount64(x)
+		b += bits.OnesCount64(x & p)
+		d += bits.OnesCount64(x &^ (p | h))
+		before[j] = h | p
+	}
+	return int64(a), int64(b), int64(d)
 }

@@ -3,6 +3,7 @@ package cohort
 import (
 	"context"
 	"math/bits"
+	"slices"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -43,9 +44,10 @@ type Stickiness struct {
 
 // GetStickiness computes the stickiness report q describes. Each user's
 // number of active periods is counted bit-sliced: for every 64-bit word of
-// users a binary counter held in ⌈log2(K+1)⌉ words is incremented by each
-// period's word with a ripple carry, and the buckets are read off the
-// counter's bit planes; no loop over user ids.
+// users a binary counter held in ⌈log2(K+1)⌉ words adds up the periods'
+// words (a carry-save adder tree), and the buckets are read off the
+// counter's bit planes (a popcount per subset of planes, then
+// inclusion-exclusion once at the end); no loop over user ids.
 //
 // It reads the K bitmaps through bitmapist.Client.StripeSets (bounded
 // GETRANGE pipelines, split per node on a Redis Cluster; nothing written;
@@ -66,17 +68,18 @@ func GetStickiness(ctx context.Context, c *bitmapist.Client, q StickinessQuery) 
 	for k := range sets {
 		sets[k] = c.Events(q.Event, g, g.Add(from, k))
 	}
-	accs, err := scanSets(ctx, c, sets, q.Segment, func() *stickAcc { return &stickAcc{hist: make([]int64, n+1)} },
+	accs, err := scanSets(ctx, c, sets, q.Segment, func() *stickAcc { return newStickAcc(n) },
 		func(a *stickAcc, ws [][]uint64, m int) { a.block(ws, m) })
 	if err != nil {
 		return nil, err
 	}
-	hist := make([]int64, n+1)
+	sup := newStickAcc(n).sup
 	for _, a := range accs {
-		for k, v := range a.hist {
-			hist[k] += v
+		for v, x := range a.sup {
+			sup[v] += x
 		}
 	}
+	hist := histogram(sup, n)
 	out := &Stickiness{Event: q.Event, TimeGroup: g, From: g.Label(from), To: g.Label(g.Add(from, n-1)),
 		NumPeriods: n, Buckets: make([]StickinessBucket, n)}
 	for k := range out.Buckets {
@@ -89,70 +92,161 @@ func GetStickiness(ctx context.Context, c *bitmapist.Client, q StickinessQuery) 
 // maxPlanes is the number of counter bit planes MaxReportPeriods needs.
 const maxPlanes = 9 // 2^9 = 512 > MaxReportPeriods
 
-// stickAcc accumulates a stickiness histogram: hist[k] users active in
-// exactly k periods; c is the scratch of the bit-sliced counters of one
-// chunk of words (c[l][j]: bit l of the counters of word j).
+// stickAcc accumulates a stickiness report: sup[v] is the number of users
+// whose count of active periods has (at least) the bits of v set, from
+// which the histogram follows (hist). cnt is the carry-save counter of one
+// chunk of words, and, its scratch.
 type stickAcc struct {
-	hist  []int64
-	c     [maxPlanes][chunkWords]uint64
-	carry [chunkWords]uint64
+	sup []int64
+	cnt csaCounter
+	and [1 << maxPlanes]uint64
 }
 
-// block adds to a.hist[k] the users of the block active in exactly k of
-// the periods ws. Chunk by chunk, every period's words are added to the
-// counters with a ripple carry over the planes that k+1 additions can
-// reach (no branch on the data), then the buckets are read off the
-// planes word by word.
+func newStickAcc(periods int) *stickAcc {
+	return &stickAcc{sup: make([]int64, 1<<bits.Len(uint(periods)))}
+}
+
+// block adds one block of the periods ws. Chunk by chunk, the periods'
+// words are added into bit-sliced counters by a carry-save adder tree
+// (about one full adder, five word operations, per period and word, no
+// branch on the data); then for every word and every subset v of the
+// counters' planes, one AND and one popcount add the users whose count
+// has v's bits to sup[v].
 func (a *stickAcc) block(ws [][]uint64, m int) {
 	planes := bits.Len(uint(len(ws)))
+	and := a.and[:len(a.sup)]
 	for j0 := 0; j0 < m; j0 += chunkWords {
 		n := min(chunkWords, m-j0)
-		for l := range planes {
-			clear(a.c[l][:n])
+		a.cnt.start(n, planes)
+		for _, w := range ws {
+			a.cnt.push(0, w[j0:j0+n], false)
 		}
-		for k, w := range ws {
-			carry := a.carry[:n]
-			copy(carry, w[j0:j0+n])
-			for l := range bits.Len(uint(k + 1)) {
-				addPlane(a.c[l][:n], carry)
-			}
-		}
+		pl := a.cnt.finish()
 		for j := range n {
-			var c [maxPlanes]uint64
-			var any uint64
-			for l := range planes {
-				c[l] = a.c[l][j]
-				any |= c[l]
-			}
-			if any != 0 {
-				splitCount(a.hist, &c, planes-1, any, 0)
+			and[0] = ^uint64(0)
+			for v := 1; v < len(and); v++ {
+				top := bits.Len(uint(v)) - 1
+				and[v] = and[v&^(1<<top)] & pl[top][j]
+				a.sup[v] += int64(bits.OnesCount64(and[v]))
 			}
 		}
 	}
 }
 
-// addPlane adds carry to one bit plane: plane ^= carry, carry = the bits
-// that overflowed (carry at least as long as plane).
-func addPlane(plane, carry []uint64) {
-	carry = carry[:len(plane)]
-	for j, p := range plane {
-		c := carry[j]
-		plane[j], carry[j] = p^c, p&c
+// histogram returns the histogram from sup: hist[k] users active in exactly k
+// periods (k >= 1), by inclusion-exclusion over the supersets of k.
+func histogram(sup []int64, periods int) []int64 {
+	ex := slices.Clone(sup)
+	for b := 1; b < len(ex); b <<= 1 {
+		for v := range ex {
+			if v&b == 0 {
+				ex[v] -= ex[v|b]
+			}
+		}
+	}
+	ex[0] = 0
+	return ex[:periods+1]
+}
+
+// csaCounter adds chunks of words (each bit a 0/1 input) into bit-sliced
+// counters with a carry-save adder tree: pend[w] holds at most two
+// chunks of weight 2^w not yet added; a third one makes a full adder,
+// whose sum stays at w and whose carry goes to w+1.
+type csaCounter struct {
+	n, planes int
+	pend      [maxPlanes][]csaSlot
+	free      [][]uint64
+	zero      []uint64
+}
+
+type csaSlot struct {
+	w     []uint64
+	owned bool // a scratch chunk of the counter (else a caller's, read only)
+}
+
+func (c *csaCounter) start(n, planes int) {
+	c.n, c.planes = n, planes
+	for w := range c.pend {
+		for _, s := range c.pend[w] {
+			c.release(s)
+		}
+		c.pend[w] = c.pend[w][:0]
 	}
 }
 
-// splitCount adds to hist[v] the number of bits of mask whose counter
-// value (bit planes c[0..l], higher planes already fixed to v's bits) is
-// v: it splits mask by plane l, top down, and stops at empty masks.
-func splitCount(hist []int64, c *[maxPlanes]uint64, l int, mask uint64, v int) {
-	if l < 0 {
-		hist[v] += int64(bits.OnesCount64(mask))
+func (c *csaCounter) scratch() []uint64 {
+	if k := len(c.free); k > 0 {
+		b := c.free[k-1]
+		c.free = c.free[:k-1]
+		return b[:c.n]
+	}
+	return make([]uint64, chunkWords)[:c.n]
+}
+
+func (c *csaCounter) release(s csaSlot) {
+	if s.owned {
+		c.free = append(c.free, s.w)
+	}
+}
+
+// push adds chunk b at weight 2^w. Weights past the planes only ever
+// get zero chunks (a counter never exceeds the number of inputs).
+func (c *csaCounter) push(w int, b []uint64, owned bool) {
+	if w >= c.planes {
+		c.release(csaSlot{b, owned})
 		return
 	}
-	if one := mask & c[l]; one != 0 {
-		splitCount(hist, c, l-1, one, v|1<<l)
+	c.pend[w] = append(c.pend[w], csaSlot{b, owned})
+	if len(c.pend[w]) < 3 {
+		return
 	}
-	if zero := mask &^ c[l]; zero != 0 {
-		splitCount(hist, c, l-1, zero, v)
+	x, y, z := c.pend[w][0], c.pend[w][1], c.pend[w][2]
+	sum, carry := c.scratch(), c.scratch()
+	fullAdd(sum, carry, x.w, y.w, z.w)
+	c.release(x)
+	c.release(y)
+	c.release(z)
+	c.pend[w] = append(c.pend[w][:0], csaSlot{sum, true})
+	c.push(w+1, carry, true)
+}
+
+// finish adds up what is pending, from the lowest weight up, and returns
+// the counters' planes (valid until the next start).
+func (c *csaCounter) finish() (out [maxPlanes][]uint64) {
+	if len(c.zero) < c.n {
+		c.zero = make([]uint64, chunkWords)
+	}
+	for w := range c.planes {
+		if p := c.pend[w]; len(p) == 2 {
+			sum, carry := c.scratch(), c.scratch()
+			halfAdd(sum, carry, p[0].w, p[1].w)
+			c.release(p[0])
+			c.release(p[1])
+			c.pend[w] = append(p[:0], csaSlot{sum, true})
+			c.push(w+1, carry, true)
+		}
+		out[w] = c.zero[:c.n]
+		if len(c.pend[w]) == 1 {
+			out[w] = c.pend[w][0].w
+		}
+	}
+	return out
+}
+
+// fullAdd sets sum, carry = the bitwise sum of x, y and z (all as long as
+// sum).
+func fullAdd(sum, carry, x, y, z []uint64) {
+	carry, x, y, z = carry[:len(sum)], x[:len(sum)], y[:len(sum)], z[:len(sum)]
+	for j := range sum {
+		u := x[j] ^ y[j]
+		sum[j], carry[j] = u^z[j], x[j]&y[j]|u&z[j]
+	}
+}
+
+// halfAdd sets sum, carry = the bitwise sum of x and y.
+func halfAdd(sum, carry, x, y []uint64) {
+	carry, x, y = carry[:len(sum)], x[:len(sum)], y[:len(sum)]
+	for j := range sum {
+		sum[j], carry[j] = x[j]^y[j], x[j]&y[j]
 	}
 }

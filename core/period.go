@@ -39,33 +39,28 @@ func (c *Client) period(event string, g TimeGroup, t time.Time) *Period {
 // Hour returns event's set for the hour containing t (in the client's
 // location). It has data only where hourly tracking was on when marking.
 func (c *Client) Hour(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Hours, t)
+	return c.Events(event, Hours, t)
 }
 
 // Day returns event's set for the day containing t.
 func (c *Client) Day(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Days, t)
+	return c.Events(event, Days, t)
 }
 
 // Week returns event's set for the ISO week (Monday to Sunday) containing t.
 func (c *Client) Week(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Weeks, t)
+	return c.Events(event, Weeks, t)
 }
 
 // Month returns event's set for the calendar month containing t.
 func (c *Client) Month(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Months, t)
+	return c.Events(event, Months, t)
 }
 
 // Year returns event's set for the calendar year containing t: the OR of
 // its twelve month bitmaps.
 func (c *Client) Year(event string, t time.Time) *Period {
-	c = c.orNone()
-	return c.period(event, Years, t)
+	return c.Events(event, Years, t)
 }
 
 // Events returns event's set for the period of group g containing t: the

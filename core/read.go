@@ -22,9 +22,11 @@ type ReadLimits struct {
 	// GET of a 12.5 MB bitmap took 40-90 ms).
 	Slice int64
 	// Pipeline is the most bytes of bitmap one pipelined round trip
-	// reads (default 4 MiB). Redis runs the commands of one pipeline
+	// reads (default 1 MiB). Redis runs the commands of one pipeline
 	// without serving other clients in between, so this bounds the time
-	// a read holds Redis.
+	// a read holds Redis. Redis also keeps every reply of a pipeline in
+	// memory before it sends the first: at 4 MiB its GETRANGE cost 8-10
+	// times more CPU per byte than at 1 MiB (docs/benchmarks.md).
 	Pipeline int64
 	// Scan is the largest byte range one BITCOUNT or BITPOS scans inside
 	// Redis (default 4 MiB, about 1 ms), and four of them at most go in
@@ -44,7 +46,7 @@ type ReadLimits struct {
 
 // DefaultReadLimits are the limits of a Client made without
 // WithReadLimits.
-var DefaultReadLimits = ReadLimits{Slice: 1 << 20, Pipeline: 4 << 20, Scan: 4 << 20, InFlight: 8 << 20, Combine: 512 << 10}
+var DefaultReadLimits = ReadLimits{Slice: 1 << 20, Pipeline: 1 << 20, Scan: 4 << 20, InFlight: 8 << 20, Combine: 512 << 10}
 
 func (l ReadLimits) withDefaults() ReadLimits {
 	d := DefaultReadLimits
@@ -196,10 +198,10 @@ type bitposScan struct {
 }
 
 // bitposStep runs one pipeline of BITPOS over the next range of keys of
-// sc.todo (at most 1,000 commands and 4 × ReadLimits.Pipeline bytes
+// sc.todo (at most 1,000 commands and 4 × ReadLimits.Scan bytes
 // scanned) and keeps in sc.todo the keys still to scan.
 func (r *Reader) bitposStep(ctx context.Context, keys []string, sc *bitposScan, out []Extent) error {
-	budget := 4 * r.lim.Pipeline
+	budget := 4 * r.lim.Scan
 	n := 0
 	for n < len(sc.todo) && n < 1000 && (n == 0 || budget >= sc.step[sc.todo[n]]) {
 		budget -= sc.step[sc.todo[n]]

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
 // TestImpossibleDates: every date parameter of every page and endpoint
@@ -16,10 +14,8 @@ import (
 // not exist with a 400 in the command's words, `"2026-02-30" is not a
 // valid date (day out of range)`, not as a format error.
 func TestImpossibleDates(t *testing.T) {
-	c := newClient(testutil.Miniredis(t), demoNow)
-	seedDemo(t, c, demoNow, 4)
-	h := Handler(c)
-	cohortQ := "?primary_event=" + url.QueryEscape(evSignup) + "&secondary_event=" + url.QueryEscape(evActive) + "&time_group=days"
+	h := demoHandler(t)
+	cohortQ := "?" + demoCohortQuery + "&time_group=days"
 	params := map[string][]string{"/?x=1": {"now"}}
 	for _, p := range reportPaths {
 		params["/"+p+url.QueryEscape(evActive)] = []string{"now", "from", "to"}

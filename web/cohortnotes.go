@@ -139,17 +139,27 @@ func sameEventHint(q cohort.Query, v url.Values) string {
 // suggestionLinks returns, for each suggested name, the link to page with
 // v's parameters where every value equal to missing is replaced by it.
 func suggestionLinks(page string, v url.Values, m missingEvent) []suggestion {
-	out := make([]suggestion, 0, len(m.Suggestions))
-	for _, name := range m.Suggestions {
-		nv := make(url.Values, len(v))
-		for k, vs := range v {
-			nv[k] = slices.Clone(vs)
-			for i, s := range nv[k] {
+	return linksWith(page, v, m.Suggestions, func(nv url.Values, name string) {
+		for _, vs := range nv {
+			for i, s := range vs {
 				if strings.TrimSpace(s) == m.Event {
-					nv[k][i] = name
+					vs[i] = name
 				}
 			}
 		}
+	})
+}
+
+// linksWith returns, for each name, the link to page with a copy of v's
+// parameters changed by edit(copy, name); v is left as it is.
+func linksWith(page string, v url.Values, names []string, edit func(nv url.Values, name string)) []suggestion {
+	out := make([]suggestion, 0, len(names))
+	for _, name := range names {
+		nv := make(url.Values, len(v))
+		for k, vs := range v {
+			nv[k] = slices.Clone(vs)
+		}
+		edit(nv, name)
 		out = append(out, suggestion{Name: name, URL: page + "?" + nv.Encode()})
 	}
 	return out
@@ -182,16 +192,9 @@ func missingSegment(spec string, loc *time.Location, known []string) []missingEv
 // page with v's parameters where the segment's event is replaced by it
 // (its period label kept).
 func segmentSuggestionLinks(page string, v url.Values, m missingEvent) []suggestion {
-	out := make([]suggestion, 0, len(m.Suggestions))
-	for _, name := range m.Suggestions {
-		nv := make(url.Values, len(v))
-		for k, vs := range v {
-			nv[k] = slices.Clone(vs)
-		}
+	return linksWith(page, v, m.Suggestions, func(nv url.Values, name string) {
 		nv.Set("segment", name+strings.TrimPrefix(m.Segment, m.Event))
-		out = append(out, suggestion{Name: name, URL: page + "?" + nv.Encode()})
-	}
-	return out
+	})
 }
 
 // suggestion is a "did you mean" name and the page asked with it.

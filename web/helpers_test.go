@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"testing"
 	"time"
@@ -112,6 +113,19 @@ func seedDemo(t testing.TB, c *bitmapist.Client, now time.Time, weeks int) {
 		t.Fatal(err)
 	}
 }
+
+// demoHandler returns the dashboard of seedDemo's last 4 weeks up to
+// demoNow, on miniredis.
+func demoHandler(t *testing.T) http.Handler {
+	t.Helper()
+	c := newClient(testutil.Miniredis(t), demoNow)
+	seedDemo(t, c, demoNow, 4)
+	return Handler(c)
+}
+
+// demoCohortQuery is the query of the demo's signups returning active,
+// without a time group.
+var demoCohortQuery = "primary_event=" + url.QueryEscape(evSignup) + "&secondary_event=" + url.QueryEscape(evActive)
 
 // serve sends a GET for target to h and returns the recorder.
 func serve(h http.Handler, target string) *httptest.ResponseRecorder {

@@ -137,6 +137,10 @@ var reportField = map[string]string{
 	"Segment": "segment", "Steps": "step", "Window": "window", "Rolling": "time_group",
 }
 
+// rangeParams is the parameter an error names when the from..to range as
+// a whole is wrong (too many periods): both fields are marked.
+const rangeParams = "from/to"
+
 // reportError returns the parameter and message of a bad-input error of a
 // report page (a *cohort.QueryError or *bitmapist.ReportError), ok false
 // for any other error.
@@ -158,6 +162,9 @@ func reportError(err error) (field, msg string, ok bool) {
 	}
 	if strings.HasPrefix(field, "Steps[") {
 		field = "step"
+	}
+	if errors.Is(err, bitmapist.ErrTooManyPeriods) {
+		field = rangeParams // the range is too long, not to wrong
 	}
 	// ParseSegment's messages start with the package's own prefixes.
 	for _, pre := range []string{"cohort: invalid query: ", "bitmapist: "} {
@@ -310,7 +317,8 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind strin
 	switch {
 	case badErr != nil:
 		d.Invalid, d.Error, _ = reportError(badErr)
-		d.From.Bad, d.To.Bad, d.NowField.Bad = d.Invalid == "from", d.Invalid == "to", d.Invalid == nowParam
+		whole := d.Invalid == rangeParams
+		d.From.Bad, d.To.Bad, d.NowField.Bad = whole || d.Invalid == "from", whole || d.Invalid == "to", d.Invalid == nowParam
 		h.render(w, r, http.StatusBadRequest, kind, d)
 	case len(missing) > 0:
 		d.Missing = withSuggestionLinks(kind, v, missing)

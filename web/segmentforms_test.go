@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
 // TestSegmentFormsRefused: on every page and endpoint that takes a
@@ -15,11 +13,9 @@ import (
 // refuse (404) a segment without @ whose unique bitmap holds no user, with
 // the page's explanation, instead of a table of empty cells.
 func TestSegmentFormsRefused(t *testing.T) {
-	c := newClient(testutil.Miniredis(t), demoNow)
-	seedDemo(t, c, demoNow, 4)
-	h := Handler(c)
+	h := demoHandler(t)
 	const form = "EVENT@LABEL wants a period label after @"
-	cohortQ := "cohort?primary_event=" + url.QueryEscape(evSignup) + "&secondary_event=" + url.QueryEscape(evActive) + "&time_group=days&now=2025-03-26"
+	cohortQ := "cohort?" + demoCohortQuery + "&time_group=days&now=2025-03-26"
 	pages := []string{cohortQ}
 	for _, p := range reportPaths {
 		pages = append(pages, p+url.QueryEscape(evActive))

@@ -30,9 +30,7 @@ func noteText(body, attr string) string {
 // time group or order is bad says what is wrong and shows no range in its
 // header (before, the zero time showed as "0001-01-01 to ...").
 func TestReportErrorHeaderHasNoZeroRange(t *testing.T) {
-	c := newClient(testutil.Miniredis(t), demoNow)
-	seedDemo(t, c, demoNow, 4)
-	h := Handler(c)
+	h := demoHandler(t)
 	for _, path := range reportPaths {
 		for _, tc := range []struct{ query, field, msg string }{
 			{"from=bad", "from", `from: "bad" is not a date`},
@@ -71,9 +69,7 @@ func TestReportErrorHeaderHasNoZeroRange(t *testing.T) {
 // after now and a now after the clock each get a note saying those
 // periods have no data yet, on every page that takes them.
 func TestFutureRangesAreNoted(t *testing.T) {
-	c := newClient(testutil.Miniredis(t), demoNow)
-	seedDemo(t, c, demoNow, 4)
-	h := Handler(c)
+	h := demoHandler(t)
 	for _, path := range reportPaths {
 		base := "/" + path + url.QueryEscape(evActive)
 		if strings.HasPrefix(path, "lifecycle") {
@@ -92,7 +88,7 @@ func TestFutureRangesAreNoted(t *testing.T) {
 			t.Errorf("%s: a note for a range that ends at now", base)
 		}
 	}
-	pages := []string{"/?", "/cohort?primary_event=" + url.QueryEscape(evSignup) + "&secondary_event=" + url.QueryEscape(evActive) + "&"}
+	pages := []string{"/?", "/cohort?" + demoCohortQuery + "&"}
 	for _, path := range reportPaths {
 		pages = append(pages, "/"+path+url.QueryEscape(evActive)+"&")
 	}
@@ -119,9 +115,7 @@ func TestFutureRangesAreNoted(t *testing.T) {
 // report's own event; an empty segment of a known event says why every
 // count is 0.
 func TestUnknownSegmentEvent(t *testing.T) {
-	c := newClient(testutil.Miniredis(t), demoNow)
-	seedDemo(t, c, demoNow, 4)
-	h := Handler(c)
+	h := demoHandler(t)
 	for _, path := range reportPaths {
 		base := "/" + path + url.QueryEscape(evActive) + "&segment="
 		code, body := get(t, h, base+url.QueryEscape("user:signed_upp@2025-03"))
@@ -184,5 +178,26 @@ func TestHourlyFunnelWithoutHourlyData(t *testing.T) {
 	}
 	if _, body := get(t, h, target); strings.Contains(body, `data-note="hourly"`) {
 		t.Errorf("%s: the hourly note with hourly data", target)
+	}
+}
+
+// TestTooLongRangeNamesBothDates: a from..to range of more periods than a
+// report reads is a 400 naming "from/to" (the range, as the command's
+// --from/--to does), with both date fields marked invalid, on every
+// report page.
+func TestTooLongRangeNamesBothDates(t *testing.T) {
+	h := demoHandler(t)
+	for _, path := range reportPaths {
+		target := "/" + path + url.QueryEscape(evActive) + "&time_group=days&from=1900-01-01&to=2100-01-01"
+		code, body := get(t, h, target)
+		got := noteText(body, `id="form-error"`)
+		if code != 400 || got != "from/to: 1900-01-01..2100-01-01 is more than 400 days" {
+			t.Errorf("%s: %d %q, want 400 from/to: ... is more than 400 days", target, code, got)
+		}
+		for _, id := range []string{"from", "to"} {
+			if !regexp.MustCompile(`<input id="` + id + `"[^>]* aria-invalid="true"`).MatchString(body) {
+				t.Errorf("%s: the %s field is not marked invalid", target, id)
+			}
+		}
 	}
 }

@@ -81,6 +81,40 @@ func mustOK(t *testing.T, r result) result {
 	return r
 }
 
+// expect is what one run of the command must give: its exit status, words
+// that must all appear on stderr and on stdout, and words that must not
+// appear on stderr.
+type expect struct {
+	code           int
+	stderr, stdout []string
+	notStderr      []string
+}
+
+// check reports on t every way r, the run of args, differs from e; when
+// the exit status differs it reports that alone.
+func (e expect) check(t *testing.T, args []string, r result) {
+	t.Helper()
+	if r.code != e.code {
+		t.Errorf("%q: exit %d, want %d; stderr %q", args, r.code, e.code, r.stderr)
+		return
+	}
+	for _, s := range e.stderr {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("%q: stderr %q, want it to contain %q", args, r.stderr, s)
+		}
+	}
+	for _, s := range e.notStderr {
+		if strings.Contains(r.stderr, s) {
+			t.Errorf("%q: stderr %q contains %q", args, r.stderr, s)
+		}
+	}
+	for _, s := range e.stdout {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("%q: stdout %q, want it to contain %q", args, r.stdout, s)
+		}
+	}
+}
+
 // lines splits output into its non-empty lines.
 func lines(s string) []string {
 	var out []string

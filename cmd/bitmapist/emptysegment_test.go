@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
@@ -15,19 +14,10 @@ import (
 // whose unique bitmap does not exist is still refused (exit 1).
 func TestEmptyUniqueSegment(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
-		log := "user,time,event\n1,2026-11-03 10:00:00,login\n2,2026-11-03 10:00:00,login\n1,2026-11-02 10:00:00,signup\n2,2026-11-02 10:00:00,signup\n"
-		mustOK(t, cli(t, b, log, "import", "-q", "--user-col", "user", "--time-col", "time", "--event-col", "event", "-"))
+		importSegmentLog(t, b)
 		mustOK(t, cli(t, b, "", "mark", "--unique", "--at", "2026-11-01", "zero", "5"))
 		mustOK(t, cli(t, b, "", "mark", "--unmark", "--unique", "--at", "2026-11-01", "zero", "5"))
-		rng := []string{"--group", "days", "--from", "2026-11-01", "--to", "2026-11-05", "--json"}
-		cmds := map[string][]string{
-			"trend":      append([]string{"trend", "login"}, rng...),
-			"lifecycle":  append([]string{"lifecycle", "login"}, rng...),
-			"stickiness": append([]string{"stickiness", "login"}, rng...),
-			"funnel":     append([]string{"funnel", "signup", "login"}, rng...),
-			"cohort":     {"cohort", "signup", "login", "--group", "days", "--start", "2026-11-02", "--now", "2026-11-05", "--json"},
-		}
-		for name, args := range cmds {
+		for name, args := range segmentCmds("--json") {
 			everyone := mustOK(t, cli(t, b, "", args...)).stdout
 			r := cli(t, b, "", append(args, "--segment", "zero")...)
 			if r.code != exitOK {
@@ -38,9 +28,8 @@ func TestEmptyUniqueSegment(t *testing.T) {
 			if all, seg := userCounts(t, everyone), userCounts(t, r.stdout); all == 0 || seg != 0 {
 				t.Errorf("%s: %g users counted for everyone, %g for --segment zero, want some and 0:\n%s", name, all, seg, r.stdout)
 			}
-			if r := cli(t, b, "", append(args, "--segment", "signup")...); r.code != exitError || !strings.Contains(r.stderr, "holds no user") {
-				t.Errorf("%s --segment signup (no unique bitmap): exit %d, stderr %s", name, r.code, r.stderr)
-			}
+			noUnique := append(args, "--segment", "signup")
+			expect{code: exitError, stderr: []string{"holds no user", "written only with unique tracking on"}}.check(t, noUnique, cli(t, b, "", noUnique...))
 		}
 	})
 }

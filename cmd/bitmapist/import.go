@@ -50,7 +50,8 @@ line of the file is accounted for: the header, blank lines (skipped), marked
 rows and rejected rows. A quote that is never closed rejects its own line;
 the lines it swallowed are read again as rows of their own. Rows are sent in
 batches, pipelined. FILE "-" reads stdin; a FILE ending in .gz is
-decompressed.
+decompressed. The file is UTF-8 (a byte order mark is skipped; UTF-16 is
+refused) with LF or CRLF line ends.
 
 Times: without --time-format, the format is detected from the time column of
 the first 100 rows: RFC 3339 with or without zone (2024-01-02T15:04:05Z,
@@ -154,7 +155,7 @@ bar to stderr, only when stderr is a terminal and --quiet is not given.`,
 				if strings.HasSuffix(name, ".gz") {
 					zr, err := gzip.NewReader(raw)
 					if err != nil {
-						return nil, fmt.Errorf("%s: %w", name, err)
+						return nil, fmt.Errorf("%s: not readable as gzip (its name ends in .gz): %w", name, err)
 					}
 					defer zr.Close()
 					r = zr
@@ -437,8 +438,8 @@ func blankNote(n int) string {
 // printTimeFormat writes the time format line of the summary.
 func printTimeFormat(w io.Writer, s *importSummary) {
 	switch {
-	case !s.TimeDetected:
-		return
+	case !s.TimeDetected, s.TimeFormat == "" && s.TimeSampled == 0:
+		return // no row with a time to detect a format from
 	case s.TimeFormat == "":
 		fmt.Fprintf(w, "  times:    no known time format in the first rows: give --time-format\n")
 	case s.TimeMatched < s.TimeSampled:

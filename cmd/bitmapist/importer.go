@@ -161,10 +161,14 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	// Skip a UTF-8 byte order mark, as spreadsheets write.
+	// Skip a UTF-8 byte order mark, as spreadsheets write; refuse a UTF-16
+	// one (Excel's "Unicode text"), whose every other byte is a NUL.
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
+	}
+	if bom, err := br.Peek(2); err == nil && (string(bom) == "\xff\xfe" || string(bom) == "\xfe\xff") {
+		return nil, fmt.Errorf("%w: the file is UTF-16 (it starts with the byte order mark % X): import reads UTF-8; convert it first, e.g. iconv -f UTF-16 -t UTF-8", errImportHeader, bom)
 	}
 	src := newCSVLines(br, cfg.Comma)
 	cols, err := readImportHeader(src, cfg)
@@ -300,6 +304,7 @@ func detectedParser(recs []csvRecord, cols importColumns, loc *time.Location, su
 		}
 	}
 	format, n, ok := detectTimeFormat(samples)
+	sum.TimeSampled = len(samples)
 	if !ok {
 		return func(s string) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("%s is in none of the time formats import recognises (RFC 3339, 2006-01-02 15:04:05, 2006-01-02, Unix seconds or ms): give --time-format", quoteClip(s))
@@ -348,7 +353,9 @@ func headerColumn(header []string, name, flag string) (int, error) {
 		names[i] = echoClip(h)
 	}
 	hint := ""
-	if len(header) == 1 {
+	if strings.ContainsRune(strings.Join(header, ""), '\r') {
+		hint = " (the header holds a carriage return: the file's lines end in CR alone, as old Mac files do; convert them to LF or CRLF)"
+	} else if len(header) == 1 {
 		for _, d := range []struct{ char, name, flag string }{{";", "semicolon", ";"}, {"\t", "tab", `\t`}, {"|", "pipe", "|"}} {
 			if strings.Contains(header[0], d.char) {
 				hint = fmt.Sprintf(" (the header is one column containing %q: if the file is %s-separated, give --delimiter '%s')", d.char, d.name, d.flag)

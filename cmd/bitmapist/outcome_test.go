@@ -14,16 +14,24 @@ import (
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
-// TestImportStalledRedisMayHaveWritten: rows whose batch was sent to a Redis
-// that never answered are reported "may have been written", never "not
-// written".
-func TestImportStalledRedisMayHaveWritten(t *testing.T) {
+// stalledClient returns a client of a Redis that stops answering at its
+// first MULTI (testutil.HangingRedis), with 200 ms read timeouts and no
+// retries; it is closed when t ends.
+func stalledClient(t *testing.T) *bitmapist.Client {
+	t.Helper()
 	rdb := redis.NewClient(&redis.Options{
 		Addr: testutil.HangingRedis(t, "MULTI"), ReadTimeout: 200 * time.Millisecond,
 		MaxRetries: -1, Protocol: 2,
 	})
-	defer rdb.Close()
-	c := bitmapist.New(rdb)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return bitmapist.New(rdb)
+}
+
+// TestImportStalledRedisMayHaveWritten: rows whose batch was sent to a Redis
+// that never answered are reported "may have been written", never "not
+// written".
+func TestImportStalledRedisMayHaveWritten(t *testing.T) {
+	c := stalledClient(t)
 	var in strings.Builder
 	in.WriteString("uid,ts\n")
 	for i := range 50 {
@@ -86,12 +94,7 @@ func TestMarkMaxIDFlag(t *testing.T) {
 // how many lines that is, and counts the rows whose write has an unknown
 // outcome apart ("may have been written"), never as rejected.
 func TestImportStoppedAccountsForTheRest(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{
-		Addr: testutil.HangingRedis(t, "MULTI"), ReadTimeout: 200 * time.Millisecond,
-		MaxRetries: -1, Protocol: 2,
-	})
-	defer rdb.Close()
-	c := bitmapist.New(rdb)
+	c := stalledClient(t)
 	const rows = 1000
 	var in strings.Builder
 	in.WriteString("uid,ts\n")
