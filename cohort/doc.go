@@ -23,7 +23,9 @@
 //     many were active in exactly k of them, counted bit-sliced.
 //   - GetFunnel: per entry period, how many of the users who did the first
 //     step went on to do each next step, in order, within a window, by
-//     bitmap algebra period by period.
+//     bitmap algebra period by period. A step that repeats an earlier
+//     step's event (E1 E1, E1 E2 E1) must be reached in a later period
+//     than that step: one mark never counts as two steps.
 //
 // Trends (users per period, rolling WAU/MAU) are counts of core periods:
 // bitmapist.Client.Trend. Every report takes an optional Segment, any

@@ -22,10 +22,20 @@ const (
 // (p <= q <= p+Window) when they did Steps[k] in q and had reached step
 // k-1 in a period <= q: steps are ordered at the granularity of the
 // period (steps done in the same period count, in step order; use Hours,
-// with hourly tracking on, for a finer order). Period by period,
-// R_k(q) = R_k(q-1) ∪ (R_{k-1}(q) ∩ E_k(q)), R_1 = E1(p); step k's users
-// are |R_k(p+Window)|. It is bitmap algebra over 64-bit words, never a
-// loop over users.
+// with hourly tracking on, for a finer order).
+//
+// A repeated event (E1 E1, E1 E2 E1) needs a mark of its own: a bitmap
+// says that a user did an event in a period, not how many times, so one
+// mark may not count as two steps. Step k whose event is also that of an
+// earlier step j (the latest such) is reached in q only if step j was
+// reached in a period before q (strictly); with E1 E1, the second step is
+// E1 again in p+1..p+Window. (Tools that see every event require a later
+// occurrence too; here "later" is "in a later period".)
+//
+// Period by period, R_1 = E1(p) (reached in p), and
+// R_k(q) = R_k(q-1) ∪ (R_{k-1}(q) ∩ E_k(q) [∩ R_j(q-1) for a repeat of
+// step j]); step k's users are |R_k(p+Window)|. It is bitmap algebra over
+// 64-bit words, never a loop over users.
 type FunnelQuery struct {
 	Steps     []string            // E1..En, 2..MaxFunnelSteps event names (repeats allowed)
 	TimeGroup bitmapist.TimeGroup // the length of a period
@@ -123,10 +133,7 @@ func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel
 			idx[k][t] = i
 		}
 	}
-	rep := make([]int, len(q.Steps)) // no repeat rule yet
-	for k := range rep {
-		rep[k] = -1
-	}
+	rep := repeats(q.Steps)
 	accs, err := scanSets(ctx, c, sets, q.Segment, func() *funnelAcc { return newFunnelAcc(n, len(q.Steps)) },
 		func(a *funnelAcc, ws [][]uint64, m int) { a.block(ws, idx, rep, q.Window, m) })
 	if err != nil {
@@ -141,6 +148,23 @@ func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel
 		}
 	}
 	return funnelResult(q, from, users), nil
+}
+
+// repeats returns, for each step, the latest earlier step of the same
+// event (-1 when there is none): the step a repeated event must follow in
+// a later period (see FunnelQuery).
+func repeats(steps []string) []int {
+	rep := make([]int, len(steps))
+	for k, e := range steps {
+		rep[k] = -1
+		for j := k - 1; j >= 0; j-- {
+			if steps[j] == e {
+				rep[k] = j
+				break
+			}
+		}
+	}
+	return rep
 }
 
 // funnelAcc accumulates a funnel's users per row and step; r and prev are

@@ -42,6 +42,32 @@ func TestParseLabel(t *testing.T) {
 	}
 }
 
+// TestParseLabelImpossible: a label of a known shape naming no real
+// period says which: the year's ISO weeks, or the date's field out of
+// range (a *DateError, the command's and the dashboard's words).
+func TestParseLabelImpossible(t *testing.T) {
+	for label, want := range map[string]string{
+		"2016-W53":      `period label "2016-W53" is not a valid week (2016 has ISO weeks W01..W52)`,
+		"2020-W54":      `period label "2020-W54" is not a valid week (2020 has ISO weeks W01..W53)`,
+		"2016-W00":      `(2016 has ISO weeks W01..W52)`,
+		"2016-02-30":    `period label "2016-02-30" is not a valid date (day out of range)`,
+		"2016-13":       `period label "2016-13" is not a valid date (month out of range)`,
+		"2016-04-27T25": `period label "2016-04-27T25" is not a valid date (hour out of range)`,
+	} {
+		_, _, err := cohort.ParseLabel(label, time.UTC)
+		if !errors.Is(err, cohort.ErrInvalidQuery) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want ErrInvalidQuery and %q", label, err, want)
+		}
+		var de *cohort.DateError
+		if strings.Contains(want, "valid date") != errors.As(err, &de) {
+			t.Errorf("%q: %v: a *DateError exactly for an impossible date", label, err)
+		}
+	}
+	if g, _, err := cohort.ParseLabel("2020-W53", time.UTC); err != nil || g != bitmapist.Weeks {
+		t.Errorf("2020-W53 (2020 has 53 ISO weeks): %v %v", g, err)
+	}
+}
+
 func TestParseSegment(t *testing.T) {
 	b := testutil.Miniredis(t)
 	c := newClient(b, engageStart, bitmapist.WithTrackUnique(true))

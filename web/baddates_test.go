@@ -59,3 +59,26 @@ func clipBody(s string) string {
 	}
 	return s
 }
+
+// TestImpossibleSegmentLabels: a segment label of a known shape naming no
+// real period (2026-02-30, a week 53 of a year of 52) is a 400 saying so
+// on the cohort page, its JSON and every report page, not a format error.
+func TestImpossibleSegmentLabels(t *testing.T) {
+	h := demoHandler(t)
+	pages := []string{"/cohort?" + demoCohortQuery, "/cohort.json?" + demoCohortQuery}
+	for _, p := range reportPaths {
+		pages = append(pages, "/"+p+url.QueryEscape(evActive))
+	}
+	for label, want := range map[string]string{
+		"2026-02-30": `period label "2026-02-30" is not a valid date (day out of range)`,
+		"2025-W53":   `period label "2025-W53" is not a valid week (2025 has ISO weeks W01..W52)`,
+	} {
+		for _, page := range pages {
+			target := page + "&segment=" + url.QueryEscape(evSignup+"@"+label)
+			code, body := get(t, h, target)
+			if code != 400 || !strings.Contains(strings.ReplaceAll(html.UnescapeString(body), `\"`, `"`), "segment: "+want) {
+				t.Errorf("%s: %d, want 400 with %q:\n%.300s", target, code, want, body)
+			}
+		}
+	}
+}
