@@ -37,8 +37,10 @@ const (
 //	                               (default days)
 //	num_rows | rows                Rows (default 10)
 //	num_cols | cols                Cols (default 10)
-//	now                            Now: RFC 3339, "2006-01-02T15:04" or
-//	                               "2006-01-02" (default: the client's clock)
+//	now                            Now: RFC 3339, "2006-01-02T15:04",
+//	                               "2006-01-02", "2006-01" (its first day)
+//	                               or "2006" (January 1st) (default: the
+//	                               client's clock)
 //	start                          Start, same forms
 //	as_percent, with_replacement, first_time, on_or_after, blank_empty,
 //	include_future                 booleans: 1/0, true/false, on/off,
@@ -122,7 +124,7 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 				return Query{}, &QueryError{Field: t.name, Msg: de.Error(), Err: de}
 			}
 			if err != nil {
-				return Query{}, queryErr(t.name, "%s is not RFC 3339, 2006-01-02T15:04 or 2006-01-02", quoteShort(s))
+				return Query{}, queryErr(t.name, "%s is not RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-01 or 2006", quoteShort(s))
 			}
 			*t.dst = tm
 		}
@@ -235,14 +237,20 @@ func parseBool(s string) (bool, error) {
 	return false, strconv.ErrSyntax
 }
 
-// parseTime parses now and start: RFC 3339, 2006-01-02T15:04:05,
-// 2006-01-02T15:04 or 2006-01-02 (the last three in loc). A value of one
-// of those shapes that names no real date returns a *DateError.
+// TimeLayouts are the forms of a date parameter besides RFC 3339 (now,
+// start; the dashboard's from and to), read in the client's location: the
+// command's forms, a month standing for its first day and a year for
+// January 1st.
+var TimeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02", "2006-01", "2006"}
+
+// parseTime parses now and start: RFC 3339 or one of TimeLayouts (in loc).
+// A value of one of those shapes that names no real date returns a
+// *DateError.
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	t, err := time.Parse(time.RFC3339Nano, s)
 	bad := BadDate(s, err)
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+	for _, layout := range TimeLayouts {
 		if err == nil {
 			return t, nil
 		}

@@ -82,3 +82,26 @@ func TestImpossibleSegmentLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestMonthAndYearDates: the date parameters take a month and a year, as
+// the command's do: a yearly cohort from start=2025, a monthly one from
+// start=2025-02 (row 0 is that period), a monthly report
+// from=2025-02&to=2025-03 (rows 2025-03 and 2025-02).
+func TestMonthAndYearDates(t *testing.T) {
+	h := demoHandler(t)
+	for target, want := range map[string]string{
+		"/cohort.csv?" + demoCohortQuery + "&time_group=years&start=2025&now=2025-03-26&num_rows=1":     "\n2025,",
+		"/cohort.csv?" + demoCohortQuery + "&time_group=months&start=2025-02&now=2025-03-26&num_rows=1": "\n2025-02,",
+		"/cohort?" + demoCohortQuery + "&time_group=months&start=2025-02&now=2025-03":                   `value="2025-02"`,
+		"/" + reportPaths[0] + url.QueryEscape(evActive) + "&time_group=months&from=2025-02&to=2025-03": `<tr data-label="2025-03"><th scope="row">2025-03</th>`,
+	} {
+		code, body := get(t, h, target)
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("%s: %d, want 200 with %q:\n%.300s", target, code, want, body)
+		}
+	}
+	code, body := get(t, h, "/cohort.json?"+demoCohortQuery+"&start=20x5")
+	if code != 400 || !strings.Contains(body, `is not RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-01 or 2006`) {
+		t.Errorf("start=20x5: %d %s", code, body)
+	}
+}

@@ -14,12 +14,10 @@ import (
 // the client's clock.
 const nowParam = "now"
 
-// timeLayouts are the forms of the date parameters (now, from, to), the
-// ones cohort.ParseQuery accepts for now and start.
-var timeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
-
-// parseTimeParam parses a date parameter: RFC 3339, "2006-01-02T15:04" or
-// "2006-01-02", the last two in loc. It returns a *cohort.QueryError naming
+// parseTimeParam parses a date parameter: RFC 3339, or one of
+// cohort.TimeLayouts ("2006-01-02T15:04", "2006-01-02", "2006-01",
+// "2006", ...) in loc, the forms cohort.ParseQuery accepts for now and
+// start. It returns a *cohort.QueryError naming
 // the parameter when s is none of those or its year is outside 1..9999; a
 // value of the right shape naming no real date (2026-02-30) says so, with
 // the command's words (cohort.DateError).
@@ -27,7 +25,7 @@ func parseTimeParam(name, s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	t, err := time.Parse(time.RFC3339Nano, s)
 	bad := cohort.BadDate(s, err)
-	for _, l := range timeLayouts {
+	for _, l := range cohort.TimeLayouts {
 		if err == nil {
 			break
 		}
@@ -41,7 +39,7 @@ func parseTimeParam(name, s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, &cohort.QueryError{Field: name, Msg: bad.Error(), Err: bad}
 	}
 	if err != nil {
-		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is not a date (2006-01-02), 2006-01-02T15:04 or RFC 3339"}
+		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is not a date (2006-01-02), 2006-01-02T15:04, 2006-01, 2006 or RFC 3339"}
 	}
 	if y := t.In(loc).Year(); y < 1 || y > 9999 {
 		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is outside the years 1..9999"}
