@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -71,6 +72,9 @@ func parseSegment(c *bitmapist.Client, spec string) (bitmapist.Set, error) {
 	return c.Events(event, g, t), nil
 }
 
+// weekLabel is the shape of an ISO week label: 2025-W09.
+var weekLabel = regexp.MustCompile(`^\d{4}-W\d{2}$`)
+
 // ParseLabel parses a period label in loc and returns its time group and
 // start: "2025-03-01T05" or "2025-03-01 05:00" (hours), "2025-03-01"
 // (days), "2025-W09" (ISO weeks), "2025-03" (months), "2025" (years) —
@@ -85,7 +89,7 @@ func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Tim
 	}
 	label = strings.TrimSpace(label)
 	var y, w int
-	if n, err := fmt.Sscanf(label, "%4d-W%2d", &y, &w); err == nil && n == 2 && len(label) == 8 {
+	if n, err := fmt.Sscanf(label, "%4d-W%2d", &y, &w); err == nil && n == 2 && weekLabel.MatchString(label) {
 		// ISO week w of year y: the week holding January 4th, plus w-1 weeks.
 		jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, loc)
 		t := bitmapist.Weeks.Add(jan4, w-1)

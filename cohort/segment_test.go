@@ -35,7 +35,7 @@ func TestParseLabel(t *testing.T) {
 			t.Errorf("%q: label round trip gives %q", label, g.Label(start))
 		}
 	}
-	for _, bad := range []string{"", "2025-W54", "2021-W53", "2025-13", "yesterday", "2025-03-01T25"} {
+	for _, bad := range []string{"", "2025-W54", "2021-W53", "2025-13", "yesterday", "2025-03-01T25", "2025-W1x", "2025-W+1", "2025-W 1", "+025-W01"} {
 		if _, _, err := cohort.ParseLabel(bad, time.UTC); !errors.Is(err, cohort.ErrInvalidQuery) {
 			t.Errorf("%q: %v, want ErrInvalidQuery", bad, err)
 		}
