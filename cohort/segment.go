@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -71,25 +72,34 @@ func parseSegment(c *bitmapist.Client, spec string) (bitmapist.Set, error) {
 	return c.Events(event, g, t), nil
 }
 
+// weekLabel is the shape of an ISO week label: 2025-W09.
+var weekLabel = regexp.MustCompile(`^\d{4}-W\d{2}$`)
+
 // ParseLabel parses a period label in loc and returns its time group and
 // start: "2025-03-01T05" or "2025-03-01 05:00" (hours), "2025-03-01"
 // (days), "2025-W09" (ISO weeks), "2025-03" (months), "2025" (years) —
 // the forms bitmapist.TimeGroup.Label writes. Anything else returns an
-// error wrapping ErrInvalidQuery.
+// error wrapping ErrInvalidQuery; a label of one of those shapes that names
+// no real period says so: a week the year does not have ("2016-W53": 2016
+// has W01..W52), or a date with a field out of range ("2016-02-30", also a
+// *DateError: `is not a valid date (day out of range)`).
 func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	label = strings.TrimSpace(label)
 	var y, w int
-	if n, err := fmt.Sscanf(label, "%4d-W%2d", &y, &w); err == nil && n == 2 && len(label) == 8 && w >= 1 && w <= 53 {
+	if n, err := fmt.Sscanf(label, "%4d-W%2d", &y, &w); err == nil && n == 2 && weekLabel.MatchString(label) {
 		// ISO week w of year y: the week holding January 4th, plus w-1 weeks.
 		jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, loc)
 		t := bitmapist.Weeks.Add(jan4, w-1)
-		if iy, iw := t.ISOWeek(); iy == y && iw == w {
+		if iy, iw := t.ISOWeek(); iy == y && iw == w && w >= 1 {
 			return bitmapist.Weeks, t, nil
 		}
+		_, last := time.Date(y, 12, 28, 0, 0, 0, 0, loc).ISOWeek() // Dec 28th is in the last ISO week
+		return 0, time.Time{}, fmt.Errorf("%w: period label %s is not a valid week (%d has ISO weeks W01..W%02d)", ErrInvalidQuery, quoteShort(label), y, last)
 	}
+	var bad *DateError // the first layout label has the shape of, with a field out of range
 	for _, f := range []struct {
 		layout string
 		g      bitmapist.TimeGroup
@@ -97,9 +107,16 @@ func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Tim
 		{"2006-01-02T15", bitmapist.Hours}, {"2006-01-02 15:04", bitmapist.Hours},
 		{"2006-01-02", bitmapist.Days}, {"2006-01", bitmapist.Months}, {"2006", bitmapist.Years},
 	} {
-		if t, err := time.ParseInLocation(f.layout, label, loc); err == nil {
+		t, err := time.ParseInLocation(f.layout, label, loc)
+		if err == nil {
 			return f.g, f.g.Start(t), nil
 		}
+		if bad == nil {
+			bad = BadDate(label, err)
+		}
+	}
+	if bad != nil {
+		return 0, time.Time{}, fmt.Errorf("%w: period label %w", ErrInvalidQuery, bad)
 	}
 	return 0, time.Time{}, fmt.Errorf("%w: period label %s: want 2025-03-01T05, 2025-03-01, 2025-W09, 2025-03 or 2025", ErrInvalidQuery, quoteShort(label))
 }

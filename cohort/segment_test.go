@@ -35,10 +35,36 @@ func TestParseLabel(t *testing.T) {
 			t.Errorf("%q: label round trip gives %q", label, g.Label(start))
 		}
 	}
-	for _, bad := range []string{"", "2025-W54", "2021-W53", "2025-13", "yesterday", "2025-03-01T25"} {
+	for _, bad := range []string{"", "2025-W54", "2021-W53", "2025-13", "yesterday", "2025-03-01T25", "2025-W1x", "2025-W+1", "2025-W 1", "+025-W01"} {
 		if _, _, err := cohort.ParseLabel(bad, time.UTC); !errors.Is(err, cohort.ErrInvalidQuery) {
 			t.Errorf("%q: %v, want ErrInvalidQuery", bad, err)
 		}
+	}
+}
+
+// TestParseLabelImpossible: a label of a known shape naming no real
+// period says which: the year's ISO weeks, or the date's field out of
+// range (a *DateError, the command's and the dashboard's words).
+func TestParseLabelImpossible(t *testing.T) {
+	for label, want := range map[string]string{
+		"2016-W53":      `period label "2016-W53" is not a valid week (2016 has ISO weeks W01..W52)`,
+		"2020-W54":      `period label "2020-W54" is not a valid week (2020 has ISO weeks W01..W53)`,
+		"2016-W00":      `(2016 has ISO weeks W01..W52)`,
+		"2016-02-30":    `period label "2016-02-30" is not a valid date (day out of range)`,
+		"2016-13":       `period label "2016-13" is not a valid date (month out of range)`,
+		"2016-04-27T25": `period label "2016-04-27T25" is not a valid date (hour out of range)`,
+	} {
+		_, _, err := cohort.ParseLabel(label, time.UTC)
+		if !errors.Is(err, cohort.ErrInvalidQuery) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want ErrInvalidQuery and %q", label, err, want)
+		}
+		var de *cohort.DateError
+		if strings.Contains(want, "valid date") != errors.As(err, &de) {
+			t.Errorf("%q: %v: a *DateError exactly for an impossible date", label, err)
+		}
+	}
+	if g, _, err := cohort.ParseLabel("2020-W53", time.UTC); err != nil || g != bitmapist.Weeks {
+		t.Errorf("2020-W53 (2020 has 53 ISO weeks): %v %v", g, err)
 	}
 }
 

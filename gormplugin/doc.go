@@ -136,10 +136,12 @@
 //     could not be sent stays in the table and the relay sends it later,
 //     retrying with backoff, also after a crash and restart. Call Flush to
 //     wait until the table is empty and Close at shutdown. With WithQueue
-//     too, commits do not wait for the send. Cost: one INSERT and one Redis
-//     round trip per commit, 1.13x-1.66x a plain PostgreSQL Create on the
-//     2-core test machine, where a loopback round trip costs about a third
-//     of a Create (see docs/benchmarks.md).
+//     too, commits do not wait for the send. Cost: one Redis round trip
+//     per commit (plus one INSERT where a statement is not folded), 1.65x-1.94x
+//     a plain PostgreSQL Create on the 2-core test machine at load 2-5
+//     (1.73x-1.92x with the INSERT, in the same minutes), where a loopback
+//     round trip costs a fifth to a third of a Create (see
+//     docs/benchmarks.md).
 //
 // What each mode loses, measured with the fault program
 // (internal/faults/plugin: 200 Creates/s on PostgreSQL, a private Redis

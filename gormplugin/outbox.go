@@ -101,7 +101,8 @@ const (
 // but a count read right after the write may not include it yet: call
 // Flush); its queue size is not used. A plugin with an outbox can be installed on one
 // database only. Statements outside any transaction (SkipDefaultTransaction)
-// write their outbox rows right after the statement, not atomically with it.
+// write their outbox rows right after the statement, not atomically with it
+// (PostgreSQL Creates excepted: their own statement writes them).
 func WithOutbox() Option {
 	return func(p *Plugin) {
 		if p.outboxTable == "" {
@@ -130,7 +131,9 @@ type outbox struct {
 	async   bool         // WithQueue too: committers do not wait for Redis
 	pending atomic.Int64 // rows at the relay's last count; -1 before it
 
-	forget    chan int64    // batches sent by their committer, to delete
+	fmu       sync.Mutex
+	forgotten []int64       // batches sent by their committers, to delete (at most maxForget)
+	forgetCh  chan struct{} // cap 1: forgotten has become non-empty
 	undeleted []int64       // sent batches not yet deleted (relay goroutine only)
 	kick      chan struct{} // wake the relay
 	stop      chan struct{}
@@ -183,12 +186,12 @@ func (p *Plugin) initOutbox(db *gorm.DB) error {
 // newOutbox returns the (not yet started) outbox of p.
 func newOutbox(p *Plugin) *outbox {
 	o := &outbox{
-		p:      p,
-		lease:  max(minLease, 2*p.timeout+100*time.Millisecond),
-		forget: make(chan int64, 4096),
-		kick:   make(chan struct{}, 1),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		p:        p,
+		lease:    max(minLease, 2*p.timeout+100*time.Millisecond),
+		forgetCh: make(chan struct{}, 1),
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 
 		roundCh: make(chan struct{}),
 	}
@@ -242,12 +245,7 @@ func (o *outbox) send(ctx context.Context, batches []int64, marks []pendingMark)
 	err := o.p.deliver(ctx, marks)
 	switch {
 	case err == nil:
-		for _, batch := range batches {
-			select {
-			case o.forget <- batch:
-			default: // the relay resends them: harmless
-			}
-		}
+		o.forget(batches)
 	case errors.Is(err, errSkipped):
 		// Kept in the outbox: the relay sends them once Redis is back.
 		o.p.deferredTotal.Add(int64(len(marks)))
@@ -255,6 +253,37 @@ func (o *outbox) send(ctx context.Context, batches []int64, marks []pendingMark)
 	case notRedisFailure(err):
 		o.p.fail(ctx, marks, err) // the relay meets them again and drops them
 	}
+}
+
+// maxForget bounds the sent batches waiting for the relay's DELETE; those
+// of commits beyond it are resent by the relay after their lease, which is
+// harmless.
+const maxForget = 4096
+
+// forget hands the sent batches to the relay, which deletes their rows
+// within deleteDelay. Only the first batch after the relay took the
+// previous ones wakes it: a commit costs no hand-off to the relay.
+func (o *outbox) forget(batches []int64) {
+	o.fmu.Lock()
+	wake := len(o.forgotten) == 0
+	if len(o.forgotten)+len(batches) <= maxForget {
+		o.forgotten = append(o.forgotten, batches...)
+	}
+	o.fmu.Unlock()
+	if wake {
+		select {
+		case o.forgetCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// takeForgotten moves the batches handed over by forget to undeleted.
+func (o *outbox) takeForgotten() {
+	o.fmu.Lock()
+	o.undeleted = append(o.undeleted, o.forgotten...)
+	o.forgotten = o.forgotten[:0]
+	o.fmu.Unlock()
 }
 
 // direct handles the marks of a statement outside any transaction: its

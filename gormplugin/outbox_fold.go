@@ -113,14 +113,21 @@ func (p *Plugin) newFold(db *gorm.DB) *fold {
 	mi := p.tracked(db)
 	stmt := db.Statement
 	if mi == nil || mi.err != nil || mi.pk == nil || mi.hasOwner() || db.Error != nil || db.DryRun ||
-		stmt.SQL.Len() > 0 || stmt.TableExpr != nil || stmt.Table == "" || ownConn(stmt.ConnPool) == nil {
+		stmt.SQL.Len() > 0 || stmt.Table == "" || ownConn(stmt.ConnPool) == nil {
 		return nil
 	}
 	if _, ok := stmt.Clauses["ON CONFLICT"]; ok {
 		return nil
 	}
+	table := stmt.Quote(stmt.Table)
+	if e := stmt.TableExpr; e != nil { // db.Table(name): the INSERT names e
+		if len(e.Vars) > 0 {
+			return nil
+		}
+		table = e.SQL
+	}
 	f := &fold{o: o, stmt: stmt, event: mi.created, pkName: mi.pk.DBName, pk: stmt.Quote(mi.pk.DBName),
-		prefix: "INSERT INTO " + stmt.Quote(stmt.Table)}
+		prefix: "INSERT INTO " + table}
 	if u, ok := userFrom(stmt.Context); ok {
 		id := rowID(u)
 		if id.key == "" && id.id > bitmapist.MaxUserID {

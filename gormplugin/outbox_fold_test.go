@@ -168,17 +168,20 @@ func TestOutboxFoldForms(t *testing.T) {
 	e.wantCounts(t, "SkipDefaultTransaction", map[string]int{"pg-insert-folded": 1})
 	wantOK(t, e.db.Session(&gorm.Session{SkipDefaultTransaction: true, PrepareStmt: true}).Create(&User{Name: "s2"}))
 	e.wantCounts(t, "SkipDefaultTransaction+PrepareStmt", map[string]int{"pg-insert-folded": 1})
+	users := e.db.Model(&User{}).Statement.Table
+	wantOK(t, e.db.Table(users).Create(&User{Name: "t"}))
+	e.wantCounts(t, "db.Table", folded)
 	// Rows 100 and 3 (3 not inserted: it exists) are both marked, as ever.
 	wantOK(t, e.db.Clauses(clause.OnConflict{DoNothing: true}).Create(&[]User{{ID: 100, Name: "n"}, {ID: 3, Name: "dup"}}))
 	e.wantCounts(t, "ON CONFLICT", map[string]int{"pg-begin": 1, "pg-insert": 1, "pg-outbox-insert": 1, "pg-commit": 1})
 	wantOK(t, e.db.Create(&Order{UserID: 9, Amount: 1}))
 	e.wantCounts(t, "owned", map[string]int{"pg-begin": 1, "pg-insert": 1, "pg-outbox-insert": 1, "pg-commit": 1})
 	err := e.db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&User{Name: "kept"}).Error; err != nil { // 4
+		if err := tx.Create(&User{Name: "kept"}).Error; err != nil { // 5
 			return err
 		}
 		_ = tx.Transaction(func(tx2 *gorm.DB) error {
-			if err := tx2.Create(&User{Name: "undone"}).Error; err != nil { // 5, rolled back
+			if err := tx2.Create(&User{Name: "undone"}).Error; err != nil { // 6, rolled back
 				return err
 			}
 			return errors.New("roll back to the savepoint")
@@ -186,14 +189,14 @@ func TestOutboxFoldForms(t *testing.T) {
 		if err := tx.Model(&User{}).Where("name = ?", "p").Update("age", 1).Error; err != nil {
 			return err // staged at commit: one INSERT for the update's mark only
 		}
-		return tx.Create(&User{Name: "after"}).Error // 6
+		return tx.Create(&User{Name: "after"}).Error // 7
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.wantCounts(t, "transaction", map[string]int{"pg-begin": 1, "pg-insert-folded": 3, "pg-other": 3, "pg-outbox-insert": 1, "pg-commit": 1})
 	e.want(t, "post:created", 42)
-	e.want(t, "user:created", 1, 2, 3, 4, 6, 100)
+	e.want(t, "user:created", 1, 2, 3, 4, 5, 7, 100)
 	e.want(t, "user:updated", 1)
 	e.want(t, "order:created", 9)
 	if n := outboxRows(t, e.db, e.table); n != 0 {

@@ -12,8 +12,8 @@ import (
 const dbTimeout = 10 * time.Second
 
 // deleteDelay is the longest a sent batch waits for the relay's DELETE:
-// the relay deletes the rows of sent batches in one statement per
-// deleteDelay (or per relayBatch batches), never one per commit, so the
+// the relay deletes the rows of sent batches once per deleteDelay (one
+// statement per relayBatch batches), never once per commit, so the
 // outbox adds no commit of its own to the committer's. It is well below
 // the lease, so that no relay resends rows waiting for their DELETE.
 const deleteDelay = 100 * time.Millisecond
@@ -35,13 +35,8 @@ func (o *outbox) run() {
 		case <-o.stop:
 			o.forgetQueued()
 			return
-		case id := <-o.forget:
-			o.undeleted = append(o.undeleted, id)
-			o.drainForget()
-			if len(o.undeleted) >= relayBatch {
-				o.forgetQueued()
-			}
-			if len(o.undeleted) > 0 && !armed {
+		case <-o.forgetCh:
+			if !armed {
 				del.Reset(deleteDelay)
 				armed = true
 			}
@@ -78,27 +73,14 @@ func (o *outbox) nextPoll() time.Duration {
 	return relayPoll
 }
 
-// drainForget moves the batches queued in o.forget to o.undeleted, up to
-// relayBatch of them.
-func (o *outbox) drainForget() {
-	for len(o.undeleted) < relayBatch {
-		select {
-		case id := <-o.forget:
-			o.undeleted = append(o.undeleted, id)
-		default:
-			return
-		}
-	}
-}
-
 // forgetQueued deletes the rows of the sent batches: those whose delete
-// failed before and those queued in o.forget, in statements of up to
+// failed before and those handed over by forget, in statements of up to
 // relayBatch batches. A failed delete (a lock, a lost connection) is
 // retried at the next call; rows left over (more than 4 relayBatch
 // batches) are only sent again after their lease, which is harmless.
 func (o *outbox) forgetQueued() {
+	o.takeForgotten()
 	for range 10 { // bounded, so that a flood of commits cannot starve the relay
-		o.drainForget()
 		if len(o.undeleted) == 0 {
 			return
 		}

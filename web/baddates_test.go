@@ -59,3 +59,58 @@ func clipBody(s string) string {
 	}
 	return s
 }
+
+// TestImpossibleSegmentLabels: a segment label of a known shape naming no
+// real period (2026-02-30, a week 53 of a year of 52) is a 400 saying so
+// on the cohort page, its JSON and every report page, not a format error.
+func TestImpossibleSegmentLabels(t *testing.T) {
+	h := demoHandler(t)
+	pages := []string{"/cohort?" + demoCohortQuery, "/cohort.json?" + demoCohortQuery}
+	for _, p := range reportPaths {
+		pages = append(pages, "/"+p+url.QueryEscape(evActive))
+	}
+	for label, want := range map[string]string{
+		"2026-02-30": `period label "2026-02-30" is not a valid date (day out of range)`,
+		"2025-W53":   `period label "2025-W53" is not a valid week (2025 has ISO weeks W01..W52)`,
+	} {
+		for _, page := range pages {
+			target := page + "&segment=" + url.QueryEscape(evSignup+"@"+label)
+			code, body := get(t, h, target)
+			if code != 400 || !strings.Contains(strings.ReplaceAll(html.UnescapeString(body), `\"`, `"`), "segment: "+want) {
+				t.Errorf("%s: %d, want 400 with %q:\n%.300s", target, code, want, body)
+			}
+		}
+	}
+}
+
+// TestMonthAndYearDates: the date parameters take a month, a year and a
+// week label (2025-W10; a week the year lacks says so), as the command's
+// do: a yearly cohort from start=2025, a monthly one from
+// start=2025-02 (row 0 is that period), a monthly report
+// from=2025-02&to=2025-03 (rows 2025-03 and 2025-02).
+func TestMonthAndYearDates(t *testing.T) {
+	h := demoHandler(t)
+	for target, want := range map[string]string{
+		"/cohort.csv?" + demoCohortQuery + "&time_group=years&start=2025&now=2025-03-26&num_rows=1":     "\n2025,",
+		"/cohort.csv?" + demoCohortQuery + "&time_group=months&start=2025-02&now=2025-03-26&num_rows=1": "\n2025-02,",
+		"/cohort?" + demoCohortQuery + "&time_group=months&start=2025-02&now=2025-03":                   `value="2025-02"`,
+		"/" + reportPaths[0] + url.QueryEscape(evActive) + "&time_group=months&from=2025-02&to=2025-03": `<tr data-label="2025-03"><th scope="row">2025-03</th>`,
+	} {
+		code, body := get(t, h, target)
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("%s: %d, want 200 with %q:\n%.300s", target, code, want, body)
+		}
+	}
+	for target, want := range map[string]string{
+		"/cohort.csv?" + demoCohortQuery + "&time_group=weeks&start=2025-W10&now=2025-03-26&num_rows=1": "\n2025-W10,",
+		"/cohort.json?" + demoCohortQuery + "&start=2025-W53":                                           `"start: \"2025-W53\" is not a valid week (2025 has ISO weeks W01..W52)"`,
+	} {
+		if _, body := get(t, h, target); !strings.Contains(body, want) {
+			t.Errorf("%s: want %s:\n%.300s", target, want, body)
+		}
+	}
+	code, body := get(t, h, "/cohort.json?"+demoCohortQuery+"&start=20x5")
+	if code != 400 || !strings.Contains(body, `\"20x5\" is not a date: want RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-W01, 2006-01 or 2006`) {
+		t.Errorf("start=20x5: %d %s", code, body)
+	}
+}

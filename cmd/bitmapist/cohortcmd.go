@@ -212,7 +212,7 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 	fl.StringVarP(&f.group, "group", "g", cohort.DefaultTimeGroup.String(), "period length: hours, days, weeks, months or years")
 	fl.IntVar(&f.rows, "rows", cohort.DefaultRows, fmt.Sprintf("number of cohort periods (rows), 1..%d", cohort.MaxRows))
 	fl.IntVar(&f.cols, "cols", cohort.DefaultCols, fmt.Sprintf("number of columns (period 0, 1, ... after the row's), 1..%d", cohort.MaxCols))
-	fl.StringVar(&f.now, "now", "", "the time the table is computed for: RFC 3339, 2024-12-30 05:10, 2024-12-30, 2024-12 (default: now)")
+	fl.StringVar(&f.now, "now", "", "the time the table is computed for: RFC 3339, 2024-12-30 05:10, 2024-12-30, 2024-W01, 2024-12 (default: now)")
 	fl.StringVar(&f.start, "start", "", "make row 0 the period containing this time (same forms as --now)")
 	fl.BoolVar(&f.replacement, "with-replacement", false, "count a returning user in every column they return in, not only the first")
 	fl.BoolVar(&f.firstTime, "first-time", false, "cohort = users whose FIRST ever PRIMARY event fell in the row's period")

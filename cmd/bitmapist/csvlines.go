@@ -104,8 +104,8 @@ func (l *csvLines) Next() (csvRecord, error) {
 		rest := bytes.Clone(chunk[i:])
 		rec.end = rec.line
 		rec.raw = clipRow(string(bytes.TrimRight(chunk[j:i], "\r\n")))
-		rec.err = fmt.Errorf("%w: a quoted field opened on this line is never closed properly (it ran to line %d); lines %d-%d are read again on their own",
-			pe.Err, l.base+l.lines, rec.line+1, l.base+l.lines)
+		rec.err = fmt.Errorf("%w: a quoted field opened on this line is never closed properly (it ran to line %d); %s",
+			pe.Err, l.base+l.lines, linesAgain(rec.line+1, l.base+l.lines))
 		l.sub = newCSVLines(bytes.NewReader(rest), l.comma)
 		l.sub.base = rec.line
 	}
@@ -197,4 +197,14 @@ func (l *csvLines) restLines() (int, error) {
 		n++ // a last line without a newline
 	}
 	return n, nil
+}
+
+// linesAgain says that the lines from..to, which an open quote
+// swallowed, are read again: "line N is read again on its own" or "lines
+// N-M are read again on their own".
+func linesAgain(from, to int) string {
+	if from == to {
+		return fmt.Sprintf("line %d is read again on its own", from)
+	}
+	return fmt.Sprintf("lines %d-%d are read again on their own", from, to)
 }

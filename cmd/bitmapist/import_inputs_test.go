@@ -41,3 +41,20 @@ func TestImportOddFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestImportSummaryWords: an impossible date in the format of the other
+// rows, and an empty time, do not make the time format "mixed" (the rows
+// are rejected as "not a valid date" and "missing time"); an open quote
+// that swallowed one line names "line N", not "lines N-N".
+func TestImportSummaryWords(t *testing.T) {
+	b := testutil.Miniredis(t)
+	in := "uid,ts\r\n1,2024-05-01\r\n3,2024-02-30\r\n4,\r\n\"5,2024-05-03\r\n6,2024-05-04\r\n"
+	r := cli(t, b, in, "import", "--allow-rejects", "--user-col", "uid", "--time-col", "ts", "--event", "e", "-")
+	expect{code: exitOK, stdout: []string{
+		"  format:   2006-01-02 (detected: it reads 3 of the first 3 rows' times; --time-format sets another)\n",
+		"line 3: bad time: \"2024-02-30\" is not a valid date (day out of range)\n",
+		"line 4: missing time: column ts is empty\n",
+		"(it ran to line 6); line 6 is read again on its own\n",
+		"rows:     5 read, 2 marked, 3 rejected\n",
+	}}.check(t, []string{"import"}, r)
+}

@@ -304,14 +304,13 @@ func detectedParser(recs []csvRecord, cols importColumns, loc *time.Location, su
 		}
 	}
 	format, n, ok := detectTimeFormat(samples)
-	sum.TimeSampled = len(samples)
+	sum.TimeSampled, sum.TimeMatched = shapeCounts(format, n, samples, loc)
 	if !ok {
 		return func(s string) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("%s is in none of the time formats import recognises (RFC 3339, 2006-01-02 15:04:05, 2006-01-02, Unix seconds or ms): give --time-format", quoteClip(s))
 		}, nil
 	}
 	sum.TimeFormat = format
-	sum.TimeSampled, sum.TimeMatched = len(samples), n
 	parse, err := timeParser(format, loc)
 	if err != nil {
 		return nil, err
@@ -326,6 +325,27 @@ func detectedParser(recs []csvRecord, cols importColumns, loc *time.Location, su
 		}
 		return t, err
 	}, nil
+}
+
+// shapeCounts returns how many of samples have a time (empty ones left
+// out) and how many of those are written in format: the n it reads, plus
+// those of its shape that name no real date (2024-02-30; rejected as "not
+// a valid date", not as another format).
+func shapeCounts(format string, n int, samples []string, loc *time.Location) (sampled, matched int) {
+	raw, err := rawTimeParser(format, loc)
+	for _, s := range samples {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		sampled++
+		if format == "" || err != nil || formatMatches(format, s) {
+			continue
+		}
+		if _, perr := raw(s); errors.Is(perr, errBadDate) {
+			n++
+		}
+	}
+	return sampled, n
 }
 
 // headerColumn returns the index of the column of header named name (the

@@ -30,7 +30,7 @@ type selection struct {
 func (s *selection) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&s.group, "group", "g", "days", "period length: hours, days, weeks, months or years")
-	f.StringVar(&s.at, "at", "now", "a time inside the period (2024-12-30, 2024-12, RFC 3339, now)")
+	f.StringVar(&s.at, "at", "now", "a time inside the period (2024-12-30, 2024-W01, 2024-12, RFC 3339, now)")
 	f.StringVar(&s.op, "op", "and", "how several events combine: and, or, xor, andnot (first minus the others)")
 }
 

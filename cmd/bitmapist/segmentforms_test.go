@@ -26,6 +26,8 @@ func TestSegmentFormsRefused(t *testing.T) {
 				{"signup@ ", expect{code: exitUsage, stderr: []string{`EVENT@LABEL wants a period label after @`}}},
 				{"@2026-11", expect{code: exitUsage, stderr: []string{`--segment: invalid event name`}}},
 				{"signup", expect{code: exitError, stderr: []string{`--segment: the segment "signup" holds no user: a segment without @ is the event's unique bitmap`, "written only with unique tracking on", "Use signup@PERIOD"}}},
+				{"signup@2026-02-30", expect{code: exitUsage, stderr: []string{`--segment: invalid query: period label "2026-02-30" is not a valid date (day out of range)`}}},
+				{"signup@2025-W53", expect{code: exitUsage, stderr: []string{`--segment: invalid query: period label "2025-W53" is not a valid week (2025 has ISO weeks W01..W52)`}}},
 				{"pro", expect{code: exitOK}},
 				{"signup@2026-11", expect{code: exitOK}},
 			} {

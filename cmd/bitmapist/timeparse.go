@@ -2,11 +2,16 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
+
+// weekShape is the shape of an ISO week label, 2024-W01.
+var weekShape = regexp.MustCompile(`^\d{4}-W\d{2}$`)
 
 // timeLayouts are the layouts parseTime accepts, most precise first.
 var timeLayouts = []string{
@@ -22,7 +27,9 @@ var timeLayouts = []string{
 
 // parseTime parses a point in time given on the command line: "now", an
 // RFC 3339 time, or a date and time without zone ("2024-12-30",
-// "2024-12-30 05:10", "2024-12", "2024"), which is read in loc. An empty
+// "2024-12-30 05:10", "2024-12", "2024"), which is read in loc, or a
+// period label as the tables print it (an ISO week "2024-W01", its Monday;
+// an hour "2024-12-30T05"; a week the year lacks says so). An empty
 // string is an error, and so is a time whose year in loc is outside
 // 1..9999 (wrapping bitmapist.ErrInvalidTime). A date of the right shape
 // that does not exist (2024-02-30, hour 25) wraps errBadDate, with the
@@ -30,7 +37,7 @@ var timeLayouts = []string{
 func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return time.Time{}, fmt.Errorf("empty time: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024")
+		return time.Time{}, fmt.Errorf("empty time: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-W01, 2024-12 or 2024")
 	}
 	if strings.EqualFold(s, "now") {
 		return now.In(loc), nil
@@ -56,7 +63,17 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 		// valid date (day out of range)"; errors.Is(err, errBadDate).
 		return time.Time{}, fmt.Errorf("time %w", bad)
 	}
-	return time.Time{}, fmt.Errorf("time %s: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-12 or 2024", quoteClip(s))
+	// A period label as the tables print it: an ISO week (2024-W01, its
+	// Monday) or an hour (2024-12-30T05).
+	if _, t, err := cohort.ParseLabel(s, loc); err == nil {
+		if err := checkYear(t, loc); err != nil {
+			return time.Time{}, &wrapped{msg: fmt.Sprintf("time %s: %s", quoteClip(s), strings.TrimPrefix(err.Error(), bitmapist.ErrInvalidTime.Error()+": ")), err: err}
+		}
+		return t, nil
+	} else if weekShape.MatchString(s) { // a week the year does not have
+		return time.Time{}, &wrapped{msg: "time " + strings.TrimPrefix(err.Error(), cohort.ErrInvalidQuery.Error()+": period label "), err: err}
+	}
+	return time.Time{}, fmt.Errorf("time %s: want now, RFC 3339 (2024-12-30T05:10:00Z), 2024-12-30 05:10, 2024-12-30, 2024-W01, 2024-12 or 2024", quoteClip(s))
 }
 
 // wrapped is an error with its own message that still wraps err for
