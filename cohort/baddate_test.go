@@ -18,7 +18,7 @@ func TestParseQueryImpossibleDate(t *testing.T) {
 			"2026-13-01":           name + `: "2026-13-01" is not a valid date (month out of range)`,
 			"2026-02-28T25:00":     name + `: "2026-02-28T25:00" is not a valid date (hour out of range)`,
 			"2026-02-30T10:00:00Z": name + `: "2026-02-30T10:00:00Z" is not a valid date (day out of range)`,
-			"soon":                 name + `: "soon" is not RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-01 or 2006`,
+			"soon":                 name + `: "soon" is not a date: want RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-W01, 2006-01 or 2006`,
 		} {
 			v := url.Values{"primary_event": {"a"}, "secondary_event": {"b"}, name: {value}}
 			_, err := ParseQueryIn(v, time.UTC)

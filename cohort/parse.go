@@ -38,9 +38,10 @@ const (
 //	num_rows | rows                Rows (default 10)
 //	num_cols | cols                Cols (default 10)
 //	now                            Now: RFC 3339, "2006-01-02T15:04",
-//	                               "2006-01-02", "2006-01" (its first day)
-//	                               or "2006" (January 1st) (default: the
-//	                               client's clock)
+//	                               "2006-01-02", "2006-W01" (the week's
+//	                               Monday), "2006-01" (its first day) or
+//	                               "2006" (January 1st) (ParseTime;
+//	                               default: the client's clock)
 //	start                          Start, same forms
 //	as_percent, with_replacement, first_time, on_or_after, blank_empty,
 //	include_future                 booleans: 1/0, true/false, on/off,
@@ -118,13 +119,9 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 		name string
 	}{{&q.Now, "now"}, {&q.Start, "start"}} {
 		if s := first(v, t.name); s != "" {
-			tm, err := parseTime(s, loc)
-			var de *DateError
-			if errors.As(err, &de) {
-				return Query{}, &QueryError{Field: t.name, Msg: de.Error(), Err: de}
-			}
+			tm, err := ParseTime(s, loc)
 			if err != nil {
-				return Query{}, queryErr(t.name, "%s is not RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-01 or 2006", quoteShort(s))
+				return Query{}, TimeParamError(t.name, s, err)
 			}
 			*t.dst = tm
 		}
@@ -243,10 +240,13 @@ func parseBool(s string) (bool, error) {
 // January 1st.
 var TimeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02", "2006-01", "2006"}
 
-// parseTime parses now and start: RFC 3339 or one of TimeLayouts (in loc).
-// A value of one of those shapes that names no real date returns a
-// *DateError.
-func parseTime(s string, loc *time.Location) (time.Time, error) {
+// ParseTime parses a date parameter (now, start; the dashboard's from
+// and to): RFC 3339, one of TimeLayouts, or a period label as the tables
+// print it (an ISO week 2025-W09, its Monday; an hour 2025-03-01T05), all
+// but RFC 3339 read in loc. A value of one of those shapes that names no
+// real date returns a *DateError, a week the year lacks ParseLabel's
+// error; anything else strconv.ErrSyntax. TimeParamError words them.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	t, err := time.Parse(time.RFC3339Nano, s)
 	bad := BadDate(s, err)
@@ -259,13 +259,32 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 			bad = BadDate(s, err)
 		}
 	}
-	if err == nil {
+	switch {
+	case err == nil:
 		return t, nil
-	}
-	if bad != nil {
+	case bad != nil:
 		return time.Time{}, bad
 	}
+	if _, t, err := ParseLabel(s, loc); err == nil {
+		return t, nil
+	} else if weekLabel.MatchString(s) {
+		return time.Time{}, err
+	}
 	return time.Time{}, strconv.ErrSyntax
+}
+
+// TimeParamError returns the *QueryError of the date parameter name whose
+// value s ParseTime refused with err: the *DateError's or week's message,
+// or the forms it takes.
+func TimeParamError(name, s string, err error) error {
+	var de *DateError
+	switch {
+	case errors.As(err, &de):
+		return &QueryError{Field: name, Msg: de.Error(), Err: de}
+	case errors.Is(err, ErrInvalidQuery):
+		return &QueryError{Field: name, Msg: strings.TrimPrefix(err.Error(), ErrInvalidQuery.Error()+": period label "), Err: err}
+	}
+	return queryErr(name, "%s is not a date: want RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-W01, 2006-01 or 2006", quoteShort(s))
 }
 
 // DateError is a date or time of a known shape that names no real one

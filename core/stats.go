@@ -185,8 +185,10 @@ func (c *Client) measureRedis(ctx context.Context, keys []*statKey, sample, larg
 				mems[i] = p.MemoryUsage(ctx, k.Key)
 			}
 		}
-		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return err
+		if cmds, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			if err := notWrongType(cmds); err != nil {
+				return err
+			}
 		}
 		for i, k := range batch {
 			k.Length = lens[i].Val() // 0 for a key gone since the SCAN, or not a string
@@ -200,6 +202,19 @@ func (c *Client) measureRedis(ctx context.Context, keys []*statKey, sample, larg
 		return err
 	}
 	return c.maxIDsRedis(ctx, keys)
+}
+
+// notWrongType returns the first error of cmds other than redis.Nil and
+// Redis's WRONGTYPE (a key under the prefix that is not a string, such as
+// a hash another program keeps there: it is counted with length 0), nil
+// when there is none.
+func notWrongType(cmds []redis.Cmder) error {
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil && !errors.Is(err, redis.Nil) && !strings.HasPrefix(err.Error(), "WRONGTYPE") {
+			return err
+		}
+	}
+	return nil
 }
 
 // measureLongest gives the n longest keys a MEMORY USAGE if the sample
@@ -217,8 +232,10 @@ func (c *Client) measureLongest(ctx context.Context, keys []*statKey, n int) err
 	if len(mems) == 0 {
 		return nil
 	}
-	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return err
+	if cmds, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		if err := notWrongType(cmds); err != nil {
+			return err
+		}
 	}
 	for k, cmd := range mems {
 		if cmd.Err() == nil {

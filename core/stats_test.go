@@ -75,3 +75,29 @@ func TestStats(t *testing.T) {
 		}
 	})
 }
+
+// TestStatsForeignKeys: keys under the prefix that are not strings (a
+// hash, a list another program keeps there, even where a bitmap key would
+// be) are counted with length 0, not a failure of the whole report.
+func TestStatsForeignKeys(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		ctx := context.Background()
+		c := newClient(b)
+		mark(t, c, "play", day0, 1, 70_000)
+		for _, k := range []string{"settings", "play_2099-1"} {
+			if err := b.Client.HSet(ctx, b.Prefix+k, "a", "1").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Client.RPush(ctx, b.Prefix+"queue", "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+		st, err := c.Stats(ctx, bitmapist.StatsOptions{Sample: 0, Largest: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Keys != 6 || st.Largest[0].Length != 70_000/8+1 || st.Events[0].MaxID != 70_000 {
+			t.Errorf("stats with foreign keys: %d keys, largest %+v, events %+v; want 6 keys, play's 8751 bytes, max id 70000", st.Keys, st.Largest, st.Events)
+		}
+	}, testutil.NotOn(testutil.NameBitmapistServer, "it has no hashes or lists"))
+}

@@ -83,8 +83,9 @@ func TestImpossibleSegmentLabels(t *testing.T) {
 	}
 }
 
-// TestMonthAndYearDates: the date parameters take a month and a year, as
-// the command's do: a yearly cohort from start=2025, a monthly one from
+// TestMonthAndYearDates: the date parameters take a month, a year and a
+// week label (2025-W10; a week the year lacks says so), as the command's
+// do: a yearly cohort from start=2025, a monthly one from
 // start=2025-02 (row 0 is that period), a monthly report
 // from=2025-02&to=2025-03 (rows 2025-03 and 2025-02).
 func TestMonthAndYearDates(t *testing.T) {
@@ -100,8 +101,16 @@ func TestMonthAndYearDates(t *testing.T) {
 			t.Errorf("%s: %d, want 200 with %q:\n%.300s", target, code, want, body)
 		}
 	}
+	for target, want := range map[string]string{
+		"/cohort.csv?" + demoCohortQuery + "&time_group=weeks&start=2025-W10&now=2025-03-26&num_rows=1": "\n2025-W10,",
+		"/cohort.json?" + demoCohortQuery + "&start=2025-W53":                                           `"start: \"2025-W53\" is not a valid week (2025 has ISO weeks W01..W52)"`,
+	} {
+		if _, body := get(t, h, target); !strings.Contains(body, want) {
+			t.Errorf("%s: want %s:\n%.300s", target, want, body)
+		}
+	}
 	code, body := get(t, h, "/cohort.json?"+demoCohortQuery+"&start=20x5")
-	if code != 400 || !strings.Contains(body, `is not RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-01 or 2006`) {
+	if code != 400 || !strings.Contains(body, `\"20x5\" is not a date: want RFC 3339, 2006-01-02T15:04, 2006-01-02, 2006-W01, 2006-01 or 2006`) {
 		t.Errorf("start=20x5: %d %s", code, body)
 	}
 }

@@ -14,32 +14,18 @@ import (
 // the client's clock.
 const nowParam = "now"
 
-// parseTimeParam parses a date parameter: RFC 3339, or one of
-// cohort.TimeLayouts ("2006-01-02T15:04", "2006-01-02", "2006-01",
-// "2006", ...) in loc, the forms cohort.ParseQuery accepts for now and
-// start. It returns a *cohort.QueryError naming
-// the parameter when s is none of those or its year is outside 1..9999; a
-// value of the right shape naming no real date (2026-02-30) says so, with
-// the command's words (cohort.DateError).
+// parseTimeParam parses a date parameter with cohort.ParseTime (RFC 3339,
+// cohort.TimeLayouts in loc: "2006-01-02T15:04", "2006-01-02", "2006-01",
+// "2006", ...; or a week or hour label, 2025-W09), the forms
+// cohort.ParseQuery accepts for now and start. It returns a
+// *cohort.QueryError naming the parameter when s is none of those or its
+// year is outside 1..9999; a value of the right shape naming no real date
+// (2026-02-30) says so, with the command's words (cohort.DateError).
 func parseTimeParam(name, s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	t, err := time.Parse(time.RFC3339Nano, s)
-	bad := cohort.BadDate(s, err)
-	for _, l := range cohort.TimeLayouts {
-		if err == nil {
-			break
-		}
-		t, err = time.ParseInLocation(l, s, loc)
-		if bad == nil {
-			bad = cohort.BadDate(s, err)
-		}
-	}
-	if err != nil && bad != nil {
-		// The command's message: "... is not a valid date (day out of range)".
-		return time.Time{}, &cohort.QueryError{Field: name, Msg: bad.Error(), Err: bad}
-	}
+	t, err := cohort.ParseTime(s, loc)
 	if err != nil {
-		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is not a date (2006-01-02), 2006-01-02T15:04, 2006-01, 2006 or RFC 3339"}
+		return time.Time{}, cohort.TimeParamError(name, s, err)
 	}
 	if y := t.In(loc).Year(); y < 1 || y > 9999 {
 		return time.Time{}, &cohort.QueryError{Field: name, Msg: quoteClip(s) + " is outside the years 1..9999"}
