@@ -92,10 +92,7 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 		end := min(start+MarkEventsBatchSize, len(marks))
 		pipe := c.pipeline()
 		kc.queue(ctx, pipe, marks[start:end])
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(start, end int) {
-			defer func() { <-sem; wg.Done() }()
+		exec := func(start, end int) {
 			if err := ctxDone(ctx); err != nil {
 				mu.Lock()
 				failed = append(failed, FailedRange{From: start, To: end, Err: fmt.Errorf("bitmapist: mark events: %w", err)})
@@ -108,6 +105,17 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 				failed = append(failed, FailedRange{From: start, To: end, Err: outcomeErr(err, !c.cluster)})
 				mu.Unlock()
 			}
+		}
+		if len(marks) <= MarkEventsBatchSize {
+			// One chunk: sent from the caller's goroutine, no hand-off.
+			exec(start, end)
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(start, end int) {
+			defer func() { <-sem; wg.Done() }()
+			exec(start, end)
 		}(start, end)
 	}
 	wg.Wait()

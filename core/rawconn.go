@@ -23,6 +23,10 @@ type rawConn struct {
 	r           *bufio.Reader
 	readTimeout time.Duration // per reply; 0 means none
 	writeTimout time.Duration // per write; 0 means none
+	// until is the deadline of the ctx of the current use (zero: none):
+	// no write or reply wait is given a later one, so that a deadline met
+	// between two of them is not undone by the next.
+	until time.Time
 }
 
 // errRawUnsupported says a client's options need go-redis itself (a
@@ -56,6 +60,7 @@ func dialRaw(ctx context.Context, opt *redis.Options) (*rawConn, error) {
 	}
 	rc := &rawConn{nc: nc, r: bufio.NewReaderSize(nc, 64<<10),
 		readTimeout: max(opt.ReadTimeout, 0), writeTimout: max(opt.WriteTimeout, 0)}
+	rc.until, _ = ctx.Deadline()
 	if err := rc.handshake(opt); err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("%w: connection set-up: %w", errNotSent, err)
@@ -87,6 +92,7 @@ func (rc *rawConn) handshake(opt *redis.Options) error {
 		return err
 	}
 	for range cmds {
+		rc.startReply()
 		line, err := rc.readLine()
 		if err != nil {
 			return err
@@ -100,8 +106,8 @@ func (rc *rawConn) handshake(opt *redis.Options) error {
 
 // write sends buf whole.
 func (rc *rawConn) write(buf []byte) error {
-	if rc.writeTimout > 0 {
-		_ = rc.nc.SetWriteDeadline(time.Now().Add(rc.writeTimout))
+	if t, ok := rc.deadline(rc.writeTimout); ok {
+		_ = rc.nc.SetWriteDeadline(t)
 	}
 	_, err := rc.nc.Write(buf)
 	return err
@@ -109,9 +115,22 @@ func (rc *rawConn) write(buf []byte) error {
 
 // startReply sets the deadline of the next reply.
 func (rc *rawConn) startReply() {
-	if rc.readTimeout > 0 {
-		_ = rc.nc.SetReadDeadline(time.Now().Add(rc.readTimeout))
+	if t, ok := rc.deadline(rc.readTimeout); ok {
+		_ = rc.nc.SetReadDeadline(t)
 	}
+}
+
+// deadline returns the deadline of an operation that may take d (0: no
+// limit of its own), at the latest rc.until; false when there is none.
+func (rc *rawConn) deadline(d time.Duration) (time.Time, bool) {
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	if !rc.until.IsZero() && (t.IsZero() || rc.until.Before(t)) {
+		t = rc.until
+	}
+	return t, !t.IsZero()
 }
 
 // readLine reads one RESP line without its CRLF. The slice is valid until

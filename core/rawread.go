@@ -104,6 +104,7 @@ func (r *Reader) readPiecesRaw(ctx context.Context, opt *redis.Options, spans []
 	if err != nil {
 		return err
 	}
+	rc.until, _ = ctx.Deadline()
 	stop := context.AfterFunc(ctx, func() { _ = rc.nc.SetDeadline(time.Unix(1, 0)) })
 	err = rc.getRanges(spans, batch, dst, place, got)
 	if !stop() || err != nil {

@@ -161,8 +161,9 @@ func BenchmarkCreateRoundTrips(b *testing.B) {
 			var p *bitmapistplugin.Plugin
 			if mode.opts != nil {
 				rb := testutil.Redis(b)
-				rb.Client.AddHook(rt)
-				c := bitmapist.New(rb.Client, bitmapist.WithPrefix(rb.Prefix))
+				rdb := productionClient(b, rb.Client)
+				rdb.AddHook(rt)
+				c := bitmapist.New(rdb, bitmapist.WithPrefix(rb.Prefix))
 				p = bitmapistplugin.New(nil, append([]bitmapistplugin.Option{bitmapistplugin.WithClient(c)}, mode.opts...)...)
 				if err := db.Use(p); err != nil {
 					b.Fatal(err)

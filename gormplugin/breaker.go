@@ -295,7 +295,7 @@ func (b *breaker) probe() {
 		if err != nil {
 			continue // still open, or a probe in flight
 		}
-		err = b.p.bounded(context.Background(), probeTimeout, b.ping)
+		err = b.p.bounded(context.Background(), probeTimeout, b.p.ctxBound, b.ping)
 		if err != nil {
 			b.mu.Lock()
 			b.lastErr = err

@@ -143,6 +143,18 @@
 //     round trip costs a fifth to a third of a Create (see
 //     docs/benchmarks.md).
 //
+// In every mode a send runs on the goroutine that needs it (the
+// committing one, the background sender, the relay) when the plugin's
+// client is a *redis.Client made with ContextTimeoutEnabled: true and the
+// marks need no id map (integer keys or owners): go-redis then ends every
+// dial wait, pool wait, connection handshake, write and read by the send's
+// deadline, so a commit never waits on a goroutine hand-off. Otherwise
+// (the default go-redis options, which ignore a deadline while reading; a
+// *redis.ClusterClient or *redis.Ring) each send runs on a goroutine of
+// its own that its caller waits for at most WithTimeout plus 10 ms.
+// Production set-up: redis.Options{DialerRetries: 1, MaxRetries: -1,
+// ContextTimeoutEnabled: true}.
+//
 // What each mode loses, measured with the fault program
 // (internal/faults/plugin: 200 Creates/s on PostgreSQL, a private Redis
 // broken for 10 s per fault, WithTimeout(100ms); 2026-12-02, load average

@@ -56,6 +56,7 @@ type Plugin struct {
 	metricsReg    metric.Registration
 	metricsErr    error
 
+	ctxBound bool          // sends run on the caller's goroutine (see ctxBounded)
 	inflight chan struct{} // semaphore of unfinished synchronous sends
 	sends    inFlight      // unfinished synchronous sends
 
@@ -183,6 +184,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Plugin {
 	}
 	if p.client != nil {
 		p.idMap = p.client.IDMap(p.idMapName)
+		p.ctxBound = ctxBounded(p.client.Redis())
 	}
 	p.brk = newBreaker(p)
 	if p.outboxTable != "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/redis/go-redis/v9"
 )
 
 // pendingMark is one event for one user, waiting for its commit.
@@ -64,7 +65,7 @@ func (p *Plugin) deliver(ctx context.Context, marks []pendingMark) error {
 	if err != nil {
 		return err
 	}
-	err = p.bounded(ctx, p.timeout, func(ctx context.Context) error { return p.write(ctx, marks) })
+	err = p.bounded(ctx, p.timeout, p.inline(marks), func(ctx context.Context) error { return p.write(ctx, marks) })
 	done(err)
 	if err == nil {
 		p.sent.Add(int64(len(marks)))
@@ -88,16 +89,26 @@ func (p *Plugin) settle(ctx context.Context, marks []pendingMark, err error) {
 	}
 }
 
-// bounded runs fn from a goroutine of its own with a context that ends
-// after d, and waits for it at most d plus a little slack, so that the
-// caller (a committing statement, the background sender, the relay) is
-// never held longer even when the Redis client overruns its context
-// deadline (go-redis can, e.g. while handshaking a new connection to a
-// server that accepts but does not answer). A call that outlives the wait
-// returns context.DeadlineExceeded and finishes in the background; at most
-// maxInFlight such calls exist at once, beyond which bounded returns
-// ErrQueueFull at once. Close waits for them.
-func (p *Plugin) bounded(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+// bounded runs fn with a context that ends after d. When inline (the
+// Redis client honours ctx deadlines, see ctxBounded), fn runs on the
+// caller's goroutine: every dial wait, pool wait, handshake, write and
+// read then ends by the deadline, so the caller costs no goroutine
+// hand-off. Otherwise fn runs from a goroutine of its own and bounded
+// waits for it at most d plus a little slack, so that the caller (a
+// committing statement, the background sender, the relay) is never held
+// longer even when the Redis client overruns its context deadline
+// (go-redis without ContextTimeoutEnabled can, e.g. while handshaking a
+// new connection to a server that accepts but does not answer). A call
+// that outlives the wait returns an error wrapping
+// bitmapist.ErrUnknownOutcome and context.DeadlineExceeded and finishes in
+// the background; at most maxInFlight such calls exist at once, beyond
+// which bounded returns ErrQueueFull at once. Close waits for them.
+func (p *Plugin) bounded(ctx context.Context, d time.Duration, inline bool, fn func(context.Context) error) error {
+	if inline {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+		defer cancel()
+		return fn(ctx)
+	}
 	select {
 	case p.inflight <- struct{}{}:
 	default:
@@ -118,8 +129,37 @@ func (p *Plugin) bounded(ctx context.Context, d time.Duration, fn func(context.C
 	case err := <-result:
 		return err
 	case <-t.C:
-		return fmt.Errorf("bitmapistplugin: no answer from Redis within %v: %w", d, context.DeadlineExceeded)
+		// The send goes on: its marks may yet be written.
+		return fmt.Errorf("bitmapistplugin: no answer from Redis within %v: %w: %w", d, bitmapist.ErrUnknownOutcome, context.DeadlineExceeded)
 	}
+}
+
+// inline reports whether a send of marks may run on the caller's
+// goroutine: the plugin's Redis client honours ctx deadlines (ctxBounded)
+// and no mark needs the id map, whose client (bitmapist.WithIDMapClient)
+// may be another one.
+func (p *Plugin) inline(marks []pendingMark) bool {
+	if !p.ctxBound {
+		return false
+	}
+	for i := range marks {
+		if marks[i].id.key != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// ctxBounded reports whether every call through rdb ends by its ctx's
+// deadline: a single Redis (*redis.Client) made with
+// ContextTimeoutEnabled. go-redis then bounds the pool wait, the dial wait,
+// the connection handshake (HELLO, AUTH, SELECT) and every read and write
+// by the deadline. A *redis.ClusterClient or *redis.Ring is not counted:
+// the cluster client looks up command information on a context of its own
+// (5 s) even then.
+func ctxBounded(rdb redis.UniversalClient) bool {
+	c, ok := rdb.(*redis.Client)
+	return ok && c != nil && c.Options().ContextTimeoutEnabled
 }
 
 // waitSlack is how much longer than the send timeout a caller waits for
