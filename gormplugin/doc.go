@@ -137,10 +137,11 @@
 //     retrying with backoff, also after a crash and restart. Call Flush to
 //     wait until the table is empty and Close at shutdown. With WithQueue
 //     too, commits do not wait for the send. Cost: one Redis round trip
-//     per commit (plus one INSERT where a statement is not folded), 1.65x-1.94x
-//     a plain PostgreSQL Create on the 2-core test machine at load 2-5
-//     (1.73x-1.92x with the INSERT, in the same minutes), where a loopback
-//     round trip costs a fifth to a third of a Create (see
+//     per commit (plus one INSERT where a statement is not folded): 1.20x
+//     a plain PostgreSQL Create by medians (per round 0.85x-1.70x) on the
+//     2-core test machine at load 2-2.5 with the production client options
+//     below, 1.46x with go-redis's defaults in the same minutes, where a
+//     loopback round trip costs a tenth to a fifth of a Create (see
 //     docs/benchmarks.md).
 //
 // In every mode a send runs on the goroutine that needs it (the

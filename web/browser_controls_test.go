@@ -46,14 +46,64 @@ func newBrowser(t *testing.T, limit time.Duration) context.Context {
 	return ctx
 }
 
-// browserStep runs actions in the tab, failing t with what was being done
-// and the start of the page's text.
+// browserStepLimit bounds one browser step (a navigation, a click and
+// the page it leads to): far above what a step takes on a loaded machine
+// (well under a second), so a step that cannot finish (a click that
+// reached no link, a page that never came) fails with its name instead of
+// waiting for the whole test's limit.
+const browserStepLimit = 90 * time.Second
+
+// browserStep runs actions in the tab, bounded to browserStepLimit,
+// failing t with what was being done and the start of the page's text.
 func browserStep(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 600)`))
+	stepCtx, cancel := context.WithTimeout(ctx, browserStepLimit)
+	defer cancel()
+	if err := chromedp.Do(stepCtx, actions...); err != nil {
+		if stepCtx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("not done within %v (%w)", browserStepLimit, err)
+		}
+		pageCtx, cancelPage := context.WithTimeout(ctx, 10*time.Second)
+		defer cancelPage()
+		page, _ := chromedp.Run(pageCtx, chromedp.Evaluate[string](`location.href + " (" + document.readyState + ")\n" + document.body.innerText.slice(0, 600)`))
 		t.Fatalf("%s: %v\npage: %s", what, err, page)
 	}
+}
+
+// pageLoaded waits until the tab shows a page that is not marked stale
+// (see clickLink) and has loaded with its stylesheet: a click before that
+// can land where the link was before the style moved it, and lead
+// nowhere. It retries while a navigation replaces the document.
+func pageLoaded() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tab *chromedp.Target) error {
+		for {
+			done, err := chromedp.Evaluate[bool](`document.readyState === "complete" && !!document.body && !document.body.dataset.stale`)(ctx, tab)
+			if err == nil && done {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("page not loaded: %w (last error %v)", ctx.Err(), err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// markStale marks the current page's body, so that waiting for
+// body:not([data-stale]) waits for the next page.
+func markStale() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tab *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`document.body.dataset.stale = "1", true`)(ctx, tab)
+		return err
+	})
+}
+
+// clickTo clicks sel once the page has loaded and sel is visible, then
+// waits for the page the click leads to have loaded.
+func clickTo(sel string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{pageLoaded(), chromedp.WaitVisible(sel), markStale(),
+		chromedp.Click(sel), chromedp.WaitReady(`body:not([data-stale]) footer`), pageLoaded()}
 }
 
 // submitForm sets the form fields (CSS selector → value), clicks the
@@ -70,10 +120,7 @@ func submitForm(t *testing.T, ctx context.Context, form string, fields [][2]stri
 			t.Fatalf("submit %s: cannot set %s to %q", form, f[0], f[1])
 		}
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.dataset.stale = "1", true`)); err != nil {
-		t.Fatal(err)
-	}
-	browserStep(t, ctx, "submit "+form+fmt.Sprint(fields), chromedp.Click(form+` button[type=submit]`), chromedp.WaitReady(`body:not([data-stale]) footer`))
+	browserStep(t, ctx, "submit "+form+fmt.Sprint(fields), clickTo(form+` button[type=submit]`)...)
 }
 
 // mustJSON returns v as JSON.
@@ -89,15 +136,15 @@ func mustJSON(t *testing.T, v any) []byte {
 // clickLink clicks the link sel and waits for the page it leads to.
 func clickLink(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.dataset.stale = "1", true`)); err != nil {
-		t.Fatal(err)
-	}
-	browserStep(t, ctx, "click "+sel, chromedp.Click(sel), chromedp.WaitReady(`body:not([data-stale]) footer`))
+	browserStep(t, ctx, "click "+sel, clickTo(sel)...)
 }
 
-// eval evaluates a JavaScript expression in the tab.
+// eval evaluates a JavaScript expression in the tab, bounded to
+// browserStepLimit.
 func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, browserStepLimit)
+	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	if err != nil {
 		t.Fatalf("%s: %v", js, err)
@@ -182,7 +229,7 @@ func TestBrowserControls(t *testing.T) {
 	defer srv.Close()
 
 	// Overview, page 1 of 2: 63 events by this month's users.
-	browserStep(t, ctx, "overview", chromedp.Navigate(srv.URL+"/bitmapist/"), chromedp.WaitVisible("table.events"))
+	browserStep(t, ctx, "overview", chromedp.Navigate(srv.URL+"/bitmapist/"), pageLoaded(), chromedp.WaitVisible("table.events"))
 	if got, want := overviewRows(t, ctx), evRows(59, 10); !slices.Equal(got, want) {
 		t.Errorf("overview page 1:\n got %q\nwant %q", got, want)
 	}

@@ -28,61 +28,32 @@ func TestBrowserReports(t *testing.T) {
 
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		saveScreenshot(t, name, png)
+		saveScreenshot(t, name, screenshot(t, ctx))
 	}
 
 	// Overview → the event's page by its name.
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/bitmapist/?now=2025-03-26"),
-		chromedp.WaitVisible(`tr[data-event="`+evActive+`"] th a`),
-		chromedp.Click(`tr[data-event="`+evActive+`"] th a`),
-		chromedp.WaitVisible("svg.chart"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	lines, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.chart path.line").length`))
-	if err != nil || lines != 4 { // DAU, WAU, MAU; DAU/MAU
-		t.Errorf("event page: %d lines (%v), want 4", lines, err)
+	browserStep(t, ctx, "overview", chromedp.Navigate(srv.URL+"/bitmapist/?now=2025-03-26"), pageLoaded())
+	clickLink(t, ctx, `tr[data-event="`+evActive+`"] th a`)
+	browserStep(t, ctx, "event page", chromedp.WaitVisible("svg.chart"))
+	if lines := eval[int](t, ctx, `document.querySelectorAll("svg.chart path.line").length`); lines != 4 { // DAU, WAU, MAU; DAU/MAU
+		t.Errorf("event page: %d lines, want 4", lines)
 	}
 	shot("event.png")
 
 	// Lifecycle and stickiness by the report links.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(`.reportnav a[href^="lifecycle"]`),
-		chromedp.WaitVisible("rect.bar.dormant"),
-	); err != nil {
-		t.Fatal(err)
-	}
+	clickLink(t, ctx, `.reportnav a[href^="lifecycle"]`)
+	browserStep(t, ctx, "lifecycle page", chromedp.WaitVisible("rect.bar.dormant"))
 	shot("lifecycle.png")
-	if err := chromedp.Do(ctx,
-		chromedp.Click(`.reportnav a[href^="stickiness"]`),
-		chromedp.WaitVisible("#stickiness-table"),
-	); err != nil {
-		t.Fatal(err)
-	}
+	clickLink(t, ctx, `.reportnav a[href^="stickiness"]`)
+	browserStep(t, ctx, "stickiness page", chromedp.WaitVisible("#stickiness-table"))
 	shot("stickiness.png")
 
 	// The funnel form, filled in and submitted.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(`.reportnav a[href^="funnel"]`),
-		chromedp.WaitVisible("#step-1"),
-		chromedp.SetValue("#step-0", evSignup),
-		chromedp.SetValue("#step-1", evSong),
-		chromedp.SetValue("#step-2", evPlaylist),
-		chromedp.SetValue("#window", "7"),
-		chromedp.Click(`#report-form button[type=submit]`),
-		chromedp.WaitVisible("#funnel-total"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	users, err := chromedp.Run(ctx, chromedp.Evaluate[[]int64](`[...document.querySelectorAll("#funnel-total td[data-users]")].map(td => +td.dataset.users)`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clickLink(t, ctx, `.reportnav a[href^="funnel"]`)
+	browserStep(t, ctx, "fill the funnel form", chromedp.WaitVisible("#step-1"), chromedp.SetValue("#step-0", evSignup),
+		chromedp.SetValue("#step-1", evSong), chromedp.SetValue("#step-2", evPlaylist), chromedp.SetValue("#window", "7"))
+	browserStep(t, ctx, "submit the funnel form", append(clickTo(`#report-form button[type=submit]`), chromedp.WaitVisible("#funnel-total"))...)
+	users := eval[[]int64](t, ctx, `[...document.querySelectorAll("#funnel-total td[data-users]")].map(td => +td.dataset.users)`)
 	f, err := cohort.GetFunnel(context.Background(), c, cohort.FunnelQuery{Steps: []string{evSignup, evSong, evPlaylist}, TimeGroup: bitmapist.Days, Window: 7,
 		From: bitmapist.Days.Add(demoNow, -29), To: demoNow})
 	if err != nil {

@@ -46,21 +46,9 @@ func TestBrowser(t *testing.T) {
 	defer srv.Close()
 
 	// Overview: every event, with the counts the server computes.
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/bitmapist/"),
-		chromedp.WaitVisible("table.events"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	overviewPNG, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	saveScreenshot(t, "overview.png", overviewPNG)
-	shown, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-event]")].map(r => r.dataset.event + " " + r.querySelector("[data-period=month]").textContent)`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	browserStep(t, ctx, "overview", chromedp.Navigate(srv.URL+"/bitmapist/"), pageLoaded(), chromedp.WaitVisible("table.events"))
+	saveScreenshot(t, "overview.png", screenshot(t, ctx))
+	shown := eval[[]string](t, ctx, `[...document.querySelectorAll("tr[data-event]")].map(r => r.dataset.event + " " + r.querySelector("[data-period=month]").textContent)`)
 	rows, err := countEvents(context.Background(), c, demoNow)
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +64,8 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// The cohort form, reached by its link, filled in and submitted.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(`header nav a[href="cohort"]`),
+	clickLink(t, ctx, `header nav a[href="cohort"]`)
+	fill := []chromedp.Action[chromedp.Void]{
 		chromedp.WaitVisible("form.query"),
 		chromedp.SetValue("#primary", evSignup),
 		chromedp.SetValue("#secondary", evActive),
@@ -88,28 +76,16 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue("#event-0", evSong),
 		chromedp.SetValue("#op-1", "or"),
 		chromedp.SetValue("#event-1", evPlaylist),
-		// with_replacement is on by default (primary = secondary on a first visit).
-		chromedp.Click(`form.query button[type=submit]`),
-		chromedp.WaitVisible("#heatmap"),
-		chromedp.WaitVisible("svg.curve"),
-	); err != nil {
-		t.Fatal(err)
 	}
-	cells, err := chromedp.Run(ctx, chromedp.Evaluate[[]browserCell](`[...document.querySelectorAll("#heatmap td.cell[data-row]")].map(td => ({
+	// with_replacement is on by default (primary = secondary on a first visit).
+	fill = append(fill, clickTo(`form.query button[type=submit]`)...)
+	browserStep(t, ctx, "submit the cohort form", append(fill, chromedp.WaitVisible("#heatmap"), chromedp.WaitVisible("svg.curve"))...)
+	cells := eval[[]browserCell](t, ctx, `[...document.querySelectorAll("#heatmap td.cell[data-row]")].map(td => ({
 		Row: +td.dataset.row, Col: +td.dataset.col,
 		Count: td.dataset.count === undefined ? null : +td.dataset.count,
-		Text: td.textContent}))`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	totals, err := chromedp.Run(ctx, chromedp.Evaluate[[]int64](`[...document.querySelectorAll("#heatmap td.total[data-total]")].map(td => +td.dataset.total)`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsonURL, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("json-link").href`))
-	if err != nil {
-		t.Fatal(err)
-	}
+		Text: td.textContent}))`)
+	totals := eval[[]int64](t, ctx, `[...document.querySelectorAll("#heatmap td.total[data-total]")].map(td => +td.dataset.total)`)
+	jsonURL := eval[string](t, ctx, `document.getElementById("json-link").href`)
 
 	// The JSON endpoint, asked with the same parameters.
 	resp, err := srv.Client().Get(jsonURL)
@@ -159,11 +135,19 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("%d cells with a value, want 78", valid)
 	}
 
+	saveScreenshot(t, "dashboard.png", screenshot(t, ctx))
+}
+
+// screenshot returns a PNG of the whole page, bounded to browserStepLimit.
+func screenshot(t *testing.T, ctx context.Context) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, browserStepLimit)
+	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("screenshot: %v", err)
 	}
-	saveScreenshot(t, "dashboard.png", png)
+	return png
 }
 
 // saveScreenshot writes a PNG to docs/img/name when

@@ -61,6 +61,7 @@ type config struct {
 	base             time.Duration
 	timeout          time.Duration
 	child            bool
+	ctxTimeout       bool
 	childAddr        string
 }
 
@@ -74,6 +75,7 @@ func main() {
 	flag.DurationVar(&c.base, "base", 10*time.Second, "load before each fault (the no-fault baseline)")
 	flag.DurationVar(&c.settle, "settle", 3*time.Second, "load after each fault")
 	flag.DurationVar(&c.timeout, "timeout", 100*time.Millisecond, "the plugin's WithTimeout")
+	flag.BoolVar(&c.ctxTimeout, "ctxtimeout", true, "Redis client with ContextTimeoutEnabled (sends on the committing goroutine)")
 	flag.BoolVar(&c.child, "child", false, "internal: run as the child that is killed")
 	flag.StringVar(&c.table, "table", "", "internal: the child's table")
 	flag.StringVar(&c.childAddr, "addr", "", "internal: the child's Redis address")
@@ -130,7 +132,10 @@ func open(c config, table, addr string) (*env, error) {
 	}
 	// Within PostgreSQL's max_connections (100) while commits pile up.
 	sqlDB.SetMaxOpenConns(40)
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	// The README's production options (-ctxtimeout=false: go-redis's
+	// default, the sends then run on goroutines of their own).
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, ContextTimeoutEnabled: c.ctxTimeout,
+		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	bc := bitmapist.New(rdb, bitmapist.WithPrefix("faults_"))
 	e := &env{db: db, c: bc, rdb: rdb, table: table, start: time.Now()}
 	opts := []bitmapistplugin.Option{bitmapistplugin.WithClient(bc), bitmapistplugin.WithTimeout(c.timeout),
