@@ -134,11 +134,11 @@ func (rc *rawConn) deadline(d time.Duration) (time.Time, bool) {
 }
 
 // readLine reads one RESP line without its CRLF. The slice is valid until
-// the next read.
+// the next read. On an error it holds the bytes read before it, if any.
 func (rc *rawConn) readLine() ([]byte, error) {
 	line, err := rc.r.ReadSlice('\n')
 	if err != nil {
-		return nil, err
+		return line, err
 	}
 	if len(line) < 3 || line[len(line)-2] != '\r' {
 		return nil, fmt.Errorf("bitmapist: bad reply line %q", line)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,17 +59,23 @@ func (r *Reader) rawReads() *redis.Options {
 	return rdb.Options()
 }
 
-// getConn returns an idle raw connection or dials one; errRawUnsupported
-// when the options need go-redis.
-func (r *Reader) getConn(ctx context.Context, opt *redis.Options) (*rawConn, error) {
+// getConn returns an idle raw connection (reused true) or dials one;
+// errRawUnsupported when the options need go-redis.
+func (r *Reader) getConn(ctx context.Context, opt *redis.Options) (rc *rawConn, reused bool, err error) {
 	r.raw.mu.Lock()
 	if n := len(r.raw.idle); n > 0 {
 		rc := r.raw.idle[n-1]
 		r.raw.idle = r.raw.idle[:n-1]
 		r.raw.mu.Unlock()
-		return rc, nil
+		return rc, true, nil
 	}
 	r.raw.mu.Unlock()
+	rc, err = r.dialConn(ctx, opt)
+	return rc, false, err
+}
+
+// dialConn dials a raw connection for reads.
+func (r *Reader) dialConn(ctx context.Context, opt *redis.Options) (*rawConn, error) {
 	rc, err := dialRaw(ctx, opt)
 	if err == nil && rc.r.Buffered() == 0 {
 		// Bulk replies are read straight into the caller's buffers
@@ -95,18 +103,48 @@ func (r *Reader) putConn(rc *rawConn) {
 	_ = rc.nc.Close()
 }
 
+// dropIdle closes every idle raw connection (after one was found closed
+// by the server, the others most likely were too: a Redis restart).
+func (r *Reader) dropIdle() {
+	r.raw.mu.Lock()
+	idle := r.raw.idle
+	r.raw.idle = nil
+	r.raw.mu.Unlock()
+	for _, rc := range idle {
+		_ = rc.nc.Close()
+	}
+}
+
 // readPiecesRaw is readPieces on a raw connection: one pipeline of
 // GETRANGEs, each reply read into dst at its span's place (place[span] is
 // where span's byte Lo goes), got[span] counting the bytes of the span read
 // so far from its Lo. A connection that failed is closed, never reused.
+// A pooled connection the server had closed (a restart, a CLIENT KILL, an
+// idle timeout), seen as a connection error before any reply byte, is
+// replaced once by a fresh one and the batch sent again (reads are
+// idempotent); timeouts are never retried.
 func (r *Reader) readPiecesRaw(ctx context.Context, opt *redis.Options, spans []Span, batch []piece, dst []byte, place, got []int64) error {
-	rc, err := r.getConn(ctx, opt)
+	rc, reused, err := r.getConn(ctx, opt)
 	if err != nil {
 		return err
 	}
+	err = r.readPiecesOn(ctx, rc, spans, batch, dst, place, got)
+	if !reused || !retryable(err) || ctx.Err() != nil {
+		return err
+	}
+	r.dropIdle()
+	if rc, err = r.dialConn(ctx, opt); err != nil {
+		return err
+	}
+	return r.readPiecesOn(ctx, rc, spans, batch, dst, place, got)
+}
+
+// readPiecesOn runs one batch on rc, putting rc back in the pool when it
+// is still usable and closing it otherwise.
+func (r *Reader) readPiecesOn(ctx context.Context, rc *rawConn, spans []Span, batch []piece, dst []byte, place, got []int64) error {
 	rc.until, _ = ctx.Deadline()
 	stop := context.AfterFunc(ctx, func() { _ = rc.nc.SetDeadline(time.Unix(1, 0)) })
-	err = rc.getRanges(spans, batch, dst, place, got)
+	err := rc.getRanges(spans, batch, dst, place, got)
 	if !stop() || err != nil {
 		_ = rc.nc.Close()
 		if ctx.Err() != nil {
@@ -130,13 +168,16 @@ func (rc *rawConn) getRanges(spans []Span, batch []piece, dst []byte, place, got
 		buf = appendBulkInt(buf, pc.hi-1)
 	}
 	if err := rc.write(buf); err != nil {
-		return err
+		return beforeReplyError{err}
 	}
 	var replyErr error
-	for _, pc := range batch {
+	for i, pc := range batch {
 		rc.startReply()
 		line, err := rc.readLine()
 		if err != nil {
+			if i == 0 && len(line) == 0 {
+				return beforeReplyError{err}
+			}
 			return err
 		}
 		if line[0] == '-' {
@@ -185,6 +226,30 @@ func (rc *rawConn) readBulk(dst []byte) error {
 		_, err = io.ReadFull(rc.nc, rest)
 	}
 	return err
+}
+
+// beforeReplyError is a connection error met before any byte of the
+// batch's replies was read: the batch may be sent again.
+type beforeReplyError struct{ err error }
+
+func (e beforeReplyError) Error() string { return e.err.Error() }
+func (e beforeReplyError) Unwrap() error { return e.err }
+
+// retryable reports whether err says the server had closed the
+// connection before answering (EOF, reset, broken pipe) before any reply
+// byte: not a timeout, which a live but slow server gives.
+func retryable(err error) bool {
+	var br beforeReplyError
+	if !errors.As(err, &br) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, net.ErrClosed)
 }
 
 // orErr returns the first non-nil error.
