@@ -34,7 +34,7 @@ func Example() {
 	//   format:   2006-01-02 (detected: it reads 4 of the first 4 rows' times; --time-format sets another)
 	//   users:    2
 	//   events:   play (1), signup (2)
-	//   times:    2024-12-30 00:00:00 .. 2025-01-02 00:00:00
+	//   times:    2024-12-30 00:00:00 .. 2025-01-02 00:00:00 (UTC, the zone of the periods)
 	//   rejected: 1 (missing id: 1)
 	//     line 5: missing id: column user is empty
 	// bitmapist: rows rejected: 1 of 4 rows, 3 marked (see the summary; --allow-rejects exits 0 for this)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
@@ -357,7 +358,12 @@ func (a *app) printImportSummary(name string, s *importSummary, show int) {
 	}
 	fmt.Fprintf(w, "  events:   %s\n", orNone(strings.Join(parts, ", ")))
 	if !s.First.IsZero() {
-		fmt.Fprintf(w, "  times:    %s .. %s\n", s.First.Format("2006-01-02 15:04:05"), s.Last.Format("2006-01-02 15:04:05"))
+		// In the zone the marks are counted in, not the input's offset.
+		zone := s.Zone
+		if zone == nil {
+			zone = time.UTC
+		}
+		fmt.Fprintf(w, "  times:    %s .. %s (%s, the zone of the periods)\n", s.First.In(zone).Format("2006-01-02 15:04:05"), s.Last.In(zone).Format("2006-01-02 15:04:05"), zone)
 	}
 	a.printRejected(s.Rejected, show)
 }

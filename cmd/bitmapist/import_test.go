@@ -388,3 +388,33 @@ func TestImportClipsEchoedValues(t *testing.T) {
 		}
 	}
 }
+
+// TestImportTimesInPeriodZone: the summary's times line shows the first and
+// last times in the zone the periods are computed in (--tz, default UTC),
+// named, so that it names the day the marks were counted on, not the
+// input's own offset.
+func TestImportTimesInPeriodZone(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		for _, tc := range []struct {
+			tz, in, want, day string
+		}{
+			{"", "1,2024-01-02T01:00:00+02:00,tzx\n2,2024-01-02T03:00:00+02:00,tzx\n", "times:    2024-01-01 23:00:00 .. 2024-01-02 01:00:00 (UTC, the zone of the periods)", "2024-01-01"},
+			{"Europe/Paris", "1,2024-01-01T23:30:00Z,tzy\n2,2024-01-02T23:30:00Z,tzy\n", "times:    2024-01-02 00:30:00 .. 2024-01-03 00:30:00 (Europe/Paris, the zone of the periods)", "2024-01-02"},
+		} {
+			var tz []string
+			if tc.tz != "" {
+				tz = []string{"--tz", tc.tz}
+			}
+			args := append(slices.Clone(tz), "import", "--user-col", "u", "--time-col", "t", "--event-col", "e", "-")
+			r := mustOK(t, cli(t, b, "u,t,e\n"+tc.in, args...))
+			if !strings.Contains(r.stdout, tc.want+"\n") {
+				t.Errorf("tz %q: summary lacks %q:\n%s", tc.tz, tc.want, r.stdout)
+			}
+			ev := tc.in[strings.LastIndexByte(tc.in[:len(tc.in)-1], ',')+1 : len(tc.in)-1]
+			c := mustOK(t, cli(t, b, "", append(slices.Clone(tz), "count", "--at", tc.day, ev)...))
+			if strings.TrimSpace(c.stdout) != "1" {
+				t.Errorf("tz %q: count of %s on %s = %q, want 1 (user 1, the first time shown)", tc.tz, ev, tc.day, c.stdout)
+			}
+		}
+	})
+}

@@ -114,6 +114,7 @@ type importSummary struct {
 	Events      map[string]int // marked rows per event name
 	First       time.Time      // earliest time marked (zero if none)
 	Last        time.Time      // latest time marked (zero if none)
+	Zone        *time.Location // the zone the periods are computed in (the client's, --tz)
 	Stages      importStages   // time spent per stage
 
 	TimeFormat   string // the time format used ("" when none was detected)
@@ -175,7 +176,7 @@ func importCSV(ctx context.Context, c *bitmapist.Client, r io.Reader, cfg import
 	if err != nil {
 		return nil, err
 	}
-	sum := &importSummary{Events: map[string]int{}, TimeFormat: cfg.TimeFormat}
+	sum := &importSummary{Events: map[string]int{}, TimeFormat: cfg.TimeFormat, Zone: c.Location()}
 	imp := &batchImporter{c: c, cfg: cfg, sum: sum, cols: cols, idCache: map[string]uint64{}}
 	parseStart := time.Now()
 	last := 1 // last line handed to imp.add (the header's at first)
