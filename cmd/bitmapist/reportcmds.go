@@ -190,8 +190,11 @@ func (a *app) funnelCommand() *cobra.Command {
 		long: `Print a funnel with one row per entry period from --from to --to and a total
 row. A row's users did E1 in its period p; a user reaches step k in period q
 (p <= q <= p+window) when they did E_k in q and had reached step k-1 in a
-period <= q (steps in the same period count in order). Each step shows its
-users, the conversion from the previous step and from E1, and the drop-off.
+period <= q (steps in the same period count in order). A repeated event
+(A A, A B A) is reached only in a period strictly after the step it repeats
+(a bitmap holds one mark per user and period): A A counts the users who did
+A again within the window. Each step shows its users, the conversion from
+the previous step and from E1, and the drop-off.
 
 JSON: {"time_group", "window", "steps": [{"event", "users", "from_previous",
 "from_first", "drop_off"}], "rows": [{"label", "start", "steps": [...]}]}

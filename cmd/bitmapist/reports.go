@@ -65,14 +65,24 @@ func (f *reportFlags) parse(ctx context.Context, a *app, s reportSpec) (*reportA
 		return nil, err
 	}
 	r := &reportArgs{group: g}
-	if r.to, err = parseTime(f.to, loc, time.Now()); err != nil {
-		return nil, usagef("--to: %v", err)
-	}
-	r.from = g.Add(r.to, -(s.periods - 1))
+	// Both flags are checked, so that each invalid one is named.
+	to, toErr := parseTime(f.to, loc, time.Now())
+	var fromErr error
 	if f.from != "" {
-		if r.from, err = parseTime(f.from, loc, time.Now()); err != nil {
-			return nil, usagef("--from: %v", err)
-		}
+		r.from, fromErr = parseTime(f.from, loc, time.Now())
+	}
+	switch {
+	case toErr != nil && fromErr != nil:
+		return nil, usagef("--from: %v; --to: %v", fromErr, toErr)
+	case fromErr != nil:
+		return nil, usagef("--from: %v", fromErr)
+	case toErr != nil:
+		return nil, usagef("--to: %v", toErr)
+	}
+	r.to = to
+	if f.from == "" {
+		r.from = g.Add(r.to, -(s.periods - 1))
+	} else {
 		if g.Start(r.from).After(g.Start(r.to)) {
 			return nil, usagef("--from %s is after --to %s (the %s of --from must not come after the one of --to)", g.Label(r.from), g.Label(r.to), g.Unit())
 		}

@@ -346,6 +346,10 @@ func TestReportUsageErrors(t *testing.T) {
 		{[]string{"stickiness", "e", "--segment", "x@2025-13"}, "--segment: "},
 		{[]string{"funnel", "a", "b", "--window", "-1"}, "--window: "},
 		{[]string{"funnel", "a"}, "requires at least 2 arg"},
+		// Each invalid flag is named, not only the first one checked.
+		{[]string{"trend", "e", "--from", "2016-W53", "--to", "2016-W53"}, `--from: time "2016-W53" is not a valid week (2016 has ISO weeks W01..W52); --to: time "2016-W53" is not a valid week`},
+		{[]string{"funnel", "a", "b", "--from", "2016-W53", "--to", "2016-W50"}, `bitmapist: --from: time "2016-W53" is not a valid week`},
+		{[]string{"stickiness", "e", "--from", "2016-W50", "--to", "2016-W53"}, `bitmapist: --to: time "2016-W53" is not a valid week`},
 	} {
 		r := cli(t, b, "", tc.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.msg) {
@@ -372,5 +376,39 @@ func TestReportTextAndCSV(t *testing.T) {
 	r = mustOK(t, cli(t, b, "", "lifecycle", "play", "--group", "days", "--from", "2025-03-03", "--to", "2025-03-04"))
 	if got := lines(r.stdout); len(got) != 4 || !slices.Equal(strings.Fields(got[3]), []string{"2025-03-04", "1", "0", "1", "0", "-1"}) {
 		t.Errorf("lifecycle text:\n%s", r.stdout)
+	}
+}
+
+// TestFunnelHelpRepeatedSteps: funnel --help says how a repeated event's
+// step is counted (a period strictly after the step it repeats).
+func TestFunnelHelpRepeatedSteps(t *testing.T) {
+	r := mustOK(t, runCLI(t, "", "funnel", "--help"))
+	out := strings.Join(strings.Fields(r.stdout), " ")
+	if want := "A repeated event (A A, A B A) is reached only in a period strictly after the step it repeats"; !strings.Contains(out, want) {
+		t.Errorf("funnel --help lacks %q:\n%s", want, r.stdout)
+	}
+}
+
+// TestReportsEndingInYear9999: a range entirely inside year 9999 works in
+// every report (stickiness and lifecycle refused it as "would reach
+// 10000-01-01" while trend worked); only a funnel whose window really
+// reads periods of year 10000 is refused.
+func TestReportsEndingInYear9999(t *testing.T) {
+	b := testutil.Miniredis(t)
+	mustOK(t, cli(t, b, "", "mark", "--allow-future", "--at", "9999-12-05", "e", "1"))
+	mustOK(t, cli(t, b, "", "mark", "--allow-future", "--at", "9999-12-31", "e", "1"))
+	r9999 := []string{"--from", "9999-12-01", "--to", "9999-12-31"}
+	for args, want := range map[string]string{
+		"trend e":                     "1 user in the range, 0 in the previous one",
+		"stickiness e":                "1 user active in 9999-12-01..9999-12-31 (31 days)\n  days  users   share\n     1      0    0.0%\n     2      1  100.0%",
+		"lifecycle e":                 "9999-W48       1    1          0             0        0",
+		"funnel e e --window 0":       "  9999-12-31  1  0  0.0%\n       total  2  0  0.0%\n",
+		"funnel e e --window 7":       "--to: the report would reach 10000-01-07, outside the years 1..9999",
+		"stickiness e --group months": "1 user active in 9999-12..9999-12",
+	} {
+		r := cli(t, b, "", append(strings.Fields(args), r9999...)...)
+		if !strings.Contains(r.stdout+r.stderr, want) {
+			t.Errorf("%s %v: exit %d, stdout %q, stderr %q; want %q", args, r9999, r.code, r.stdout, r.stderr, want)
+		}
 	}
 }
