@@ -95,7 +95,14 @@ const segmentFlagHelp = "only users in this set: EVENT (its unique bitmap) or EV
 // name. A bad spec is a *usageError naming --segment; an event without
 // any data is "--segment: no such event" with the closest names; an EVENT
 // spec (no @) whose unique bitmap holds no user wraps errNoUniqueBitmap.
+// An empty (or blank) --segment is a *usageError: it names no set, and
+// ignoring it would silently report everyone.
 func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) (bitmapist.Set, []string, error) {
+	for _, spec := range specs {
+		if strings.TrimSpace(spec) == "" {
+			return nil, nil, usagef("--segment %q: an empty segment names no event; give EVENT or EVENT@PERIOD, or leave --segment out to count everyone", spec)
+		}
+	}
 	seg, err := cohort.ParseSegment(c, specs...)
 	if err != nil {
 		return nil, nil, reportFlagError(err)

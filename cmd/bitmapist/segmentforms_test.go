@@ -12,7 +12,8 @@ import (
 // that would silently give zeros is refused: EVENT@ (no label) is a usage
 // error naming the form, EVENT without a unique bitmap is exit 1 with the
 // dashboard's explanation; EVENT with a unique bitmap and EVENT@LABEL
-// still run.
+// still run; an empty or blank --segment is a usage error naming the
+// flag (not silently everyone).
 func TestSegmentFormsRefused(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
 		importSegmentLog(t, b)
@@ -22,6 +23,8 @@ func TestSegmentFormsRefused(t *testing.T) {
 				seg  string
 				want expect
 			}{
+				{"", expect{code: exitUsage, stderr: []string{`--segment "": an empty segment names no event`}}},
+				{"  ", expect{code: exitUsage, stderr: []string{`--segment "  ": an empty segment names no event`}}},
 				{"signup@", expect{code: exitUsage, stderr: []string{`--segment: `, `"signup@": EVENT@LABEL wants a period label after @`}}},
 				{"signup@ ", expect{code: exitUsage, stderr: []string{`EVENT@LABEL wants a period label after @`}}},
 				{"@2026-11", expect{code: exitUsage, stderr: []string{`--segment: invalid event name`}}},
