@@ -182,6 +182,9 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
 				return err
 			}
+			if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
+				return err
+			}
 			if q.Segment, _, err = parseSegmentFlag(ctx, c, f.segment); err != nil {
 				return err
 			}
@@ -383,16 +386,13 @@ func checkCohortTimes(w io.Writer, q cohort.Query, clock time.Time) error {
 	return nil
 }
 
-// explainEmptyTable is called after every table: when t is empty it
-// returns an error naming the events of q without any data (a typo looks
-// like "no users"), or, for hours, the primary event marked without hourly
-// tracking (as on the dashboard); nil otherwise.
+// explainEmptyTable is called after every table (the events of q are
+// known to have data): when t is empty and for hours, it returns an error
+// naming the primary event marked without hourly tracking (as on the
+// dashboard); nil otherwise.
 func explainEmptyTable(ctx context.Context, c *bitmapist.Client, q cohort.Query, t *cohort.Table) error {
 	if !tableEmpty(t) {
 		return nil
-	}
-	if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
-		return err
 	}
 	if q.TimeGroup == bitmapist.Hours && len(t.Dates) > 0 && slices.Max(t.Totals) == 0 {
 		last := bitmapist.Hours.Add(t.Dates[len(t.Dates)-1], 0)

@@ -54,6 +54,9 @@ func (s *selection) open(ctx context.Context, a *app, events []string) (*bitmapi
 		return nil, nil, nil, err
 	}
 	set, err := s.set(c, events)
+	if err == nil {
+		err = missingEvents(ctx, c, events)
+	}
 	if err != nil {
 		done()
 		return nil, nil, nil, err
@@ -179,13 +182,10 @@ func (a *app) countCommand() *cobra.Command {
 	return cmd
 }
 
-// explainEmpty is called when count or ids found nobody: a typo (an event
-// without any data) and hours marked without hourly tracking are errors
-// (missingEvents, noHourlyData); a period after now gets a note on w.
+// explainEmpty is called when count or ids found nobody (open has already
+// refused events without any data): hours marked without hourly tracking
+// are an error (noHourlyData); a period after now gets a note on w.
 func (s *selection) explainEmpty(ctx context.Context, w io.Writer, c *bitmapist.Client, events []string) error {
-	if err := missingEvents(ctx, c, events); err != nil {
-		return err
-	}
 	g, _ := bitmapist.ParseTimeGroup(s.group)       // checked by check
 	at, _ := parseTime(s.at, c.Location(), c.Now()) // likewise
 	if g == bitmapist.Hours {
@@ -205,16 +205,23 @@ var errNoSuchEvent = errors.New("no such event")
 // missingEvents returns an error wrapping errNoSuchEvent naming the events
 // that have no data in any period under c's prefix, with the closest
 // existing names (bitmapist.SuggestEventNames), or nil when every event has data.
+// Every command that reads events calls it with all the events it names
+// (count and ids in selection.open, the reports in reportCommand, cohort,
+// --segment in parseSegmentFlag) before computing anything, so that a
+// typo in any position is an error, not a silent 0. Names that
+// cohort.CheckEventName refuses are skipped: the command refuses them
+// with its own message.
 func missingEvents(ctx context.Context, c *bitmapist.Client, events []string) error {
 	known, err := c.EventNames(ctx, "")
 	if err != nil {
 		return err
 	}
-	var msgs []string
+	var msgs, seen []string
 	for _, e := range events {
-		if slices.Contains(known, e) {
+		if slices.Contains(known, e) || slices.Contains(seen, e) || cohort.CheckEventName(e) != nil {
 			continue
 		}
+		seen = append(seen, e)
 		m := fmt.Sprintf("%s has no data in any period", quoteClip(e))
 		if sug := bitmapist.SuggestEventNames(e, known, 3); len(sug) > 0 {
 			m += " (did you mean " + strings.Join(sug, ", ") + "?)"

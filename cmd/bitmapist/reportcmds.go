@@ -58,6 +58,15 @@ func (a *app) reportCommand(s reportSpec) *cobra.Command {
 				return err
 			}
 			defer r.done()
+			if err := missingEvents(ctx, r.c, args); err != nil {
+				// A bad flag the query checks (--window, --rolling, the
+				// range) is still a usage error, named first.
+				var ue *usageError
+				if _, rerr := s.run(ctx, r, args); errors.As(reportFlagError(rerr), &ue) {
+					return ue
+				}
+				return err
+			}
 			rep, err := s.run(ctx, r, args)
 			if err != nil {
 				return reportFlagError(err)

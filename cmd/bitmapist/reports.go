@@ -153,15 +153,11 @@ func noUniqueBitmap(ctx context.Context, c *bitmapist.Client, events []string) e
 	return nil
 }
 
-// explainEmpty is called when a report counted nobody: it returns an
-// error naming the events (of args) that have no data at all, with the
-// closest names, or, for --group hours, the events that have daily but no
-// hourly data in the range (marked without hourly tracking); nil when the
-// zeros are real.
+// explainEmpty is called when a report counted nobody (reportCommand has
+// already refused events without any data): for --group hours it returns
+// an error naming the events that have daily but no hourly data in the
+// range (marked without hourly tracking); nil when the zeros are real.
 func (r *reportArgs) explainEmpty(ctx context.Context, events []string) error {
-	if err := missingEvents(ctx, r.c, events); err != nil {
-		return err
-	}
 	if r.group == bitmapist.Hours {
 		return noHourlyData(ctx, r.c, events, r.from, r.to)
 	}
