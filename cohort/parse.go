@@ -245,8 +245,24 @@ var TimeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-0
 // print it (an ISO week 2025-W09, its Monday; an hour 2025-03-01T05), all
 // but RFC 3339 read in loc. A value of one of those shapes that names no
 // real date returns a *DateError, a week the year lacks ParseLabel's
-// error; anything else strconv.ErrSyntax. TimeParamError words them.
+// error; the instant 0001-01-01 00:00:00 UTC, which the library reads as
+// "now" (Go's zero time), ErrReservedTime; anything else strconv.ErrSyntax.
+// TimeParamError words them.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	t, err := parseTime(s, loc)
+	if err == nil && t.IsZero() {
+		return time.Time{}, ErrReservedTime
+	}
+	return t, err
+}
+
+// ErrReservedTime is ParseTime's error for the instant 0001-01-01
+// 00:00:00 UTC: bitmapist.At and the reports read Go's zero time as "now",
+// so it cannot name a date.
+var ErrReservedTime = errors.New("0001-01-01 00:00:00 UTC cannot be used (the library reserves that instant); give a later time, such as 0001-01-02")
+
+// parseTime is ParseTime without the reserved-instant check.
+func parseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	t, err := time.Parse(time.RFC3339Nano, s)
 	bad := BadDate(s, err)
@@ -281,6 +297,8 @@ func TimeParamError(name, s string, err error) error {
 	switch {
 	case errors.As(err, &de):
 		return &QueryError{Field: name, Msg: de.Error(), Err: de}
+	case errors.Is(err, ErrReservedTime):
+		return &QueryError{Field: name, Msg: quoteShort(s) + ": " + err.Error(), Err: err}
 	case errors.Is(err, ErrInvalidQuery):
 		return &QueryError{Field: name, Msg: strings.TrimPrefix(err.Error(), ErrInvalidQuery.Error()+": period label "), Err: err}
 	}

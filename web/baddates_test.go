@@ -114,3 +114,47 @@ func TestMonthAndYearDates(t *testing.T) {
 		t.Errorf("start=20x5: %d %s", code, body)
 	}
 }
+
+// TestReservedInstantAndLabels: 0001-01-01 (the instant the library reads
+// as "now") is refused by every date parameter with the command's reason,
+// not "is required"; and every label a table prints (year, month, week,
+// day, hour) is taken by every date parameter.
+func TestReservedInstantAndLabels(t *testing.T) {
+	h := demoHandler(t)
+	cohortQ := "?" + demoCohortQuery + "&time_group=days"
+	params := map[string][]string{"/?x=1": {"now"}}
+	for _, p := range reportPaths {
+		params["/"+p+url.QueryEscape(evActive)] = []string{"now", "from", "to"}
+	}
+	for _, p := range []string{"/cohort", "/cohort.json", "/cohort.csv"} {
+		params[p+cohortQ] = []string{"now", "start"}
+	}
+	for page, names := range params {
+		for _, name := range names {
+			target := page + "&" + name + "=0001-01-01"
+			code, body := get(t, h, target)
+			got := html.UnescapeString(body)
+			if strings.Contains(page, ".json") {
+				var je struct{ Error, Field string }
+				_ = json.Unmarshal([]byte(body), &je)
+				got = je.Field + ": " + strings.TrimPrefix(je.Error, je.Field+": ")
+			}
+			if code != 400 || !strings.Contains(got, name+`: "0001-01-01": 0001-01-01 00:00:00 UTC cannot be used`) || !strings.Contains(got, "0001-01-02") || strings.Contains(got, "is required") {
+				t.Errorf("%s: %d %q, want 400 naming the reserved instant", target, code, clipBody(got))
+			}
+			for _, label := range []string{"2016", "2016-05", "2016-W17", "2016-05-01", "2016-05-01T10"} {
+				target := page + "&" + name + "=" + url.QueryEscape(label)
+				if name == "from" {
+					target += "&to=2016-12-31"
+				}
+				if name == "to" {
+					target += "&from=2016-01-01"
+				}
+				code, body := get(t, h, target)
+				if code != 200 {
+					t.Errorf("%s: %d %q, want 200", target, code, noteText(body, `id="form-error"`))
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"reflect"
 	"strings"
@@ -95,4 +96,32 @@ func TestCohortAPIRefusals(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCohortAPIStartAfterNow: cohort.json and cohort.csv refuse a start
+// whose period is after now's with a 400 and the HTML page's explanation
+// (not a 200 of blank cells), unless include_future asks for them.
+func TestCohortAPIStartAfterNow(t *testing.T) {
+	h := demoHandler(t)
+	q := "?" + demoCohortQuery + "&time_group=days&now=2016-01-10&start=2016-02-01"
+	want := "start (2016-02-01) is after now (2016-01-10): the table's periods are all after now, so no cell has a value yet"
+	code, body := get(t, h, "/cohort.json"+q)
+	var je struct{ Error, Field string }
+	if err := json.Unmarshal([]byte(body), &je); err != nil || code != 400 || je.Field != "start" || !strings.Contains(je.Error, want) {
+		t.Errorf("cohort.json: %d %q (%v), want 400 field start %q", code, body, err, want)
+	}
+	if code, body := get(t, h, "/cohort.csv"+q); code != 400 || !strings.Contains(body, want) {
+		t.Errorf("cohort.csv: %d %q, want 400 %q", code, body, want)
+	}
+	if code, body := get(t, h, "/cohort"+q); code != 200 || !strings.Contains(html.UnescapeString(body), want) {
+		t.Errorf("cohort page: %d, want 200 with the note %q", code, want)
+	}
+	for _, p := range []string{"/cohort.json", "/cohort.csv"} {
+		if code, body := get(t, h, p+q+"&include_future=1"); code != 200 {
+			t.Errorf("%s with include_future: %d %q, want 200", p, code, body)
+		}
+		if code, body := get(t, h, p+"?"+demoCohortQuery+"&time_group=days&now=2016-02-01&start=2016-02-01"); code != 200 {
+			t.Errorf("%s with start in now's period: %d %q, want 200", p, code, body)
+		}
+	}
 }

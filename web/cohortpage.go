@@ -430,6 +430,10 @@ func (h *handler) table(w http.ResponseWriter, r *http.Request, asJSON bool) *co
 		fail(err)
 		return nil
 	}
+	if note := h.apiStartAfterNow(q); note != "" {
+		fail(&cohort.QueryError{Field: "start", Msg: note})
+		return nil
+	}
 	var t *cohort.Table
 	var ref *apiRefusal
 	if err := h.run(r, func(ctx context.Context) error {
@@ -496,6 +500,20 @@ func csvName(q cohort.Query) string {
 		}
 		return '_'
 	}, s)
+}
+
+// apiStartAfterNow is startAfterNow for the JSON and CSV endpoints, which
+// refuse such a table (as the command does) unless include_future asks
+// for the future periods.
+func (h *handler) apiStartAfterNow(q cohort.Query) string {
+	if q.IncludeFuture {
+		return ""
+	}
+	now := q.Now
+	if now.IsZero() {
+		now = h.c.Now()
+	}
+	return startAfterNow(q, now.In(h.c.Location()))
 }
 
 // startAfterNow returns the note for a table whose start is in a period

@@ -13,7 +13,7 @@ import (
 
 // The defaults of the report pages.
 var (
-	eventDefaults      = reportDefaults{group: bitmapist.Days, periods: 90, groups: []bitmapist.TimeGroup{bitmapist.Days, bitmapist.Weeks, bitmapist.Months}}
+	eventDefaults      = reportDefaults{group: bitmapist.Days, periods: 90, groups: []bitmapist.TimeGroup{bitmapist.Hours, bitmapist.Days, bitmapist.Weeks, bitmapist.Months}}
 	lifecycleDefaults  = reportDefaults{group: bitmapist.Weeks, periods: 12, groups: []bitmapist.TimeGroup{bitmapist.Days, bitmapist.Weeks, bitmapist.Months}}
 	stickinessDefaults = reportDefaults{group: bitmapist.Days, periods: 30, groups: []bitmapist.TimeGroup{bitmapist.Days, bitmapist.Weeks, bitmapist.Months}}
 	funnelDefaults     = reportDefaults{group: bitmapist.Days, periods: 30, groups: []bitmapist.TimeGroup{bitmapist.Hours, bitmapist.Days, bitmapist.Weeks, bitmapist.Months}, multi: true}
@@ -65,8 +65,26 @@ func (h *handler) eventPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Chart = newLineChart("users of "+t.Event, labels, lines, true, countLabel)
 		d.Data = ed
-		return nil
+		return h.noteTrendNoHourly(ctx, t, d)
 	})
+}
+
+// noteTrendNoHourly adds a note to d when an hourly trend has no user at
+// all although the event has daily data on those days: it was marked
+// without hourly tracking (as bitmapist trend --group hours shows zeros).
+func (h *handler) noteTrendNoHourly(ctx context.Context, t *bitmapist.Trend, d *reportPage) error {
+	if t.TimeGroup != bitmapist.Hours || t.Unique != 0 {
+		return nil
+	}
+	hours := make([]time.Time, len(t.Periods))
+	for i, pr := range t.Periods {
+		hours[i] = pr.Start
+	}
+	note, err := dailyWithoutHourly(ctx, h.c, t.Event, hours)
+	if note != "" {
+		d.Notes = append(d.Notes, pageNote{Kind: "hourly", Text: note})
+	}
+	return err
 }
 
 func (h *handler) lifecyclePage(w http.ResponseWriter, r *http.Request) {

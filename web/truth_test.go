@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html"
 	"net/url"
 	"regexp"
@@ -179,6 +180,56 @@ func TestHourlyFunnelWithoutHourlyData(t *testing.T) {
 	if _, body := get(t, h, target); strings.Contains(body, `data-note="hourly"`) {
 		t.Errorf("%s: the hourly note with hourly data", target)
 	}
+}
+
+// TestHourlyTrend: the event (trend) page takes time_group=hours, as
+// bitmapist trend --group hours does: with hourly data it counts each
+// hour's users; over data marked without hourly tracking it says so
+// instead of showing zeros.
+func TestHourlyTrend(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, demoNow) // hourly tracking off
+		mark(t, c, "daily", demoNow, 1, 2)
+		h := Handler(c)
+		target := "/event?event=daily&time_group=hours&from=2025-03-26T00:00&to=2025-03-26T12:00"
+		code, body := get(t, h, target)
+		want := "daily has users on 2025-03-26 but no hourly data in these hours (2025-03-26 00:00 to 2025-03-26 12:00)"
+		if got := noteText(body, `data-note="hourly"`); code != 200 || !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %d, note %q; want %q", target, code, got, want)
+		}
+		for _, id := range []uint64{1, 2, 3} {
+			if err := c.MarkEvent(t.Context(), "hourly", id, bitmapist.At(demoNow.Add(-time.Duration(id)*time.Hour)), bitmapist.TrackHourly(true)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr, err := c.Trend(t.Context(), bitmapist.TrendQuery{Event: "hourly", TimeGroup: bitmapist.Hours, From: demoNow.Add(-5 * time.Hour), To: demoNow})
+		if err != nil || tr.Unique != 3 {
+			t.Fatalf("Trend hours: %v, %+v", err, tr)
+		}
+		target = "/event?event=hourly&time_group=hours&from=" + bitmapist.Hours.Label(demoNow.Add(-5*time.Hour)) + "&to=" + bitmapist.Hours.Label(demoNow)
+		target = strings.ReplaceAll(target, " ", "T")
+		code, body = get(t, h, target)
+		if code != 200 || strings.Contains(body, `data-note="hourly"`) {
+			t.Fatalf("%s: %d, or the hourly note with hourly data", target, code)
+		}
+		want1 := map[string]bool{}
+		for k := 1; k <= 3; k++ {
+			want1[bitmapist.Hours.Label(demoNow.Add(-time.Duration(k)*time.Hour))] = true
+		}
+		if len(tr.Periods) != 6 {
+			t.Fatalf("%d hours, want 6", len(tr.Periods))
+		}
+		for _, pr := range tr.Periods {
+			n := 0
+			if want1[pr.Label] {
+				n = 1
+			}
+			row := fmt.Sprintf(`data-label="%s"><th scope="row">%s</th><td class="num" data-count="%d"`, pr.Label, pr.Label, n)
+			if !strings.Contains(body, row) {
+				t.Errorf("%s: no row %s with %d users", target, pr.Label, n)
+			}
+		}
+	})
 }
 
 // TestTooLongRangeNamesBothDates: a from..to range of more periods than a
