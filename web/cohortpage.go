@@ -357,7 +357,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		if notes.Missing = append(missingEvents(queryEvents(q), events), missingSegment(seg, h.c.Location(), events)...); len(notes.Missing) > 0 {
 			return nil // no table of zeros for events that have no data
 		}
-		if notes.Segment, err = emptySegmentNote(ctx, reportParams{Segment: q.Segment, SegText: seg}); err != nil {
+		if notes.Segment, err = emptySegmentNote(ctx, h.c, reportParams{Segment: q.Segment, SegText: seg}); err != nil {
 			return err
 		}
 		notes.NoHourly, err = noHourlyData(ctx, h.c, table)

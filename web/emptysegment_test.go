@@ -67,3 +67,40 @@ func TestEmptyUniqueSegmentIsEmptySet(t *testing.T) {
 		}
 	})
 }
+
+// TestHourSegmentWithoutHourlyData: a segment naming an hour of a day
+// whose event was marked without hourly tracking says so on every page
+// (not "nobody did the event"); an hour nobody did, on a day with hourly
+// data, keeps the plain note.
+func TestHourSegmentWithoutHourlyData(t *testing.T) {
+	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
+		c := newClient(b, demoNow)
+		seedControls(t, c)
+		ctx := context.Background()
+		at := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+		for id := uint64(1); id <= 3; id++ {
+			if err := c.MarkEvent(ctx, "daily", id, bitmapist.At(at)); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.MarkEvent(ctx, "hourly", id, bitmapist.At(at), bitmapist.TrackHourly(true)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h := Handler(c)
+		pages := []string{"cohort?" + cohortSegmentQuery, "funnel?step=play&step=buy&now=2025-03-26"}
+		for _, p := range reportPaths[:3] {
+			pages = append(pages, p+"play&now=2025-03-26")
+		}
+		for _, p := range pages {
+			code, body := get(t, h, "/"+p+"&segment="+url.QueryEscape("daily@2025-03-04T10"))
+			const want = `The segment "daily@2025-03-04T10": "daily" has no hourly data on 2025-03-04 (it was marked without hourly tracking) though it has daily data, so an hour of that day holds nobody; use the day, daily@2025-03-04. Every count below is 0.`
+			if got := noteText(body, `data-note="segment"`); code != 200 || got != want {
+				t.Errorf("%s daily@hour: %d, note %q, want %q", p, code, got, want)
+			}
+			code, body = get(t, h, "/"+p+"&segment="+url.QueryEscape("hourly@2025-03-04T11"))
+			if got := noteText(body, `data-note="segment"`); code != 200 || !strings.Contains(got, "nobody did the event in that period") {
+				t.Errorf("%s hourly@empty hour: %d, note %q, want the plain note", p, code, got)
+			}
+		}
+	})
+}

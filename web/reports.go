@@ -291,7 +291,7 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind strin
 			return nil
 		}
 		d := h.newReportPage(kind, p, def, events)
-		if note, err := emptySegmentNote(ctx, p); err != nil {
+		if note, err := emptySegmentNote(ctx, h.c, p); err != nil {
 			return err
 		} else if note != "" {
 			d.Notes = append(d.Notes, pageNote{Kind: "segment", Text: note})
@@ -347,7 +347,7 @@ func withSuggestionLinks(kind string, v url.Values, missing []missingEvent) []mi
 // emptySegmentNote says why every count is 0 when the segment holds no
 // user (one bounded HasEvents read), "" when it holds some or there is no
 // segment.
-func emptySegmentNote(ctx context.Context, p reportParams) (string, error) {
+func emptySegmentNote(ctx context.Context, c *bitmapist.Client, p reportParams) (string, error) {
 	if p.Segment == nil {
 		return "", nil
 	}
@@ -364,6 +364,9 @@ func emptySegmentNote(ctx context.Context, p reportParams) (string, error) {
 			return "The segment " + quoteClip(p.SegText) + " holds no user (its unique bitmap is there, every bit 0): every count below is 0.", nil
 		}
 		return uniqueSegmentNote(p.SegText) + ". Every count below is 0.", nil
+	}
+	if why, err := cohort.SegmentWithoutHours(ctx, c, p.SegText); err != nil || why != "" {
+		return "The " + why + ". Every count below is 0.", err
 	}
 	return "The segment " + quoteClip(p.SegText) + " holds no user (nobody did the event in that period): every count below is 0.", nil
 }

@@ -79,5 +79,13 @@ func TestCohortSegment(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, "bitmapist: --segment: invalid query: ") {
 			t.Errorf("bad segment label: exit %d, stderr %s", r.code, r.stderr)
 		}
+		// imported without --hourly: an hour of de's day has no bitmap.
+		const noHours = `--segment "de@2024-12-30T10": "de" has no hourly data on 2024-12-30 (it was marked without hourly tracking) though it has daily data, so an hour of that day holds nobody; use the day, de@2024-12-30`
+		for _, args := range [][]string{base, {"stickiness", "signup", "--from", "2024-12-29", "--to", "2024-12-31"}} {
+			r = cli(t, b, "", append(args, "--segment", "de@2024-12-30T10")...)
+			if r.code != exitError || !strings.Contains(r.stderr, noHours) || r.stdout != "" {
+				t.Errorf("%s hour segment without hourly data: exit %d, stdout %q, stderr %s", args[0], r.code, r.stdout, r.stderr)
+			}
+		}
 	})
 }

@@ -136,8 +136,19 @@ func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) 
 	if err := noUniqueBitmap(ctx, c, uniques); err != nil {
 		return nil, nil, fmt.Errorf("--segment: %w", err)
 	}
+	if why, err := cohort.SegmentWithoutHours(ctx, c, specs...); err != nil || why != "" {
+		if err == nil {
+			err = fmt.Errorf("--%s: %w", why, errNoHourlySegment)
+		}
+		return nil, nil, err
+	}
 	return seg, events, nil
 }
+
+// errNoHourlySegment is wrapped when a --segment EVENT@HOUR names an hour
+// of a day whose event was marked without hourly tracking: every count
+// would be 0 (cohort.SegmentWithoutHours).
+var errNoHourlySegment = errors.New("segment holds no user")
 
 // errNoUniqueBitmap is wrapped when a --segment EVENT (no @) names an
 // event with data but without a unique bitmap (<prefix>EVENT_u): every
