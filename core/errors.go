@@ -3,7 +3,10 @@ package bitmapist
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Sentinel errors. Test for them with errors.Is; every error this package
@@ -97,6 +100,52 @@ func (c *Client) checkMarkID(id uint64) error {
 func checkUserID(id uint64) error {
 	if id > MaxUserID {
 		return fmt.Errorf("%w: %d is above %d", ErrInvalidUserID, id, uint64(MaxUserID))
+	}
+	return nil
+}
+
+// KeyTypeError is returned when a key where a bitmap is read holds another
+// Redis type (a hash, a list, ...): Redis answered WRONGTYPE. Test for it
+// with errors.As(err, new(*KeyTypeError)), or errors.Is(err,
+// &KeyTypeError{}) (any key) / errors.Is(err, &KeyTypeError{Key: k}).
+type KeyTypeError struct {
+	Key string // the key that is not a string
+	Err error  // Redis's WRONGTYPE reply
+}
+
+// Error returns `bitmapist: key "<key>" is not a bitmap (string) key: <reply>`.
+func (e *KeyTypeError) Error() string {
+	return fmt.Sprintf("bitmapist: key %q is not a bitmap (string) key: %v", e.Key, e.Err)
+}
+
+// Unwrap returns Redis's reply.
+func (e *KeyTypeError) Unwrap() error { return e.Err }
+
+// Is reports whether target is a *KeyTypeError for the same key, or for
+// any key when target's Key is "".
+func (e *KeyTypeError) Is(target error) bool {
+	t, ok := target.(*KeyTypeError)
+	return ok && (t.Key == "" || t.Key == e.Key)
+}
+
+// WrongType returns a *KeyTypeError for key when err is (or wraps) Redis's
+// WRONGTYPE reply to a command on key, nil otherwise. For code that reads
+// bitmaps with its own go-redis commands.
+func WrongType(key string, err error) error {
+	var re redis.Error
+	if err == nil || !errors.As(err, &re) || !strings.HasPrefix(re.Error(), "WRONGTYPE") {
+		return nil
+	}
+	return &KeyTypeError{Key: key, Err: err}
+}
+
+// firstKeyTypeErr returns the *KeyTypeError of the first of cmds (run on
+// keys[i]) that failed with WRONGTYPE, nil when none did.
+func firstKeyTypeErr[C interface{ Err() error }](keys []string, cmds []C) error {
+	for i, cmd := range cmds {
+		if err := WrongType(keys[i], cmd.Err()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -150,6 +150,9 @@ func (r *Reader) readPiecesOn(ctx context.Context, rc *rawConn, spans []Span, ba
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if kt := (*KeyTypeError)(nil); errors.As(err, &kt) {
+			return kt
+		}
 		return fmt.Errorf("bitmapist: read %d byte ranges: %w", len(batch), err)
 	}
 	r.putConn(rc)
@@ -181,7 +184,12 @@ func (rc *rawConn) getRanges(spans []Span, batch []piece, dst []byte, place, got
 			return err
 		}
 		if line[0] == '-' {
-			replyErr = orErr(replyErr, fmt.Errorf("read %q: %w", spans[pc.span].Key, replyError(line)))
+			err := replyError(line)
+			if kt := WrongType(spans[pc.span].Key, err); kt != nil {
+				replyErr = orErr(replyErr, kt)
+				continue
+			}
+			replyErr = orErr(replyErr, fmt.Errorf("read %q: %w", spans[pc.span].Key, err))
 			continue
 		}
 		if line[0] != '$' {

@@ -143,6 +143,9 @@ func (r *Reader) Lengths(ctx context.Context, keys []string) ([]int64, error) {
 			cmds[i] = p.StrLen(ctx, k)
 		}
 		if _, err := p.Exec(ctx); err != nil {
+			if kt := firstKeyTypeErr(keys[lo:hi], cmds); kt != nil {
+				return nil, kt
+			}
 			return nil, fmt.Errorf("bitmapist: length of %d bitmaps: %w", hi-lo, err)
 		}
 		for i, cmd := range cmds {
@@ -215,6 +218,11 @@ func (r *Reader) bitposStep(ctx context.Context, keys []string, sc *bitposScan, 
 		cmds[j] = p.BitPos(ctx, keys[i], 1, sc.next[i], end)
 	}
 	if _, err := p.Exec(ctx); err != nil {
+		for j, i := range batch {
+			if kt := WrongType(keys[i], cmds[j].Err()); kt != nil {
+				return kt
+			}
+		}
 		return fmt.Errorf("bitmapist: locate %d bitmaps: %w", len(batch), err)
 	}
 	var again []int
@@ -359,10 +367,18 @@ func (r *Reader) readPieces(ctx context.Context, rd *spanRead, batch []piece) er
 		cmds[j] = p.GetRange(ctx, spans[pc.span].Key, pc.lo, pc.hi-1)
 	}
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		for j, pc := range batch {
+			if kt := WrongType(spans[pc.span].Key, cmds[j].Err()); kt != nil {
+				return kt
+			}
+		}
 		return fmt.Errorf("bitmapist: read %d byte ranges: %w", len(batch), err)
 	}
 	for j, pc := range batch {
 		b, err := cmds[j].Bytes()
+		if kt := WrongType(spans[pc.span].Key, err); kt != nil {
+			return kt
+		}
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("bitmapist: read %q: %w", spans[pc.span].Key, err)
 		}
@@ -394,7 +410,11 @@ func (r *Reader) Count(ctx context.Context, key string) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		return r.c.rdb.BitCount(ctx, key, nil).Result() // a roaring cardinality there
+		n, err := r.c.rdb.BitCount(ctx, key, nil).Result() // a roaring cardinality there
+		if kt := WrongType(key, err); kt != nil {
+			return 0, kt
+		}
+		return n, err
 	}
 	lens, err := r.Lengths(ctx, []string{key})
 	if err != nil {
@@ -409,6 +429,9 @@ func (r *Reader) Count(ctx context.Context, key string) (int64, error) {
 			lo += r.lim.Scan
 		}
 		if _, err := p.Exec(ctx); err != nil {
+			if kt := WrongType(key, err); kt != nil {
+				return 0, kt
+			}
 			return 0, fmt.Errorf("bitmapist: count %q: %w", key, err)
 		}
 		for _, cmd := range cmds {
@@ -482,6 +505,9 @@ func (r *Reader) wholeGet(ctx context.Context, keys []string) ([]Bitmap, error) 
 		cmds[i] = p.Get(ctx, k)
 	}
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		if kt := firstKeyTypeErr(keys, cmds); kt != nil {
+			return nil, kt
+		}
 		return nil, fmt.Errorf("bitmapist: read %d bitmaps: %w", len(keys), err)
 	}
 	out := make([]Bitmap, len(keys))

@@ -216,7 +216,7 @@ func (h *handler) getTable(ctx context.Context, q cohort.Query) (*cohort.Table, 
 }
 
 // failRedis answers a failed run: 503 with Retry-After when busy, 504 for a timeout, nothing for a client
-// that went away, 500 for a panic, 502 for a Redis error. The detail goes
+// that went away, 500 for a panic, 409 for a key that is not a bitmap, 502 for a Redis error. The detail goes
 // to the error handler, not into the page.
 func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, asText bool) {
 	h.failRedisAs(w, r, err, func(status int, msg string) {
@@ -231,6 +231,7 @@ func (h *handler) failRedis(w http.ResponseWriter, r *http.Request, err error, a
 // failRedisAs is failRedis answering through answer (HTML, text or JSON).
 func (h *handler) failRedisAs(w http.ResponseWriter, r *http.Request, err error, answer func(status int, msg string)) {
 	status, msg := http.StatusBadGateway, "Redis failed to answer; the error was logged."
+	var kt *bitmapist.KeyTypeError
 	switch {
 	case errors.Is(err, errBusy):
 		w.Header().Set("Retry-After", retryAfter)
@@ -243,6 +244,9 @@ func (h *handler) failRedisAs(w http.ResponseWriter, r *http.Request, err error,
 		return // the client is gone; nobody reads an answer
 	case errors.Is(err, errPanic):
 		status, msg = http.StatusInternalServerError, "Internal error; it was logged."
+	case errors.As(err, &kt):
+		status = http.StatusConflict
+		msg = fmt.Sprintf("Redis key %q is not a bitmap (string) key; delete or rename it.", kt.Key)
 	}
 	h.cfg.onError(r, err)
 	answer(status, msg)

@@ -49,12 +49,19 @@ func countNames(ctx context.Context, c *bitmapist.Client, names []string, now ti
 	}
 	p := c.Redis().Pipeline()
 	cmds := make([]*redis.IntCmd, 0, 3*len(names))
+	keys := make([]string, 0, 3*len(names))
 	for _, n := range names {
 		for _, g := range [...]bitmapist.TimeGroup{bitmapist.Days, bitmapist.Weeks, bitmapist.Months} {
-			cmds = append(cmds, p.BitCount(ctx, c.Key(n, g, now), nil))
+			keys = append(keys, c.Key(n, g, now))
+			cmds = append(cmds, p.BitCount(ctx, keys[len(keys)-1], nil))
 		}
 	}
 	if _, err := p.Exec(ctx); err != nil {
+		for i, cmd := range cmds {
+			if kt := bitmapist.WrongType(keys[i], cmd.Err()); kt != nil {
+				return nil, kt
+			}
+		}
 		return nil, fmt.Errorf("bitmapist/web: count %d events: %w", len(names), err)
 	}
 	rows := make([]eventCount, len(names))
