@@ -3,12 +3,11 @@ package bitmapist_test
 import (
 	"context"
 	"errors"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,34 +17,8 @@ import (
 // the ctx deadline (100 ms) with a "not written" error, not after the
 // client's 30 s ReadTimeout (the handshake had no deadline at all).
 func TestMarkEventsRawHandshakeDeadline(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	rdb := redis.NewClient(&redis.Options{Addr: l.Addr().String(), DB: 3, ReadTimeout: 30 * time.Second,
+	addr, _ := testutil.SilentRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: 3, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	c := bitmapist.New(rdb, bitmapist.WithBackend(bitmapist.BackendRedis))
@@ -56,7 +29,7 @@ func TestMarkEventsRawHandshakeDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = c.MarkEvents(ctx, marks)
+	err := c.MarkEvents(ctx, marks)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("MarkEvents took %v against a server that never answers, ctx deadline 100ms", d)
 	}

@@ -227,9 +227,7 @@ func TestRefusedConnectionOpensBreakerAtOnce(t *testing.T) {
 			}
 			db := openDB(t, dc, nil)
 			if extra != nil {
-				table := randomName(t, "bmob")
-				opts = append(opts, bitmapistplugin.WithOutboxTable(table))
-				t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
+				opts = append(opts, outboxTableOption(t, db))
 			}
 			p := bitmapistplugin.New(rdb, opts...)
 			if err := db.Use(p); err != nil {

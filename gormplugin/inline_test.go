@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"runtime"
 	"strconv"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 )
 
 // goid returns the id of the calling goroutine.
@@ -69,9 +69,7 @@ func TestSendInlineWithContextTimeout(t *testing.T) {
 					bitmapistplugin.WithClientOptions(bitmapist.WithPrefix(randomName(t, "inline") + "_")),
 				}
 				if outbox {
-					table := randomName(t, "bmob")
-					opts = append(opts, bitmapistplugin.WithOutboxTable(table))
-					t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
+					opts = append(opts, outboxTableOption(t, db))
 				}
 				p := bitmapistplugin.New(rdb, opts...)
 				if err := db.Use(p); err != nil {
@@ -95,39 +93,6 @@ func TestSendInlineWithContextTimeout(t *testing.T) {
 			}
 		}
 	})
-}
-
-// blackhole listens on a loopback port, accepts every connection and never
-// answers; closeHole closes the listener and the connections.
-func blackhole(t *testing.T) (addr string, closeHole func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	return l.Addr().String(), func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}
 }
 
 // TestBlackholedRedisBounded: a Redis that accepts connections and never
@@ -156,11 +121,9 @@ func blackholedCreates(t *testing.T, dc dbCase, outbox, cte bool) {
 		bitmapistplugin.WithBreaker(2),
 	}
 	if outbox {
-		table := randomName(t, "bmob")
-		opts = append(opts, bitmapistplugin.WithOutboxTable(table))
-		t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
+		opts = append(opts, outboxTableOption(t, db))
 	}
-	addr, closeHole := blackhole(t)
+	addr, closeHole := testutil.SilentRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, ContextTimeoutEnabled: cte})
 	t.Cleanup(func() { _ = rdb.Close() })
@@ -201,4 +164,13 @@ func blackholedCreates(t *testing.T, dc dbCase, outbox, cte bool) {
 	if sends < 2 {
 		t.Errorf("ContextTimeoutEnabled %v: %d send failures reported (%v), want at least 2", cte, sends, rec.all())
 	}
+}
+
+// outboxTableOption returns WithOutboxTable of a fresh random table name,
+// dropped from db when t ends.
+func outboxTableOption(t *testing.T, db *gorm.DB) bitmapistplugin.Option {
+	t.Helper()
+	table := randomName(t, "bmob")
+	t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
+	return bitmapistplugin.WithOutboxTable(table)
 }

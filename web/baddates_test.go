@@ -15,14 +15,7 @@ import (
 // valid date (day out of range)`, not as a format error.
 func TestImpossibleDates(t *testing.T) {
 	h := demoHandler(t)
-	cohortQ := "?" + demoCohortQuery + "&time_group=days"
-	params := map[string][]string{"/?x=1": {"now"}}
-	for _, p := range reportPaths {
-		params["/"+p+url.QueryEscape(evActive)] = []string{"now", "from", "to"}
-	}
-	for _, p := range []string{"/cohort", "/cohort.json", "/cohort.csv"} {
-		params[p+cohortQ] = []string{"now", "start"}
-	}
+	params := dateParams()
 	for page, names := range params {
 		for _, name := range names {
 			for value, reason := range map[string]string{
@@ -121,14 +114,7 @@ func TestMonthAndYearDates(t *testing.T) {
 // day, hour) is taken by every date parameter.
 func TestReservedInstantAndLabels(t *testing.T) {
 	h := demoHandler(t)
-	cohortQ := "?" + demoCohortQuery + "&time_group=days"
-	params := map[string][]string{"/?x=1": {"now"}}
-	for _, p := range reportPaths {
-		params["/"+p+url.QueryEscape(evActive)] = []string{"now", "from", "to"}
-	}
-	for _, p := range []string{"/cohort", "/cohort.json", "/cohort.csv"} {
-		params[p+cohortQ] = []string{"now", "start"}
-	}
+	params := dateParams()
 	for page, names := range params {
 		for _, name := range names {
 			target := page + "&" + name + "=0001-01-01"
@@ -157,4 +143,19 @@ func TestReservedInstantAndLabels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// dateParams maps every page and endpoint of the demo (its query) to the
+// date parameters it takes: now everywhere, from and to on the report
+// pages, start on the cohort page and its JSON and CSV.
+func dateParams() map[string][]string {
+	cohortQ := "?" + demoCohortQuery + "&time_group=days"
+	params := map[string][]string{"/?x=1": {"now"}}
+	for _, p := range reportPaths {
+		params["/"+p+url.QueryEscape(evActive)] = []string{"now", "from", "to"}
+	}
+	for _, p := range []string{"/cohort", "/cohort.json", "/cohort.csv"} {
+		params[p+cohortQ] = []string{"now", "start"}
+	}
+	return params
 }
