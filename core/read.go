@@ -280,7 +280,10 @@ func (r *Reader) readSpans(ctx context.Context, spans []Span, buf []byte) ([]Bit
 		var total int64
 		for i, s := range spans {
 			rd.place[i] = total
-			total += s.Len()
+			// Every span's bytes start at a multiple of 64 of the
+			// buffer: 64-bit words and cache lines line up, and the
+			// reports count them in place (WordBlocks).
+			total += (s.Len() + 63) &^ 63
 		}
 		if int64(cap(buf)) < total {
 			buf = make([]byte, total)
