@@ -106,7 +106,7 @@ func scanSets[A any](ctx context.Context, c *bitmapist.Client, sets []bitmapist.
 	var free, made []*worker
 	m := len(sets)
 	all := append(append(make([]bitmapist.Set, 0, m+1), sets...), seg)
-	err := c.StripeSets(ctx, all, bitmapist.StripeOptions{Concurrent: true}, func(_ int64, bms []bitmapist.Bitmap) error {
+	err := c.StripeSets(ctx, all, bitmapist.StripeOptions{Concurrent: true, SegmentNot: true}, func(_ int64, bms []bitmapist.Bitmap) error {
 		mu.Lock()
 		if len(free) == 0 {
 			w := &worker{acc: newAcc()}

@@ -31,7 +31,9 @@ type TrendQuery struct {
 	// the 7 days ending on the day) and MAU (the 30 days ending on it).
 	Rolling bool
 	// Segment, if not nil, is ANDed into every user set: the trend of the
-	// users in Segment only (for example c.Unique("plan:pro")).
+	// users in Segment only (for example c.Unique("plan:pro")). A Not in
+	// it is every user not in its argument (see EvalSegment), on every
+	// backend.
 	Segment Set
 }
 
@@ -107,7 +109,7 @@ func (c *Client) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
 	m := len(pl.periods)
 	var mu sync.Mutex
 	var free, made []*trendAcc // one per goroutine counting, reused stripe after stripe
-	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{Concurrent: true}, func(_ int64, bms []Bitmap) error {
+	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{Concurrent: true, SegmentNot: true}, func(_ int64, bms []Bitmap) error {
 		mu.Lock()
 		if len(free) == 0 {
 			a := newTrendAcc(m, pl.lead, pl.n, q.Rolling)
