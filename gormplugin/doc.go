@@ -175,7 +175,12 @@
 //	                              without their mark   without their mark   without their mark
 //
 // Lost marks are counted (FailedMarks, Stats.Failed) and reported (a
-// *SendError, or once per breaker opening); no mode wrote a mark without
+// *SendError, or once per breaker opening); marks of a send that got no
+// reply in time after it was sent (a timeout or lost connection after the
+// write, a send that outlived its wait; the cause wraps
+// bitmapist.ErrUnknownOutcome) may be in Redis and are counted apart
+// (Stats.UnknownSent, SendError.Unknown), never as Failed. In the table
+// above "lost" is rows without their mark, whichever counter they were in; no mode wrote a mark without
 // its row (0 phantoms in all three), and no database write failed. In
 // every mode the breaker opened once per fault and closed 58-248 ms after
 // Redis was back.
@@ -189,7 +194,7 @@
 // that number alone. Until it opens each of those commits waits for its
 // send: with go-redis's default options a refused connection is redialled
 // until WithTimeout ends (the first 5 commits wait 500 ms each, and report
-// context.DeadlineExceeded as an unknown outcome); a client made with
+// context.DeadlineExceeded as an unknown outcome, Stats.UnknownSent); a client made with
 // DialerRetries: 1 and MaxRetries: -1 fails each at once with the dial
 // error, so the breaker opens after 5 commits that waited for nothing.
 // While it is open no commit spends time on
@@ -208,8 +213,8 @@
 // with a context that keeps the request's values but not its cancellation,
 // so a request cancelled after its commit does not lose them.
 //
-// Stats reports what was sent, failed, skipped (lost while the breaker was
-// open), deferred (kept in the outbox while it was open) and is pending, and the
+// Stats reports what was sent, failed, of unknown outcome (commits, and
+// sends), skipped (lost while the breaker was open), deferred (kept in the outbox while it was open) and is pending, and the
 // breaker's state; WithMeterProvider exports the same as OpenTelemetry
 // metrics.
 package bitmapistplugin

@@ -30,18 +30,31 @@ var (
 	ErrInvalidPrefix = errors.New("bitmapistplugin: invalid event prefix")
 )
 
-// SendError reports marks that were committed in the database but could
-// not be written to Redis (Redis down, timeout, id map full). It unwraps to
-// the cause; Marks of them are added to (*Plugin).FailedMarks.
+// SendError reports marks that were committed in the database but whose
+// write to Redis failed (Redis down, timeout, id map full). It unwraps to
+// the cause. Of its Marks, Unknown were sent with no reply confirming them
+// (a timeout or lost connection after the write was sent; Err then wraps
+// bitmapist.ErrUnknownOutcome): they may be recorded, and are added to
+// (*Plugin).UnknownSentMarks (Stats.UnknownSent). The other Marks-Unknown
+// were not recorded and are added to (*Plugin).FailedMarks (Stats.Failed).
 type SendError struct {
-	Marks  int      // how many marks were lost
-	Events []string // distinct event names of the lost marks, in first-seen order
-	Err    error    // the cause, e.g. a go-redis or context.DeadlineExceeded error
+	Marks   int      // how many marks are not known to be recorded
+	Unknown int      // how many of Marks may be recorded (outcome unknown)
+	Events  []string // distinct event names of the batch's marks, in first-seen order
+	Err     error    // the cause, e.g. a go-redis or context.DeadlineExceeded error
 }
 
-// Error says how many marks of which events were lost, and why.
+// Error says how many marks of which events were not recorded or are of
+// unknown outcome, and why.
 func (e *SendError) Error() string {
-	return fmt.Sprintf("bitmapistplugin: %d marks (%v) not recorded: %v", e.Marks, e.Events, e.Err)
+	switch e.Unknown {
+	case 0:
+		return fmt.Sprintf("bitmapistplugin: %d marks (%v) not recorded: %v", e.Marks, e.Events, e.Err)
+	case e.Marks:
+		return fmt.Sprintf("bitmapistplugin: %d marks (%v) of unknown outcome, may be recorded: %v", e.Marks, e.Events, e.Err)
+	}
+	return fmt.Sprintf("bitmapistplugin: %d marks (%v) not recorded, %d more of unknown outcome: %v",
+		e.Marks-e.Unknown, e.Events, e.Unknown, e.Err)
 }
 
 // Unwrap returns the cause.

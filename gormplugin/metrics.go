@@ -20,6 +20,7 @@ const MeterName = "github.com/bitmapist-go/bitmapist/gormplugin"
 //	bitmapist.marks.sent          counter  {mark}  Stats.Sent
 //	bitmapist.marks.failed        counter  {mark}  Stats.Failed
 //	bitmapist.marks.unknown       counter  {mark}  Stats.Unknown
+//	bitmapist.marks.unknown_sent  counter  {mark}  Stats.UnknownSent
 //	bitmapist.marks.skipped       counter  {mark}  Stats.Skipped
 //	bitmapist.marks.deferred      counter  {mark}  Stats.Deferred
 //	bitmapist.queue.pending       gauge    {batch} Stats.Queued
@@ -53,12 +54,13 @@ func (p *Plugin) registerMetrics() error {
 	sent := counter("bitmapist.marks.sent", "{mark}", "Marks written to Redis")
 	failed := counter("bitmapist.marks.failed", "{mark}", "Marks of committed writes not recorded")
 	unknown := counter("bitmapist.marks.unknown", "{mark}", "Marks of transactions whose commit outcome is unknown")
+	unknownSent := counter("bitmapist.marks.unknown_sent", "{mark}", "Marks sent to Redis with no reply confirming them")
 	skipped := counter("bitmapist.marks.skipped", "{mark}", "Marks not sent, and lost, while the circuit breaker was open")
 	deferred := counter("bitmapist.marks.deferred", "{mark}", "Marks not sent while the circuit breaker was open, kept in the outbox")
 	queued := gauge("bitmapist.queue.pending", "{batch}", "Batches waiting in the background queue")
 	state := gauge("bitmapist.breaker.state", "1", "Circuit breaker state: 0 closed, 1 half-open, 2 open")
 	opens := counter("bitmapist.breaker.opens", "{open}", "Times the circuit breaker opened")
-	insts := []metric.Observable{sent, failed, unknown, skipped, deferred, queued, state, opens}
+	insts := []metric.Observable{sent, failed, unknown, unknownSent, skipped, deferred, queued, state, opens}
 	var outbox metric.Int64ObservableGauge
 	if p.outbox != nil {
 		outbox = gauge("bitmapist.outbox.pending", "{mark}", "Rows in the outbox table at the relay's last look")
@@ -72,6 +74,7 @@ func (p *Plugin) registerMetrics() error {
 		o.ObserveInt64(sent, s.Sent)
 		o.ObserveInt64(failed, s.Failed)
 		o.ObserveInt64(unknown, s.Unknown)
+		o.ObserveInt64(unknownSent, s.UnknownSent)
 		o.ObserveInt64(skipped, s.Skipped)
 		o.ObserveInt64(deferred, s.Deferred)
 		o.ObserveInt64(queued, int64(s.Queued))

@@ -36,7 +36,7 @@ func TestMeterProvider(t *testing.T) {
 		}
 	}
 	want := map[string]int64{
-		"bitmapist.marks.sent": 3, "bitmapist.marks.failed": 0, "bitmapist.marks.unknown": 0,
+		"bitmapist.marks.sent": 3, "bitmapist.marks.failed": 0, "bitmapist.marks.unknown": 0, "bitmapist.marks.unknown_sent": 0,
 		"bitmapist.marks.skipped": 0, "bitmapist.marks.deferred": 0, "bitmapist.queue.pending": 0, "bitmapist.breaker.state": 0,
 		"bitmapist.breaker.opens": 0,
 	}

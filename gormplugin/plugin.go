@@ -41,6 +41,7 @@ type Plugin struct {
 	servers       sync.Map // gorm.Dialector → bool: a MySQL dialect's server is MariaDB
 	failed        atomic.Int64
 	unknown       atomic.Int64 // marks of commits with an unknown outcome
+	unknownSent   atomic.Int64 // marks sent to Redis whose outcome is unknown
 	sent          atomic.Int64 // marks written to Redis
 	skippedTotal  atomic.Int64 // marks not sent (and lost) while the breaker was open
 	deferredTotal atomic.Int64 // marks not sent while the breaker was open, kept in the outbox
@@ -213,8 +214,10 @@ func (p *Plugin) Name() string { return PluginName }
 func (p *Plugin) Client() *bitmapist.Client { return p.client }
 
 // FailedMarks returns how many marks of committed writes could not be
-// recorded since New (Redis errors and timeouts, a full queue, unsupported
-// keys), each also reported to the error handler.
+// recorded since New (Redis errors, timeouts before the write was sent, a
+// full queue, unsupported keys), each also reported to the error handler.
+// Marks whose send's outcome is unknown are counted in UnknownSentMarks
+// instead.
 func (p *Plugin) FailedMarks() int64 { return p.failed.Load() }
 
 // Initialize registers the plugin's callbacks and wraps db's connection

@@ -74,7 +74,7 @@ func (p *Plugin) deliver(ctx context.Context, marks []pendingMark) error {
 }
 
 // settle counts and reports the outcome of deliver for marks that are not
-// kept anywhere else (default and queue modes).
+// kept anywhere else (default and queue modes); see sendFailed.
 func (p *Plugin) settle(ctx context.Context, marks []pendingMark, err error) {
 	defer p.brk.notify()
 	switch {
@@ -85,7 +85,7 @@ func (p *Plugin) settle(ctx context.Context, marks []pendingMark, err error) {
 		p.skippedTotal.Add(int64(len(marks)))
 		p.brk.skipped.Add(int64(len(marks)))
 	default:
-		p.fail(ctx, marks, err)
+		p.sendFailed(ctx, marks, err)
 	}
 }
 
