@@ -211,9 +211,10 @@ func medianDur(d []time.Duration) float64 {
 	return float64(s[len(s)/2])
 }
 
-// reportAs reports, as side-<kind>-us, the mean µs per Create spent in
-// each kind of round trip r counted over ops Creates (bg-<kind>: the
-// relay's, which no Create waits for), and as side-rest-us
+// reportAs reports, as side-<kind>-us and side-<kind>-n, the mean µs
+// and number of calls per Create of each kind of round trip r counted
+// over ops Creates (bg-<kind>: the relay's, which no Create waits for),
+// and as side-rest-us
 // what is left of the mean Create time (mean, ns) once the round trips
 // the Create waited for are taken out: the client's own work (GORM, the
 // plugin, the drivers) and its scheduling. redisOnPath says whether the
@@ -225,6 +226,7 @@ func (r *roundTrips) reportAs(b *testing.B, side string, ops int, mean float64, 
 	for kind, d := range r.d {
 		us := float64(d.Nanoseconds()) / float64(ops) / 1e3
 		b.ReportMetric(us, side+"-"+kind+"-us")
+		b.ReportMetric(float64(r.n[kind])/float64(ops), side+"-"+kind+"-n")
 		if !strings.HasPrefix(kind, "bg-") && (kind != "redis" || redisOnPath) {
 			rest -= float64(d.Nanoseconds()) / float64(ops)
 		}
