@@ -33,7 +33,11 @@
 // form), reads each bitmap once in one pipelined round trip (on a Redis
 // Cluster too; nothing written) and counts in memory over 64-bit words.
 // Bad input is a *QueryError, found before any Redis work. Cohort tables
-// take a segment too (Query.Segment, ANDed into every row's cohort).
+// take a segment too (Query.Segment, ANDed into every row's cohort). A
+// Not in a segment is everyone of the report not in its argument
+// (bitmapist.EvalSegment: S AND Not(a) is S AndNot a, whatever a's
+// length), not Redis's byte-bound BITOP NOT, in every report and on every
+// backend, bitmapist-server included.
 //
 // # Speed and Redis Cluster
 //

@@ -51,26 +51,22 @@ type chunk struct {
 type chunks map[string]chunk
 
 // extents returns where each key holds set bits, as a window (noWindow for
-// a key without any), and each key's length in bytes (0 for a missing
-// key; an existing key of zero bytes only has a length and no window),
-// read through the client's Reader (STRLEN and bounded BITPOS; no bitmap
-// byte is sent).
-func extents(ctx context.Context, c *bitmapist.Client, keys []string) (map[string]window, map[string]int64, error) {
+// a key without any: missing, or of zero bytes only), read through the
+// client's Reader (STRLEN and bounded BITPOS; no bitmap byte is sent).
+func extents(ctx context.Context, c *bitmapist.Client, keys []string) (map[string]window, error) {
 	ext, err := c.Reader().Extents(ctx, keys)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cohort: locate %d bitmaps: %w", len(keys), err)
+		return nil, fmt.Errorf("cohort: locate %d bitmaps: %w", len(keys), err)
 	}
 	out := make(map[string]window, len(keys))
-	lens := make(map[string]int64, len(keys))
 	for i, k := range keys {
-		lens[k] = ext[i].Len
 		if ext[i].Empty() {
 			out[k] = noWindow
 		} else {
 			out[k] = window{ext[i].First, ext[i].Len - 1}
 		}
 	}
-	return out, lens, nil
+	return out, nil
 }
 
 // spans returns the byte ranges to read: each key's needed window cut to

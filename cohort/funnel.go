@@ -88,8 +88,9 @@ type Funnel struct {
 // Errors, before any Redis work: ErrNilClient; a *QueryError wrapping
 // ErrInvalidQuery for fewer than 2 or more than MaxFunnelSteps steps, a
 // bad step name (Field "Steps[i]"), a Window outside 0..MaxFunnelWindow, a
-// bad TimeGroup, From, To (more than MaxReportPeriods entry periods) or
-// Segment; bitmapist.ErrNoRedis for a client without Redis; Redis errors
+// bad TimeGroup, From, To (more than MaxReportPeriods entry periods, or
+// outside the years 1..9999: bitmapist.Client.ReportRange; window periods
+// after the year 9999 hold nobody) or Segment; bitmapist.ErrNoRedis for a client without Redis; Redis errors
 // wrapped.
 func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel, error) {
 	if len(q.Steps) < 2 || len(q.Steps) > MaxFunnelSteps {
@@ -107,9 +108,6 @@ func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel
 	if err != nil {
 		return nil, err
 	}
-	if err := checkYear("To", q.TimeGroup, q.TimeGroup.Add(from, n-1+q.Window)); err != nil {
-		return nil, err
-	}
 	g := q.TimeGroup
 	span := n + q.Window // periods from's .. the last entry's window end
 	// idx[k][t]: index in sets of step k's bitmap in period t (t < n for step 0)
@@ -124,11 +122,19 @@ func GetFunnel(ctx context.Context, c *bitmapist.Client, q FunnelQuery) (*Funnel
 		idx[k] = make([]int, m)
 		for t := range m {
 			p := c.Events(e, g, g.Add(from, t))
-			i, ok := seen[p.Key()]
+			key := p.Key()
+			if !bitmapist.InKeyYears(p.Start()) {
+				key = "" // a window period after the year 9999: nobody
+			}
+			i, ok := seen[key]
 			if !ok {
 				i = len(sets)
-				seen[p.Key()] = i
-				sets = append(sets, p)
+				seen[key] = i
+				if key == "" {
+					sets = append(sets, nil)
+				} else {
+					sets = append(sets, p)
+				}
 			}
 			idx[k][t] = i
 		}

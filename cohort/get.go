@@ -41,8 +41,7 @@ import (
 // Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
 // for a bad query, including one whose periods leave the years 1..9999 or
 // whose Segment cannot be evaluated (Field "Segment"; before any Redis
-// work), a Not in the Segment on bitmapist-server (also wrapping
-// bitmapist.ErrUnsupported), or one that would read more than MaxReadBytes
+// work), or one that would read more than MaxReadBytes
 // or combine more than MaxCombineBytes (after the STRLEN/BITPOS step,
 // before any bitmap byte is read); bitmapist.ErrNoRedis for a client made
 // without Redis; otherwise the Redis error, wrapped.
@@ -238,11 +237,10 @@ func compute(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Tab
 	if backend == bitmapist.BackendBitmapistServer {
 		return computeOnServer(ctx, c, q, p)
 	}
-	ext, lens, err := extents(ctx, c, p.allKeys())
+	ext, err := extents(ctx, c, p.allKeys())
 	if err != nil {
 		return nil, err
 	}
-	p.segmentExtents(ext, lens)
 	lay := p.layout(&q, ext)
 	need := p.need(&q, lay)
 	sp, read := spans(need, ext)

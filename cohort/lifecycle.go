@@ -66,8 +66,9 @@ type Lifecycle struct {
 //
 // Errors, before any Redis work: ErrNilClient; a *QueryError wrapping
 // ErrInvalidQuery for a bad Event (CheckEventName), TimeGroup, a zero From
-// or To, To before From, more than MaxReportPeriods periods, periods
-// outside the years 1..9999, or a Segment that cannot be evaluated
+// or To, To before From, more than MaxReportPeriods periods, a From or To
+// outside the years 1..9999 (bitmapist.Client.ReportRange; the period
+// before the year 1 holds nobody), or a Segment that cannot be evaluated
 // (Field "Segment"); bitmapist.ErrNoRedis for a client without Redis;
 // Redis errors wrapped.
 func GetLifecycle(ctx context.Context, c *bitmapist.Client, q LifecycleQuery) (*Lifecycle, error) {
@@ -84,9 +85,14 @@ func GetLifecycle(ctx context.Context, c *bitmapist.Client, q LifecycleQuery) (*
 	for k := range sets {
 		sets[k] = c.Events(q.Event, g, g.Add(first, k))
 	}
-	hist, err := history(ctx, c, q.Event, first)
-	if err != nil {
-		return nil, err
+	var hist []string // who was active before first: nobody before the year 1
+	if bitmapist.InKeyYears(first) {
+		var err error
+		if hist, err = history(ctx, c, q.Event, first); err != nil {
+			return nil, err
+		}
+	} else {
+		sets[0] = nil
 	}
 	for _, k := range hist {
 		sets = append(sets, c.KeySet(k))

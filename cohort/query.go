@@ -304,24 +304,26 @@ type Query struct {
 	// segment of the engagement reports, see ParseSegment): it is ANDed
 	// into every row's cohort, so Totals count the cohort's users in the
 	// segment and every cell, the cohort AND the return set, counts only
-	// users in the segment too. It is evaluated as Redis BITOP would
-	// evaluate it (a unique bitmap, a period, any And/Or/Xor/AndNot/Not
-	// combination), with the same time for every row: it is not moved
-	// with the row's period. BlankEmpty still looks at the whole return
-	// set. Cost: its bitmaps are read like the table's other events, once
-	// per stripe over the bytes of the rows' cohorts, and are counted in
-	// MaxBitmaps, MaxReadBytes and MaxCombineBytes. On bitmapist-server
-	// the segment is computed there once with BITOPs into a temporary key
-	// and ANDed into each row's cohort (one BITOP per row more). Errors:
-	// a *QueryError with Field "Segment" for a set that cannot be
-	// evaluated or is of another client (bitmapist.Client.CheckSegment),
-	// or with more than MaxBitmaps keys, before any Redis work; on
-	// bitmapist-server a segment holding a Not is refused with a
-	// *QueryError wrapping bitmapist.ErrUnsupported (the server keeps no
-	// bitmap length; use AndNot), after the backend is known and before
-	// any bitmap is read or written. Not in JSON: ParseQuery does not
-	// read it (the command's --segment and the dashboard's segment
-	// parameter go through ParseSegment).
+	// users in the segment too. It is any set (a unique bitmap, a period,
+	// any And/Or/Xor/AndNot/Not combination), with the same time for
+	// every row: it is not moved with the row's period. A Not in it is
+	// the segment rule of every report (bitmapist.EvalSegment): Not(a) is
+	// everyone of the table who is not in a, so a cohort ANDed with
+	// Not(a) is the cohort AndNot a, whatever a's length, on every
+	// backend (not Redis's BITOP NOT, which also drops the users past a's
+	// last byte, and holds nobody for a missing key). BlankEmpty still
+	// looks at the whole return set. Cost: its bitmaps are read like the
+	// table's other events, once per stripe over the bytes of the rows'
+	// cohorts, and are counted in MaxBitmaps, MaxReadBytes and
+	// MaxCombineBytes. On bitmapist-server the segment is computed there
+	// once with BITOPs into a temporary key (a Not as U XOR (U AND a), U
+	// the OR of the rows' keys) and ANDed into each row's cohort (one
+	// BITOP per row more). Errors: a *QueryError with Field "Segment" for
+	// a set that cannot be evaluated or is of another client
+	// (bitmapist.Client.CheckSegment), or with more than MaxBitmaps keys,
+	// before any Redis work. Not in JSON: ParseQuery does not read it
+	// (the command's --segment and the dashboard's segment parameter go
+	// through ParseSegment).
 	Segment bitmapist.Set `json:"-"`
 }
 

@@ -3,7 +3,6 @@ package cohort
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -16,7 +15,9 @@ import (
 const MaxReportPeriods = 400
 
 // reportRange checks a report's event, group and From..To before any Redis
-// work and returns the start of the first period and the number of periods.
+// work (the range with bitmapist.Client.ReportRange, the check every
+// report shares) and returns the start of the first period and the number
+// of periods.
 func reportRange(c *bitmapist.Client, event string, g bitmapist.TimeGroup, from, to time.Time, seg bitmapist.Set) (time.Time, int, error) {
 	if c == nil {
 		return time.Time{}, 0, ErrNilClient
@@ -27,31 +28,11 @@ func reportRange(c *bitmapist.Client, event string, g bitmapist.TimeGroup, from,
 	if !g.Valid() {
 		return time.Time{}, 0, &QueryError{Field: "TimeGroup", Msg: "not a time group", Err: bitmapist.ErrInvalidTimeGroup}
 	}
-	switch {
-	case from.IsZero():
-		return time.Time{}, 0, queryErr("From", "is required")
-	case to.IsZero():
-		return time.Time{}, 0, queryErr("To", "is required")
+	start, n, err := c.ReportRange(g, from, to, MaxReportPeriods)
+	if err != nil {
+		return time.Time{}, 0, asQueryError(err)
 	}
-	loc := c.Location()
-	for _, f := range []struct {
-		name string
-		t    time.Time
-	}{{"From", from}, {"To", to}} {
-		if err := checkYear(f.name, g, f.t.In(loc)); err != nil {
-			return time.Time{}, 0, err
-		}
-	}
-	from, to = g.Start(from.In(loc)), g.Start(to.In(loc))
-	if to.Before(from) {
-		return time.Time{}, 0, queryErr("To", "%s is before From %s", g.Label(to), g.Label(from))
-	}
-	n := 1
-	for t := from; t.Before(to); t = g.Add(t, 1) {
-		if n++; n > MaxReportPeriods {
-			return time.Time{}, 0, &QueryError{Field: "To", Msg: fmt.Sprintf("%s..%s is more than %d %s", g.Label(from), g.Label(to), MaxReportPeriods, g), Err: bitmapist.ErrTooManyPeriods}
-		}
-	}
+	from = start
 	if err := checkSegment(c, seg); err != nil {
 		return time.Time{}, 0, err
 	}
@@ -72,17 +53,15 @@ func checkSegment(c *bitmapist.Client, seg bitmapist.Set) error {
 	return nil
 }
 
-// checkYear returns a *QueryError when t, or the period before it (the
-// lifecycle reads the one before From), leave the years 1..9999. The
-// period after t is not read (the funnel checks its window itself), so a
-// range ending in 9999-12 works, as in core's Trend.
-func checkYear(field string, g bitmapist.TimeGroup, t time.Time) error {
-	for _, u := range []time.Time{t, g.Add(t, -1)} {
-		if y := u.Year(); y < 1 || y > 9999 {
-			return queryErr(field, "the report would reach %s, outside the years 1..9999", g.Label(u))
-		}
+// asQueryError returns core's *bitmapist.ReportError as a *QueryError of
+// the same field and message, wrapping it (so ErrTooManyPeriods and the
+// rest still match); other errors unchanged.
+func asQueryError(err error) error {
+	var re *bitmapist.ReportError
+	if errors.As(err, &re) {
+		return &QueryError{Field: re.Field, Msg: re.Msg, Err: err}
 	}
-	return nil
+	return err
 }
 
 // scanSets reads every bitmap of sets and of seg through the client's
@@ -106,7 +85,7 @@ func scanSets[A any](ctx context.Context, c *bitmapist.Client, sets []bitmapist.
 	var free, made []*worker
 	m := len(sets)
 	all := append(append(make([]bitmapist.Set, 0, m+1), sets...), seg)
-	err := c.StripeSets(ctx, all, bitmapist.StripeOptions{Concurrent: true}, func(_ int64, bms []bitmapist.Bitmap) error {
+	err := c.StripeSets(ctx, all, bitmapist.StripeOptions{Concurrent: true, SegmentNot: true}, func(_ int64, bms []bitmapist.Bitmap) error {
 		mu.Lock()
 		if len(free) == 0 {
 			w := &worker{acc: newAcc()}

@@ -121,26 +121,13 @@ func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Tim
 	return 0, time.Time{}, fmt.Errorf("%w: period label %s: want 2025-03-01T05, 2025-03-01, 2025-W09, 2025-03 or 2025", ErrInvalidQuery, quoteShort(label))
 }
 
-// segmentExtents makes the extent of each of the segment's keys all its
-// bytes, 0 to its length lens[k] (where the key has bytes): a Not flips the
-// zero bytes before a key's first set bit too, and every byte of a key
-// that holds only zeros (an existing empty set, not a missing key), so
-// they must be read as the key's (as zeros) and not skipped. A missing key
-// (length 0) keeps no extent.
-func (p *plan) segmentExtents(ext map[string]window, lens map[string]int64) {
-	for _, k := range p.seg {
-		if n := lens[k]; n > 0 {
-			ext[k] = window{0, n - 1}
-		}
-	}
-}
-
 // segment returns Query.Segment evaluated over the block window all (nil
-// without a segment), byte 0 being byte all.lo; it may alias the chunks
-// (read-only).
+// without a segment), byte 0 being byte all.lo, with a Not taken within
+// all (bitmapist.EvalSegment: every cohort lies in it); it may alias the
+// chunks (read-only).
 func (p *plan) segment(q *Query, cs chunks, all window) bitmapist.Bitmap {
 	if q.Segment == nil || all.empty() {
 		return nil
 	}
-	return bitmapist.EvalSet(q.Segment, func(k string) bitmapist.Bitmap { return cs.view(k, all) })
+	return bitmapist.EvalSegment(q.Segment, int(all.hi-all.lo+1), func(k string) bitmapist.Bitmap { return cs.view(k, all) })
 }

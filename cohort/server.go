@@ -28,9 +28,6 @@ const serverBatch = 5000
 // an error. No bitmap byte is sent, so MaxReadBytes and MaxCombineBytes do
 // not apply; Table.BytesRead is 0.
 func computeOnServer(ctx context.Context, c *bitmapist.Client, q Query, p *plan) (*Table, error) {
-	if err := checkServerSegment(q.Segment); err != nil {
-		return nil, err
-	}
 	s := &serverOps{c: c, ctx: ctx, base: c.Reader().TempKey("cohort") + "_"}
 	defer s.cleanup()
 	ret := make([]string, len(p.ret))
@@ -60,7 +57,7 @@ func computeOnServer(ctx context.Context, c *bitmapist.Client, q Query, p *plan)
 	if q.FirstTime && len(p.history) > 0 {
 		seen = s.into(s.tmp(), "OR", append(p.history, p.history[0]))
 	}
-	seg := s.segment(q.Segment)
+	seg := s.segment(q.Segment, p.rows)
 	totals := make([]*redis.IntCmd, q.Rows)
 	cells := make([]*redis.IntCmd, q.Rows*q.Cols)
 	cell := s.tmp()
@@ -109,38 +106,42 @@ func (s *serverOps) serverCohort(q *Query, p *plan, i int, seen *string) string 
 	return cohort
 }
 
-// checkServerSegment returns a *QueryError wrapping
-// bitmapist.ErrUnsupported when seg holds a Not, which BITOP on
-// bitmapist-server cannot give as Redis would (it keeps no bitmap length).
-func checkServerSegment(seg bitmapist.Set) error {
-	hasNot := bitmapist.FoldSet(seg, func(string) bool { return false }, func(op bitmapist.SetOp, args []bool) bool {
-		return op == bitmapist.SetNot || slices.Contains(args, true)
-	})
-	if hasNot {
-		return &QueryError{Field: "Segment", Msg: "a Not on bitmapist-server, which keeps no bitmap length: use AndNot",
-			Err: bitmapist.ErrUnsupported}
-	}
-	return nil
-}
-
 // segment queues the BITOPs that compute seg and returns the key holding
 // it ("" for a nil seg). AndNot is a XOR (a AND b); Empty is a temporary
-// key never written (a missing key reads as empty). seg holds no Not
-// (checkServerSegment).
-func (s *serverOps) segment(seg bitmapist.Set) string {
+// key never written (a missing key reads as empty); Not(a) is U XOR (U
+// AND a) with U the OR of every row's keys (rows), the segment rule of
+// bitmapist.EvalSegment: every cohort lies in U, so cohort AND Not(a) is
+// the cohort's users not in a, whatever a's length (the server's own
+// BITOP NOT stops at a's highest set bit). U is computed once, if needed.
+func (s *serverOps) segment(seg bitmapist.Set, rows [][]string) string {
 	if seg == nil {
 		return ""
 	}
+	universe := ""
 	return bitmapist.FoldSet(seg, func(k string) string { return k }, func(op bitmapist.SetOp, args []string) string {
 		switch op {
 		case bitmapist.SetEmpty:
 			return s.tmp()
 		case bitmapist.SetAndNot:
-			both := s.into(s.tmp(), "AND", args)
-			return s.into(s.tmp(), "XOR", []string{args[0], both})
+			return s.andNot(args[0], args[1])
+		case bitmapist.SetNot:
+			if universe == "" {
+				universe = s.tmp() // no row key: no cohort, an empty U
+				if keys := slices.Concat(rows...); len(keys) > 0 {
+					s.into(universe, "OR", keys)
+				}
+			}
+			return s.andNot(universe, args[0])
 		}
 		return s.op(string(op), args)
 	})
+}
+
+// andNot queues a XOR (a AND b), the users of a not in b, into a
+// temporary key and returns it.
+func (s *serverOps) andNot(a, b string) string {
+	both := s.into(s.tmp(), "AND", []string{a, b})
+	return s.into(s.tmp(), "XOR", []string{a, both})
 }
 
 // serverOps queues the commands of computeOnServer.

@@ -125,6 +125,22 @@ func (b Bitmap) Not() Bitmap {
 	return out
 }
 
+// NotWithin returns the ids 0 .. 8*n-1 that are not in b: the complement
+// of b within the first n bytes, whatever b's length (b's bytes past n
+// are dropped, missing bytes read as zeros). It is the complement a
+// report's segment takes (see EvalSegment); NotWithin(len(b)) is Not.
+func (b Bitmap) NotWithin(n int) Bitmap {
+	out := make(Bitmap, max(n, 0))
+	for i := range out {
+		if i < len(b) {
+			out[i] = ^b[i]
+		} else {
+			out[i] = 0xff
+		}
+	}
+	return out
+}
+
 // AndNot returns the ids of b that are not in o: the true set difference,
 // right whatever the lengths ({1,20} AndNot {2} is {1,20}). Its length is
 // that of b XOR (b AND o) in Redis, the longer of the two.

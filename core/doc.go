@@ -19,7 +19,9 @@
 // never cached, so a result never goes stale. [Client.Trend] counts a
 // period range: users per period, rolling WAU/MAU and DAU/MAU, each with the
 // previous range's value (lifecycle, stickiness and funnels are in package
-// cohort). The same code runs on a single
+// cohort); a [Not] in a report's segment is every user of the report not
+// in its argument ([EvalSegment]), not Redis's byte-bound NOT. The same
+// code runs on a single
 // Redis, on miniredis and on a Redis Cluster.
 //
 // # Integer ids or string ids, never both in one event

@@ -68,58 +68,81 @@ func (c *Client) MarkEvents(ctx context.Context, marks []Mark, opts ...MarkOptio
 		return fmt.Errorf("bitmapist: mark events: %w", err)
 	}
 	kc.keep = keep
-	inflight := markEventsInFlight
+	s := &chunkSender{c: c, ctx: ctx, kc: kc, sem: make(chan struct{}, chunksInFlight(marks))}
+	sent := s.sendAll(marks)
+	return batchError(len(marks), sent, s.failed)
+}
+
+// chunksInFlight returns how many chunks of marks may await Redis at
+// once: markEventsInFlight, or 1 when an Unmark makes order matter.
+func chunksInFlight(marks []Mark) int {
 	for i := range marks {
 		if marks[i].Unmark {
-			inflight = 1
-			break
+			return 1
 		}
 	}
-	var (
-		wg     sync.WaitGroup
-		sem    = make(chan struct{}, inflight)
-		mu     sync.Mutex
-		failed []FailedRange
-	)
+	return markEventsInFlight
+}
+
+// chunkSender sends the chunks of one MarkEvents call and collects the
+// ranges that failed.
+type chunkSender struct {
+	c      *Client
+	ctx    context.Context
+	kc     *keyCache
+	sem    chan struct{} // one slot per chunk awaiting Redis
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	failed []FailedRange // guarded by mu
+}
+
+// sendAll sends marks in chunks of MarkEventsBatchSize until one fails,
+// waits for those in flight, and returns the index of the first mark not
+// sent (len(marks) when every chunk was sent). A single chunk is sent
+// from the caller's goroutine, with no hand-off.
+func (s *chunkSender) sendAll(marks []Mark) int {
 	start := 0
-	for ; start < len(marks); start += MarkEventsBatchSize {
-		mu.Lock()
-		stop := len(failed) > 0
-		mu.Unlock()
-		if stop {
-			break
-		}
+	for ; start < len(marks) && !s.anyFailed(); start += MarkEventsBatchSize {
 		end := min(start+MarkEventsBatchSize, len(marks))
-		pipe := c.pipeline()
-		kc.queue(ctx, pipe, marks[start:end])
-		exec := func(start, end int) {
-			if err := ctxDone(ctx); err != nil {
-				mu.Lock()
-				failed = append(failed, FailedRange{From: start, To: end, Err: fmt.Errorf("bitmapist: mark events: %w", err)})
-				mu.Unlock()
-				return
-			}
-			if _, err := pipe.Exec(ctx); err != nil {
-				keep.failed()
-				mu.Lock()
-				failed = append(failed, FailedRange{From: start, To: end, Err: outcomeErr(err, !c.cluster)})
-				mu.Unlock()
-			}
-		}
+		pipe := s.c.pipeline()
+		s.kc.queue(s.ctx, pipe, marks[start:end])
 		if len(marks) <= MarkEventsBatchSize {
-			// One chunk: sent from the caller's goroutine, no hand-off.
-			exec(start, end)
+			s.exec(pipe, start, end)
 			continue
 		}
-		sem <- struct{}{}
-		wg.Add(1)
+		s.sem <- struct{}{}
+		s.wg.Add(1)
 		go func(start, end int) {
-			defer func() { <-sem; wg.Done() }()
-			exec(start, end)
+			defer func() { <-s.sem; s.wg.Done() }()
+			s.exec(pipe, start, end)
 		}(start, end)
 	}
-	wg.Wait()
-	return batchError(len(marks), start, failed)
+	s.wg.Wait()
+	return start
+}
+
+// anyFailed reports whether a chunk has failed so far.
+func (s *chunkSender) anyFailed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.failed) > 0
+}
+
+// exec sends the chunk of marks start..end-1 queued on pipe, recording
+// its range as failed when ctx is done or Redis fails.
+func (s *chunkSender) exec(pipe redis.Pipeliner, start, end int) {
+	var err error
+	if cerr := ctxDone(s.ctx); cerr != nil {
+		err = fmt.Errorf("bitmapist: mark events: %w", cerr)
+	} else if _, perr := pipe.Exec(s.ctx); perr != nil {
+		s.kc.keep.failed()
+		err = outcomeErr(perr, !s.c.cluster)
+	}
+	if err != nil {
+		s.mu.Lock()
+		s.failed = append(s.failed, FailedRange{From: start, To: end, Err: err})
+		s.mu.Unlock()
+	}
 }
 
 // batchError returns nil when failed is empty, else the *BatchError of

@@ -159,7 +159,9 @@ func Xor(sets ...Set) Set { return combine(opXor, sets) }
 // Not returns Redis BITOP NOT of s (bitmapist's BitOpNot), kept for
 // compatibility: it flips whole bytes up to s's length, so NOT of {1} is
 // {0,2,3,4,5,6,7} and NOT of a missing key is empty. It is not "every other
-// user"; for "in a but not in b" use AndNot.
+// user"; for "in a but not in b" use AndNot. In a report's segment
+// (TrendQuery.Segment, and package cohort's) it is "every other user" of
+// the report: see EvalSegment.
 func Not(s Set) Set { return combine(opNot, []Set{s}) }
 
 // AndNot returns the users in a and not in b: the true difference, computed

@@ -7,13 +7,30 @@ package bitmapist
 // at the same byte offset (a stripe); Not then flips the bytes of each
 // part, so a part must run to the end of its key or to the end of the
 // stripe. The result may share memory with the leaves (it never writes
-// into them): treat it as read-only. A nil s gives nil. Package cohort
-// ANDs a report's segment into a cohort table with it, stripe by stripe.
+// into them): treat it as read-only. A nil s gives nil. A report's
+// segment is evaluated with EvalSegment instead.
 func EvalSet(s Set, leaf func(key string) Bitmap) Bitmap {
 	if s == nil {
 		return nil
 	}
 	return evalExpr(s.expr(), leaf)
+}
+
+// EvalSegment computes seg in memory as a report's segment over the
+// first width bytes of the ids (the bitmaps leaf gives all start at the
+// same byte, as in EvalSet): like EvalSet, except that Not(a) is every id
+// of those width bytes that is not in a, whatever a's length (a missing
+// or all-zero key's Not holds them all). This is the segment rule of
+// every report (Trend and package cohort's): the segment is ANDed into
+// user sets that all lie within the width bytes, so S AND Not(a) is S
+// AndNot a, "the users of S who are not in a", where Redis's BITOP NOT
+// would also drop the users of S past a's last byte. The result may share
+// memory with the leaves: treat it as read-only. A nil seg gives nil.
+func EvalSegment(seg Set, width int, leaf func(key string) Bitmap) Bitmap {
+	if isNilSet(seg) {
+		return nil
+	}
+	return evalIn(seg.expr(), leaf, width)
 }
 
 // SetOp names the operations FoldSet hands to its op function.

@@ -2,6 +2,7 @@ package bitmapist_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -52,5 +53,63 @@ func TestEvalSetAndFoldSet(t *testing.T) {
 	}
 	if got := bitmapist.FoldSet(bitmapist.And(), name, show); got != "EMPTY()" {
 		t.Errorf("FoldSet(And()) %s", got)
+	}
+}
+
+// TestEvalSegmentIsComplementWithinWidth: for random sets of keys of
+// every length (missing, all zeros, shorter or longer than the width) and
+// random trees of And/Or/Xor/AndNot/Not, EvalSegment over width bytes
+// holds exactly the ids below 8*width that the tree's boolean formula
+// holds, Not(a) being "not in a" (EvalSet keeps Redis's byte-bound Not).
+func TestEvalSegmentIsComplementWithinWidth(t *testing.T) {
+	c := bitmapist.New(nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"k0", "k1", "k2", "k3"}
+	const width = 6
+	var build func(depth int) (bitmapist.Set, func(map[string]bitmapist.Bitmap, uint64) bool)
+	build = func(depth int) (bitmapist.Set, func(map[string]bitmapist.Bitmap, uint64) bool) {
+		if depth == 0 || rng.IntN(3) == 0 {
+			k := names[rng.IntN(len(names))]
+			return c.KeySet(k), func(m map[string]bitmapist.Bitmap, id uint64) bool { return m[k].Has(id) }
+		}
+		a, fa := build(depth - 1)
+		b, fb := build(depth - 1)
+		switch rng.IntN(5) {
+		case 0:
+			return bitmapist.Not(a), func(m map[string]bitmapist.Bitmap, id uint64) bool { return !fa(m, id) }
+		case 1:
+			return bitmapist.And(a, b), func(m map[string]bitmapist.Bitmap, id uint64) bool { return fa(m, id) && fb(m, id) }
+		case 2:
+			return bitmapist.Or(a, b), func(m map[string]bitmapist.Bitmap, id uint64) bool { return fa(m, id) || fb(m, id) }
+		case 3:
+			return bitmapist.Xor(a, b), func(m map[string]bitmapist.Bitmap, id uint64) bool { return fa(m, id) != fb(m, id) }
+		}
+		return bitmapist.AndNot(a, b), func(m map[string]bitmapist.Bitmap, id uint64) bool { return fa(m, id) && !fb(m, id) }
+	}
+	for range 2000 {
+		m := map[string]bitmapist.Bitmap{}
+		for _, k := range names {
+			switch n := rng.IntN(10); {
+			case n == 0: // missing
+			case n == 1:
+				m[k] = make(bitmapist.Bitmap, 1+rng.IntN(2*width)) // all zeros
+			default:
+				bm := make(bitmapist.Bitmap, 1+rng.IntN(2*width))
+				for i := range bm {
+					bm[i] = byte(rng.Uint32())
+				}
+				m[k] = bm
+			}
+		}
+		seg, holds := build(3)
+		got := bitmapist.EvalSegment(seg, width, func(k string) bitmapist.Bitmap { return m[k] })
+		for id := range uint64(8 * width) {
+			if got.Has(id) != holds(m, id) {
+				t.Fatalf("%v over %v: id %d in result %v, want %v", seg, m, id, got.Has(id), holds(m, id))
+			}
+		}
+	}
+	if bitmapist.EvalSegment(nil, width, nil) != nil {
+		t.Error("nil segment: not nil")
 	}
 }

@@ -98,20 +98,29 @@ func (s *Snapshot) eval(e *expr) Bitmap {
 // evalExpr computes e in memory with leaf(key) giving each key's bitmap,
 // with the results Redis BITOP would give. It never writes into the
 // leaves' bitmaps.
-func evalExpr(e *expr, leaf func(string) Bitmap) Bitmap {
+func evalExpr(e *expr, leaf func(string) Bitmap) Bitmap { return evalIn(e, leaf, -1) }
+
+// evalIn is evalExpr with Not(a) the complement of a within the first
+// width bytes (the segment rule, see EvalSegment), or over a's own bytes
+// (Redis BITOP NOT) for a negative width.
+func evalIn(e *expr, leaf func(string) Bitmap, width int) Bitmap {
 	switch e.op {
 	case opKey:
 		return leaf(e.key)
 	case opEmpty:
 		return nil
 	case opNot:
-		return evalExpr(e.args[0], leaf).Not()
+		a := evalIn(e.args[0], leaf, width)
+		if width < 0 {
+			return a.Not()
+		}
+		return a.NotWithin(width)
 	case opAndNot:
-		return evalExpr(e.args[0], leaf).AndNot(evalExpr(e.args[1], leaf))
+		return evalIn(e.args[0], leaf, width).AndNot(evalIn(e.args[1], leaf, width))
 	}
-	r := evalExpr(e.args[0], leaf)
+	r := evalIn(e.args[0], leaf, width)
 	for i, a := range e.args[1:] {
-		v := evalExpr(a, leaf)
+		v := evalIn(a, leaf, width)
 		switch e.op {
 		case opAnd:
 			r = r.And(v)

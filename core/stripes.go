@@ -25,6 +25,12 @@ type StripeOptions struct {
 	// StripeSets' calls never overlap. Reader.Stripes ignores it: its fn
 	// is always called concurrently.
 	Concurrent bool
+	// SegmentNot makes Client.StripeSets evaluate every set as a report's
+	// segment (EvalSegment): Not(a) is every id of the stripe's bytes that
+	// is not in a, instead of Redis's flip of a's own bytes. The reports
+	// (Trend, and those of package cohort) set it. Reader.Stripes ignores
+	// it.
+	SegmentNot bool
 }
 
 // DefaultStripeMemory is StripeOptions.Memory's default, in bytes.

@@ -10,7 +10,8 @@ import (
 // pipelines, client memory bounded by o.Memory), and calls fn with each
 // stripe: bms[i] is set i evaluated in memory on the stripe's bytes (as
 // Snapshot.Bitmap would on whole bitmaps), its byte 0 being byte off of the
-// set's bitmap; off is a multiple of 64 bytes, so 64-bit words line up
+// set's bitmap (with o.SegmentNot, a Not is taken within the stripe's
+// bytes, see EvalSegment); off is a multiple of 64 bytes, so 64-bit words line up
 // across stripes. A nil set reads as empty. Calls to fn never overlap (the
 // next stripe is read while fn runs) unless o.Concurrent is set, and bms
 // is valid only during the call and must not be modified. The reports (Trend, and those of package
@@ -47,11 +48,15 @@ func (c *Client) StripeSets(ctx context.Context, sets []Set, o StripeOptions, fn
 		return err
 	}
 	var mu sync.Mutex
-	return c.reader.Stripes(ctx, spans, o, func(off, _ int64, bufs []Bitmap) error {
+	return c.reader.Stripes(ctx, spans, o, func(off, n int64, bufs []Bitmap) error {
 		get := func(k string) Bitmap { return bufs[idx[k]] }
+		width := -1 // Redis's Not
+		if o.SegmentNot {
+			width = int(n)
+		}
 		bms := make([]Bitmap, len(exprs))
 		for i, e := range exprs {
-			bms[i] = evalExpr(e, get)
+			bms[i] = evalIn(e, get, width)
 		}
 		if !o.Concurrent {
 			mu.Lock()

@@ -31,7 +31,9 @@ type TrendQuery struct {
 	// the 7 days ending on the day) and MAU (the 30 days ending on it).
 	Rolling bool
 	// Segment, if not nil, is ANDed into every user set: the trend of the
-	// users in Segment only (for example c.Unique("plan:pro")).
+	// users in Segment only (for example c.Unique("plan:pro")). A Not in
+	// it is every user not in its argument (see EvalSegment), on every
+	// backend.
 	Segment Set
 }
 
@@ -87,7 +89,9 @@ type Trend struct {
 // Errors, before any Redis work: a *ReportError wrapping ErrInvalidReport
 // for an event name that cannot be read, an invalid TimeGroup, a zero From or
 // To, To before From, more than MaxTrendPeriods periods, Rolling on
-// another group than Days, periods outside the years 1..9999, or a
+// another group than Days, a From or To outside the years 1..9999
+// (ReportRange; the previous range and look-back before the year 1 count
+// nobody), or a
 // Segment that cannot be evaluated or belongs to another client;
 // ErrNoRedis for a client without Redis. Redis errors are returned
 // wrapped.
@@ -100,14 +104,16 @@ func (c *Client) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
 	if err := c.ready(); err != nil {
 		return nil, err
 	}
-	sets := make([]Set, 0, len(pl.periods)+1)
-	for _, p := range pl.periods {
-		sets = append(sets, p)
+	sets := make([]Set, len(pl.periods), len(pl.periods)+1)
+	for k, p := range pl.periods {
+		if InKeyYears(p.Start()) { // before the year 1 (look-back, previous range): nobody
+			sets[k] = p
+		}
 	}
 	m := len(pl.periods)
 	var mu sync.Mutex
 	var free, made []*trendAcc // one per goroutine counting, reused stripe after stripe
-	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{Concurrent: true}, func(_ int64, bms []Bitmap) error {
+	err = c.StripeSets(ctx, append(sets, q.Segment), StripeOptions{Concurrent: true, SegmentNot: true}, func(_ int64, bms []Bitmap) error {
 		mu.Lock()
 		if len(free) == 0 {
 			a := newTrendAcc(m, pl.lead, pl.n, q.Rolling)
@@ -149,19 +155,15 @@ func (c *Client) planTrend(q TrendQuery) (*trendPlan, error) {
 	if q.Rolling && q.TimeGroup != Days {
 		return nil, reportErr("Rolling", "rolling WAU/MAU need days, not %s", q.TimeGroup)
 	}
-	from, to, n, err := c.reportRange(q.TimeGroup, q.From, q.To, MaxTrendPeriods)
+	from, n, err := c.ReportRange(q.TimeGroup, q.From, q.To, MaxTrendPeriods)
 	if err != nil {
 		return nil, err
 	}
-	_ = to
 	lead := 0
 	if q.Rolling {
 		lead = MAUDays - 1
 	}
 	first := q.TimeGroup.Add(from, -n-lead)
-	if err := checkYears("From", q.TimeGroup, first); err != nil {
-		return nil, err
-	}
 	if err := c.CheckSegment(q.Segment); err != nil {
 		return nil, err
 	}
@@ -172,35 +174,54 @@ func (c *Client) planTrend(q TrendQuery) (*trendPlan, error) {
 	return pl, nil
 }
 
-// reportRange checks a report's From..To and returns the starts of its
-// first and last periods (in the client's location) and their number.
-func (c *Client) reportRange(g TimeGroup, from, to time.Time, maxN int) (time.Time, time.Time, int, error) {
+// ReportRange is the one range check of every report (Trend, and
+// package cohort's lifecycle, stickiness and funnels): From and To given,
+// both in the years 1..9999 in the client's location, To's period not
+// before From's, at most maxN periods. It returns the start of From's
+// period (in the client's location) and the number of periods. The
+// periods a report reads beside its range (a trend's previous range and
+// rolling look-back, a lifecycle's period before From, a funnel's window
+// after To) are not checked: outside the years 1..9999 no key can name
+// them, so they hold nobody and read as empty (InKeyYears). Errors: a
+// *ReportError with Field "From" or "To" (wrapping ErrTooManyPeriods for
+// more than maxN periods); it does not contact Redis.
+func (c *Client) ReportRange(g TimeGroup, from, to time.Time, maxN int) (time.Time, int, error) {
+	c = c.orNone()
 	if from.IsZero() {
-		return from, to, 0, reportErr("From", "is required")
+		return from, 0, reportErr("From", "is required")
 	}
 	if to.IsZero() {
-		return from, to, 0, reportErr("To", "is required")
+		return from, 0, reportErr("To", "is required")
+	}
+	if !g.Valid() {
+		return from, 0, &ReportError{Field: "TimeGroup", Msg: "not a time group", Err: ErrInvalidTimeGroup}
 	}
 	for _, f := range []struct {
 		name string
 		t    time.Time
 	}{{"From", from}, {"To", to}} {
 		if err := checkYears(f.name, g, f.t.In(c.loc)); err != nil {
-			return from, to, 0, err
+			return from, 0, err
 		}
 	}
 	from, to = g.Start(from.In(c.loc)), g.Start(to.In(c.loc))
 	if to.Before(from) {
-		return from, to, 0, reportErr("To", "%s is before From %s", g.Label(to), g.Label(from))
+		return from, 0, reportErr("To", "%s is before From %s", g.Label(to), g.Label(from))
 	}
 	n := 1
-	for t := from; t.Before(to); t = g.Add(t, 1) {
-		if n++; n > maxN {
-			return from, to, 0, &ReportError{Field: "To", Msg: fmt.Sprintf("%s..%s is more than %d %s", g.Label(from), g.Label(to), maxN, g), Err: ErrTooManyPeriods}
-		}
+	for t := from; n <= maxN && t.Before(to); t = g.Add(t, 1) {
+		n++
 	}
-	return from, to, n, nil
+	if n > maxN {
+		return from, 0, &ReportError{Field: "To", Msg: fmt.Sprintf("%s..%s is more than %d %s", g.Label(from), g.Label(to), maxN, g), Err: ErrTooManyPeriods}
+	}
+	return from, n, nil
 }
+
+// InKeyYears reports whether t lies in the years 1..9999, the years a key
+// can name: a period starting outside them holds nobody, and the reports
+// read it as empty.
+func InKeyYears(t time.Time) bool { y := t.Year(); return y >= 1 && y <= 9999 }
 
 // trendAcc accumulates a trend's counts block by block.
 type trendAcc struct {

@@ -171,7 +171,7 @@ func TestTrendBadQueries(t *testing.T) {
 		"to before":     {func(q *bitmapist.TrendQuery) { q.To = day.AddDate(0, 0, -1) }, "To"},
 		"too long":      {func(q *bitmapist.TrendQuery) { q.To = day.AddDate(0, 0, bitmapist.MaxTrendPeriods) }, "To"},
 		"year 0": {func(q *bitmapist.TrendQuery) {
-			q.From, q.To = time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 3, 0, 0, 0, 0, time.UTC)
+			q.From, q.To = time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 3, 0, 0, 0, 0, time.UTC)
 		}, "From"},
 		"bad segment":  {func(q *bitmapist.TrendQuery) { q.Segment = c.Events("e", 42, day) }, "Segment"},
 		"other client": {func(q *bitmapist.TrendQuery) { q.Segment = other.Day("e", day) }, "Segment"},

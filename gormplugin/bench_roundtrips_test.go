@@ -26,6 +26,7 @@ type roundTrips struct {
 	n      map[string]int
 	d      map[string]time.Duration
 	tagged bool // count only statements whose context has an rtTag
+	split  bool // count those without one as "bg-<kind>" (the relay's)
 }
 
 // rtTag marks the contexts of the statements a tagged roundTrips counts.
@@ -82,7 +83,7 @@ func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.
 	if r.tagged && ctx.Value(rtTag{}) == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, rtKey{}, rtStart{kind: "pg-" + sqlKind(data.SQL), at: time.Now()})
+	return context.WithValue(ctx, rtKey{}, rtStart{kind: r.bg(ctx) + "pg-" + sqlKind(data.SQL), at: time.Now()})
 }
 
 // TraceQueryEnd is part of pgx.QueryTracer.
@@ -90,6 +91,15 @@ func (r *roundTrips) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.Trace
 	if s, ok := ctx.Value(rtKey{}).(rtStart); ok {
 		r.add(s.kind, time.Since(s.at))
 	}
+}
+
+// bg returns the prefix of the kind of a call with ctx: "bg-" for an
+// untagged one when r splits, else "".
+func (r *roundTrips) bg(ctx context.Context) string {
+	if r.split && ctx.Value(rtTag{}) == nil {
+		return "bg-"
+	}
+	return ""
 }
 
 // DialHook is part of redis.Hook.
@@ -100,7 +110,7 @@ func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		start := time.Now()
 		err := next(ctx, cmd)
-		r.add("redis", time.Since(start))
+		r.add(r.bg(ctx)+"redis", time.Since(start))
 		return err
 	}
 }
@@ -110,7 +120,7 @@ func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		start := time.Now()
 		err := next(ctx, cmds)
-		r.add("redis", time.Since(start))
+		r.add(r.bg(ctx)+"redis", time.Since(start))
 		return err
 	}
 }

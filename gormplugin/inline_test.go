@@ -168,9 +168,18 @@ func blackholedCreates(t *testing.T, dc dbCase, outbox, cte bool) {
 
 // outboxTableOption returns WithOutboxTable of a fresh random table name,
 // dropped from db when t ends.
-func outboxTableOption(t *testing.T, db *gorm.DB) bitmapistplugin.Option {
+func outboxTableOption(t testing.TB, db *gorm.DB) bitmapistplugin.Option {
 	t.Helper()
-	table := randomName(t, "bmob")
-	t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
+	table, drop := outboxTable(t)
+	drop(db)
 	return bitmapistplugin.WithOutboxTable(table)
+}
+
+// outboxTable returns a fresh random outbox table name, and drop, which
+// has the table dropped from db when t ends. Call drop once db is open:
+// cleanups run last first, so the table is dropped before db is closed.
+func outboxTable(t testing.TB) (table string, drop func(db *gorm.DB)) {
+	t.Helper()
+	table = randomName(t, "bmob")
+	return table, func(db *gorm.DB) { t.Cleanup(func() { _ = db.Migrator().DropTable(table) }) }
 }

@@ -51,8 +51,9 @@ func newFoldEnv(t *testing.T, cfg *gorm.Config, opts ...bitmapistplugin.Option) 
 	now := &atomic.Pointer[time.Time]{}
 	now.Store(&testNow)
 	c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return *now.Load() }))
-	table := randomName(t, "bmob")
 	db := openDB(t, dc, cfg)
+	table, drop := outboxTable(t)
+	drop(db)
 	rec := &errRecorder{}
 	p := bitmapistplugin.New(nil, append([]bitmapistplugin.Option{bitmapistplugin.WithClient(c),
 		bitmapistplugin.WithTimeout(testSendTimeout), bitmapistplugin.WithErrorHandler(rec.handle),
@@ -60,10 +61,7 @@ func newFoldEnv(t *testing.T, cfg *gorm.Config, opts ...bitmapistplugin.Option) 
 	if err := db.Use(p); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = p.Close()
-		_ = db.Migrator().DropTable(table)
-	})
+	t.Cleanup(func() { _ = p.Close() }) // before the table's drop
 	rt.reset()
 	// Only the test's own statements are counted, not the relay's.
 	db = db.WithContext(context.WithValue(context.Background(), rtTag{}, true))

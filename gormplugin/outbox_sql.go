@@ -177,7 +177,8 @@ func (d outboxDialect) keyList(rows []outboxRow, first int) (string, []any) {
 
 // claim selects up to limit rows available at now (Unix ms), skipping rows
 // other relays hold, and leases them until until: other relays do not take
-// them before. x must be a transaction.
+// them before. x must be a transaction of the relay's own: the lease
+// makes its commit asynchronous (asyncCommit).
 func (d outboxDialect) claim(ctx context.Context, x queryer, now, until int64, limit int) ([]outboxRow, error) {
 	q := "SELECT batch, seq, event, user_id, user_key, at_ms, attempts FROM " + d.table +
 		" WHERE not_before <= " + d.ph(1) + " AND target IN (" + d.ph(2) + ", '')" +
@@ -213,7 +214,7 @@ func (d outboxDialect) claim(ctx context.Context, x queryer, now, until int64, l
 		return nil, nil
 	}
 	where, args := d.keyList(rows, 2)
-	_, err = x.ExecContext(ctx, "UPDATE "+d.table+" SET not_before = "+d.ph(1)+", attempts = attempts + 1 WHERE "+where,
+	_, err = x.ExecContext(ctx, "UPDATE "+d.table+" SET not_before = "+d.ph(1)+", attempts = attempts + 1 WHERE "+where+d.asyncCommit(),
 		append([]any{until}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bitmapistplugin: outbox lease: %w", err)
@@ -244,19 +245,40 @@ func (d outboxDialect) relayExec(ctx context.Context, db *sql.DB, fn func(execer
 	return nil
 }
 
-// deleteRows deletes rows.
+// asyncCommit returns the condition that ends the relay's statements
+// (claims' leases, deletes) on PostgreSQL: " AND (SELECT set_config(
+// 'synchronous_commit', 'off', true)) = 'off'", always true, run once
+// (an InitPlan), which makes the commit of the statement's transaction,
+// and of no other, not wait for its WAL to reach the disk, so that the
+// relay's commits cost no fsync that the committers' own wait behind.
+// That is sound because these statements only lease or delete rows whose
+// marks are idempotent: a crash of the server may undo the relay commits
+// of its last few hundred milliseconds (never a committer's synchronous
+// commit: its WAL precedes theirs, which come after its marks were sent),
+// bringing back leased or sent rows, which the relay sends again (SETBIT
+// of a bit already set): no mark is lost and none made up. It must never
+// end a statement of a committer's transaction. "" on other databases.
+func (d outboxDialect) asyncCommit() string {
+	if d.name != "postgres" {
+		return ""
+	}
+	return " AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'"
+}
+
+// deleteRows deletes rows (a relay statement: see asyncCommit).
 func (d outboxDialect) deleteRows(ctx context.Context, x execer, rows []outboxRow) error {
 	where, args := d.keyList(rows, 1)
-	if _, err := x.ExecContext(ctx, "DELETE FROM "+d.table+" WHERE "+where, args...); err != nil {
+	if _, err := x.ExecContext(ctx, "DELETE FROM "+d.table+" WHERE "+where+d.asyncCommit(), args...); err != nil {
 		return fmt.Errorf("bitmapistplugin: outbox delete: %w", err)
 	}
 	return nil
 }
 
-// deleteBatches deletes every row of batches.
+// deleteBatches deletes every row of batches (a relay statement: see
+// asyncCommit).
 func (d outboxDialect) deleteBatches(ctx context.Context, x execer, batches []int64) error {
 	where, args := d.batchList(batches, 1)
-	if _, err := x.ExecContext(ctx, "DELETE FROM "+d.table+" WHERE "+where, args...); err != nil {
+	if _, err := x.ExecContext(ctx, "DELETE FROM "+d.table+" WHERE "+where+d.asyncCommit(), args...); err != nil {
 		return fmt.Errorf("bitmapistplugin: outbox delete: %w", err)
 	}
 	return nil

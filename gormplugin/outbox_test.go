@@ -20,9 +20,9 @@ import (
 // dropped when it ends.
 func outboxEnv(t *testing.T, dc dbCase, b testutil.Backend, opts ...bitmapistplugin.Option) (*env, string) {
 	t.Helper()
-	table := randomName(t, "bmob")
+	table, drop := outboxTable(t)
 	e := newEnv(t, dc, b, nil, append([]bitmapistplugin.Option{bitmapistplugin.WithOutboxTable(table)}, opts...)...)
-	t.Cleanup(func() { _ = e.db.Migrator().DropTable(table) })
+	drop(e.db)
 	return e, table
 }
 
@@ -136,7 +136,7 @@ func TestOutboxRelaysShareTheTable(t *testing.T) {
 		t.Run(dc.name, func(t *testing.T) {
 			t.Parallel()
 			b := testutil.Redis(t)
-			table := randomName(t, "bmob")
+			table, drop := outboxTable(t)
 			open := func() (*gorm.DB, *bitmapistplugin.Plugin) {
 				db := openDB(t, dc, nil)
 				c := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithClock(func() time.Time { return testNow }))
@@ -148,7 +148,7 @@ func TestOutboxRelaysShareTheTable(t *testing.T) {
 				return db, p
 			}
 			db1, p1 := open()
-			t.Cleanup(func() { _ = db1.Migrator().DropTable(table) })
+			drop(db1)
 			// Rows of a process that crashed between commit and send.
 			const n = 1200
 			for start := 0; start < n; start += 400 {
@@ -250,11 +250,11 @@ func sharedCase(t *testing.T, dc dbCase) dbCase {
 func TestOutboxTargetsShareOneTable(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
 		dc = sharedCase(t, dc)
-		table := randomName(t, "bmob")
+		table, drop := outboxTable(t)
 		dead := redis.NewClient(&redis.Options{Addr: refusedAddr(t), DialerRetries: 1, MaxRetries: -1})
 		t.Cleanup(func() { _ = dead.Close() })
 		dbA := openDB(t, dc, nil)
-		t.Cleanup(func() { _ = dbA.Migrator().DropTable(table) })
+		drop(dbA)
 		pA := bitmapistplugin.New(dead, bitmapistplugin.WithOutboxTable(table),
 			bitmapistplugin.WithClientOptions(bitmapist.WithPrefix(b.Prefix)), // same prefix, other Redis
 			bitmapistplugin.WithErrorHandler(func(context.Context, error) {}))
@@ -290,9 +290,9 @@ func TestOutboxTargetsShareOneTable(t *testing.T) {
 func TestOutboxMigratesTableWithoutTarget(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dc dbCase, b testutil.Backend) {
 		dc = sharedCase(t, dc)
-		table := randomName(t, "bmob")
+		table, drop := outboxTable(t)
 		old := openDB(t, dc, nil)
-		t.Cleanup(func() { _ = old.Migrator().DropTable(table) })
+		drop(old)
 		for _, q := range []string{
 			"CREATE TABLE " + table + ` (batch BIGINT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
 				user_id BIGINT NOT NULL, user_key TEXT NOT NULL, at_ms BIGINT NOT NULL, not_before BIGINT NOT NULL,

@@ -142,11 +142,9 @@ func runWorkload(t *testing.T, dc dbCase, mode string, seed uint64, rounds, g in
 	if plugin {
 		var opts []bitmapistplugin.Option
 		if mode == wlOutbox {
-			table := randomName(t, "bmob")
-			t.Cleanup(func() { _ = db.Migrator().DropTable(table) })
 			// A lease of 2.1 s: rows of commits of unknown outcome are
 			// relayed soon after.
-			opts = []bitmapistplugin.Option{bitmapistplugin.WithOutboxTable(table), bitmapistplugin.WithTimeout(time.Second)}
+			opts = []bitmapistplugin.Option{outboxTableOption(t, db), bitmapistplugin.WithTimeout(time.Second)}
 		}
 		p, cl, r := installPlugin(t, db, opts...)
 		c, unknown, failed, rec = cl, p.UnknownMarks, p.FailedMarks, r

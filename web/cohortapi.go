@@ -12,7 +12,11 @@ import (
 // apiRefusal is why cohort.json and cohort.csv answer no table: bad input
 // (400), where the HTML page shows a note instead of a table an event
 // without data (404, as the page's "did you mean") or an hourly table of
-// an event marked without hourly tracking (400), and Redis failures
+// an event marked without hourly tracking (400), where it notes that the
+// segment holds nobody because of how the data was recorded a segment
+// EVENT without a unique bitmap (404) or EVENT@HOUR of a day marked
+// without hourly tracking (400, cohort.SegmentWithoutHours), and Redis
+// failures
 // (502/503/504, field ""). JSON gets it as {"error", "field",
 // "suggestions"} (suggestions: recorded names like the first missing
 // event, [] when none) plus "missing" (every missing event); CSV gets the
@@ -36,8 +40,9 @@ type apiMissing struct {
 // refuseTable returns why the endpoints must not answer t (computed for
 // q, parsed from v): the same checks, in the same order, as the HTML page
 // (missing events, the segment's included, a segment without @ whose
-// unique bitmap holds no user (404, the page's note), then no hourly
-// data). It returns nil when t is fine.
+// unique bitmap holds no user (404, the page's note), a segment hour of a
+// day without hourly data (400, the page's note), then no hourly data).
+// It returns nil when t is fine.
 func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query, t *cohort.Table) (*apiRefusal, error) {
 	events, err := h.c.EventNames(ctx, "")
 	if err != nil {
@@ -63,6 +68,12 @@ func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query,
 	}
 	if ref, err := uniqueSegmentRefusal(ctx, v.Get(segmentParam), q); ref != nil || err != nil {
 		return ref, err
+	}
+	if why, err := cohort.SegmentWithoutHours(ctx, h.c, v.Get(segmentParam)); err != nil || why != "" {
+		if err != nil {
+			return nil, err
+		}
+		return &apiRefusal{Status: http.StatusBadRequest, Field: segmentParam, Error: segmentParam + ": The " + why + ", so there is no table", Suggestions: []string{}}, nil
 	}
 	note, err := noHourlyData(ctx, h.c, t)
 	if err != nil || note == "" {

@@ -45,10 +45,19 @@ func TestCohortAPIRefusals(t *testing.T) {
 			{"unknown packed additional", ok + "&additional=or:user:signed_upp", 404, 404, "additional[0]", []string{"user:signed_up"}, `no event "user:signed_upp"`},
 			{"unknown segment event", ok + "&segment=user:activ@2025-03", 404, 404, "segment", []string{"user:active"}, `no event "user:activ"`},
 			{"hours without hourly tracking", "primary_event=user:active&secondary_event=user:active&time_group=hours&num_rows=5&num_cols=3", 200, 400, "time_group", []string{}, "no hourly data"},
+			// Segments that hold nobody because of how the data was
+			// recorded: the page notes it above a table of zeros.
+			{"segment without unique bitmap", ok + "&segment=user:active", 200, 404, "segment", []string{}, "written only with unique tracking on"},
+			{"segment hour without hourly tracking", ok + "&segment=user:active@2025-03-26T15", 200, 400, "segment", []string{}, `"user:active" has no hourly data on 2025-03-26 (it was marked without hourly tracking)`},
+			{"segment hour without hourly tracking, spaces", ok + "&segment=+user:signed_up@2025-03-26T09+", 200, 400, "segment", []string{}, `"user:signed_up" has no hourly data on 2025-03-26`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				code, body := get(t, h, "/cohort?"+tc.query)
-				if code != tc.htmlStatus || strings.Contains(body, `id="heatmap"`) {
+				if strings.HasPrefix(tc.name, "segment") {
+					if got := noteText(body, `data-note="segment"`); code != tc.htmlStatus || !strings.Contains(html.UnescapeString(got), tc.says) {
+						t.Errorf("html: status %d (want %d), segment note %q (want one saying %q)", code, tc.htmlStatus, got, tc.says)
+					}
+				} else if code != tc.htmlStatus || strings.Contains(body, `id="heatmap"`) {
 					t.Errorf("html: status %d (want %d) or a table", code, tc.htmlStatus)
 				}
 				for _, path := range apiRoutes {
@@ -81,10 +90,14 @@ func TestCohortAPIRefusals(t *testing.T) {
 			})
 		}
 		// Recorded events answer their table, on days and (with hourly
-		// tracking) on hours.
+		// tracking) on hours; a segment of a day with data, or of an hour
+		// nobody did on a day that has hourly data, is a table.
+		mark(t, bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithTrackHourly(true)), "user:hourly", demoNow, 1)
 		for _, path := range apiRoutes {
-			if code, body := get(t, h, path+"?"+ok); code != http.StatusOK {
-				t.Errorf("%s?%s: %d %.300s", path, ok, code, body)
+			for _, q := range []string{ok, ok + "&segment=user:active@2025-03-26", ok + "&segment=user:hourly@2025-03-26T03"} {
+				if code, body := get(t, h, path+"?"+q); code != http.StatusOK {
+					t.Errorf("%s?%s: %d %.300s", path, q, code, body)
+				}
 			}
 		}
 		ch := bitmapist.New(b.Client, bitmapist.WithPrefix(b.Prefix), bitmapist.WithTrackHourly(true), bitmapist.WithClock(func() time.Time { return demoNow }))

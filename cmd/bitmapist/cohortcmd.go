@@ -182,7 +182,7 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 			if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
 				return err
 			}
-			if err := missingEvents(ctx, c, queryEvents(q)); err != nil {
+			if err := missingEvents(ctx, c, queryEvents(q), cohortProbe(c, q)); err != nil {
 				return err
 			}
 			if q.Segment, _, err = parseSegmentFlag(ctx, c, f.segment); err != nil {

@@ -103,5 +103,5 @@ func (a *app) deleteEvents(ctx context.Context, c *bitmapist.Client, events []st
 	if len(missing) == 0 {
 		return nil
 	}
-	return missingEvents(ctx, c, missing)
+	return missingEvents(ctx, c, missing, nil) // DeleteEvent found no key: list the names
 }

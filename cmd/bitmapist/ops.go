@@ -55,7 +55,7 @@ func (s *selection) open(ctx context.Context, a *app, events []string) (*bitmapi
 	}
 	set, err := s.set(c, events)
 	if err == nil {
-		err = missingEvents(ctx, c, events)
+		err = missingEvents(ctx, c, events, s.probe(c))
 	}
 	if err != nil {
 		done()
@@ -199,6 +199,20 @@ func (s *selection) explainEmpty(ctx context.Context, w io.Writer, c *bitmapist.
 	return nil
 }
 
+// probe probes the period of the selection (--group, --at; valid: set
+// has checked them).
+func (s *selection) probe(c *bitmapist.Client) probe {
+	g, err := bitmapist.ParseTimeGroup(s.group)
+	if err != nil {
+		return nil
+	}
+	at, err := parseTime(s.at, c.Location(), c.Now())
+	if err != nil {
+		return nil
+	}
+	return periodProbe(c, g, at, at)
+}
+
 // errNoSuchEvent is wrapped when a command names an event without any data.
 var errNoSuchEvent = errors.New("no such event")
 
@@ -210,8 +224,15 @@ var errNoSuchEvent = errors.New("no such event")
 // --segment in parseSegmentFlag) before computing anything, so that a
 // typo in any position is an error, not a silent 0. Names that
 // cohort.CheckEventName refuses are skipped: the command refuses them
-// with its own message.
-func missingEvents(ctx context.Context, c *bitmapist.Client, events []string) error {
+// with its own message. The keys p names for each event (the periods the
+// command reads) are looked up first, in one pipeline of EXISTS: only
+// when none of an event's is there are the event names listed (SCAN of
+// the prefix, for "no data in any period" and the suggestions).
+func missingEvents(ctx context.Context, c *bitmapist.Client, events []string, p probe) error {
+	events, err := unproven(ctx, c, events, p)
+	if err != nil || len(events) == 0 {
+		return err
+	}
 	known, err := c.EventNames(ctx, "")
 	if err != nil {
 		return err

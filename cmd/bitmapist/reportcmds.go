@@ -58,7 +58,7 @@ func (a *app) reportCommand(s reportSpec) *cobra.Command {
 				return err
 			}
 			defer r.done()
-			if err := missingEvents(ctx, r.c, args); err != nil {
+			if err := missingEvents(ctx, r.c, args, periodProbe(r.c, r.group, r.from, r.to)); err != nil {
 				// A bad flag the query checks (--window, --rolling, the
 				// range) is still a usage error, named first.
 				var ue *usageError

@@ -129,7 +129,7 @@ func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) 
 		}
 	}
 	if len(events) > 0 {
-		if err := missingEvents(ctx, c, events); err != nil {
+		if err := missingEvents(ctx, c, events, segmentProbe(c, specs)); err != nil {
 			return nil, nil, fmt.Errorf("--segment: %w", err)
 		}
 	}
