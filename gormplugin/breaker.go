@@ -18,16 +18,25 @@ import (
 const DefaultBreakerFailures = 5
 
 // probeInterval is how long the breaker stays open before a probe, and
-// how often the prober tries while Redis stays down. With probeTimeout it
-// bounds how long after Redis comes back the breaker closes (under 1 s).
-// closeProbes probes in a row must succeed before it closes, the later
-// ones closeProbeGap apart, so that a Redis that answers only now and then
-// (at the edge of its maxmemory, say) does not close and reopen it again
-// and again.
+// how often the prober tries while Redis stays down. A probe is a send
+// like any other: it must be answered within WithTimeout, the bound of
+// the sends it stands for (a probe allowed longer closed the breaker on
+// a Redis that answered, but too late for the sends, which failed and
+// reopened it; measured in docs/benchmarks.md). Before it the prober
+// makes sure the pool holds a connection (warm, bounded by warmTimeout),
+// so that the dial and handshake a cold pool needs after a fault are not
+// counted against the probe. closeProbes probes in a row must succeed
+// before the breaker closes, the later ones closeProbeGap apart, so that
+// a Redis that answers only now and then (at the edge of its maxmemory,
+// or on a machine so loaded that its round trips straddle WithTimeout)
+// does not close and reopen it again and again. Once Redis answers at its
+// usual speed again, the breaker closes at most probeInterval + 2 ×
+// closeProbeGap (300 ms) plus the probes' round trips later, and the
+// probe in flight when it came back.
 const (
 	probeInterval = 200 * time.Millisecond
-	probeTimeout  = 300 * time.Millisecond
-	closeProbes   = 2
+	warmTimeout   = 300 * time.Millisecond
+	closeProbes   = 3
 	closeProbeGap = 50 * time.Millisecond
 )
 
@@ -99,7 +108,8 @@ func (e *BreakerError) Unwrap() []error {
 // (a dial error), which opens it after n alone. While it is open commits send nothing and
 // wait for nothing; a background probe (a SET ... XX of a key that does not
 // exist, which Redis refuses when it is out of memory) runs every 200 ms and
-// closes it when Redis answers. n <= 0 keeps the default.
+// closes it once three probes in a row, 50 ms apart, were answered within
+// WithTimeout. n <= 0 keeps the default.
 func WithBreaker(n int) Option {
 	return func(p *Plugin) {
 		if n > 0 {
@@ -278,7 +288,8 @@ func (b *breaker) notify() {
 // probe runs while the breaker is not closed: every probeInterval it sends
 // one probe through the breaker, and after a successful one the next
 // closeProbeGap later, until closeProbes in a row succeeded and the
-// breaker closed.
+// breaker closed (gobreaker's MaxRequests consecutive successes in
+// half-open; a failed one reopens it).
 func (b *breaker) probe() {
 	wait := probeInterval
 	for {
@@ -295,8 +306,7 @@ func (b *breaker) probe() {
 		if err != nil {
 			continue // still open, or a probe in flight
 		}
-		err = b.p.bounded(context.Background(), probeTimeout, b.p.ctxBound, b.ping)
-		if err != nil {
+		if err = b.probeOnce(); err != nil {
 			b.mu.Lock()
 			b.lastErr = err
 			b.mu.Unlock()
@@ -306,6 +316,26 @@ func (b *breaker) probe() {
 		done(err)
 		b.notify()
 	}
+}
+
+// probeOnce warms the pool (a PING bounded by warmTimeout: it dials and
+// handshakes a connection when the pool has none) and then sends the
+// probe bounded by WithTimeout, as a send is.
+func (b *breaker) probeOnce() error {
+	ctx := context.Background()
+	if err := b.p.bounded(ctx, warmTimeout, b.p.ctxBound, b.warm); err != nil {
+		return err
+	}
+	return b.p.bounded(ctx, b.p.timeout, b.p.ctxBound, b.ping)
+}
+
+// warm is PING: it makes the pool hold a live connection for the probe.
+func (b *breaker) warm(ctx context.Context) error {
+	rdb := b.p.client.Redis()
+	if rdb == nil {
+		return bitmapist.ErrNoRedis
+	}
+	return rdb.Ping(ctx).Err()
 }
 
 // ping is the probe: SET <prefix>probe "" XX, a write that Redis refuses

@@ -204,3 +204,31 @@ func isTimeout(err error) bool {
 // testingCI reports whether the tests run under CI (CI non-empty), where a
 // missing redis-server fails instead of skipping.
 func testingCI() bool { return os.Getenv("CI") != "" }
+
+func TestProxyDelay(t *testing.T) {
+	ctx := context.Background()
+	r := startRedis(t)
+	px, err := NewProxy("127.0.0.1:0", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer px.Close()
+	c := client(t, px.Addr()) // 300 ms read timeout
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("through the proxy: %v", err)
+	}
+	// A round trip of at least 800 ms: answered, but after the timeout.
+	px.SetDelay(400 * time.Millisecond)
+	if err := c.Get(ctx, "k").Err(); !isTimeout(err) {
+		t.Fatalf("Get while delayed: %v, want a timeout", err)
+	}
+	slow := redis.NewClient(&redis.Options{Addr: px.Addr(), MaxRetries: -1, ReadTimeout: 10 * time.Second})
+	defer slow.Close()
+	if v, err := slow.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("Get while delayed, 10 s timeout: %q, %v", v, err)
+	}
+	px.SetDelay(0)
+	if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("Get after SetDelay(0): %q, %v", v, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 )
 
 // Proxy is a TCP proxy on a loopback address that forwards every
@@ -11,13 +12,15 @@ import (
 // connections and never answers: bytes in either direction are held (not
 // delivered, not dropped) and new connections are not forwarded, as with a
 // host that stopped answering but whose TCP stack still accepts. Forward
-// delivers what was held and resumes. Its methods are safe for concurrent
-// use.
+// delivers what was held and resumes. SetDelay makes a forwarding proxy
+// slow instead: every chunk waits a while before it is passed on, as with
+// a Redis that answers, but late. Its methods are safe for concurrent use.
 type Proxy struct {
 	ln     net.Listener
 	target string
 
 	mu     sync.Mutex
+	delay  time.Duration // each chunk waits this long before it is passed on
 	open   chan struct{} // closed while forwarding; a fresh channel while blackholed
 	conns  map[net.Conn]struct{}
 	closed bool
@@ -63,6 +66,22 @@ func (p *Proxy) Forward() {
 	default:
 		close(p.open)
 	}
+}
+
+// SetDelay makes every chunk read from then on, in either direction, wait
+// d before it is passed on (a round trip then takes at least 2d); 0 ends
+// the delay. Chunks of one connection keep their order.
+func (p *Proxy) SetDelay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = max(d, 0)
+}
+
+// currentDelay returns SetDelay's d.
+func (p *Proxy) currentDelay() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.delay
 }
 
 // Blackholed reports whether the proxy is blackholing.
@@ -171,13 +190,16 @@ func (p *Proxy) isClosed() bool {
 	return p.closed
 }
 
-// pump copies src to dst, holding each chunk at the gate while
-// blackholed.
+// pump copies src to dst, delaying each chunk by SetDelay's d and holding
+// it at the gate while blackholed.
 func (p *Proxy) pump(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			if d := p.currentDelay(); d > 0 {
+				time.Sleep(d)
+			}
 			<-p.gate()
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return

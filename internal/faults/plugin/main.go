@@ -18,6 +18,14 @@
 // default mode, WithQueue and WithOutbox one after the other, each on a
 // fresh Redis and table.
 //
+// Each breaker transition is logged with the error that caused it, how
+// long after the last fault began or ended it came, the go-redis pool's
+// counters and what the Redis client did since the previous line (dials,
+// calls, calls over 100 ms, the relay's batches, failures by error);
+// -trace also logs every probe answered. At the end it prints Redis's own
+// stalls of 20 ms or more (LATENCY LATEST). -faults picks the faults
+// (default kill,pause,blackhole,oom).
+//
 //	go run ./internal/faults/plugin -pg "host=127.0.0.1 user=postgres dbname=test sslmode=disable"
 //
 // It is not run by go test (it takes a minute or more per mode); the
@@ -26,12 +34,15 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -56,12 +67,15 @@ type Row struct {
 
 type config struct {
 	dsn, mode, table string
+	only             string // comma-separated fault names (-faults)
 	port, rate       int
 	fault, settle    time.Duration
 	base             time.Duration
 	timeout          time.Duration
 	child            bool
 	ctxTimeout       bool
+	trace            bool // -trace: log the probes' answers
+	conns            int  // -conns
 	childAddr        string
 }
 
@@ -69,6 +83,7 @@ func main() {
 	var c config
 	flag.StringVar(&c.dsn, "pg", "host=127.0.0.1 user=postgres dbname=test sslmode=disable", "PostgreSQL DSN")
 	flag.StringVar(&c.mode, "mode", "all", "plugin mode: default, queue, outbox or all")
+	flag.StringVar(&c.only, "faults", "kill,pause,blackhole,oom", "the faults to inject, in this order")
 	flag.IntVar(&c.port, "port", 6410, "loopback port of the private Redis (the proxy uses port+1)")
 	flag.IntVar(&c.rate, "rate", 200, "Creates per second")
 	flag.DurationVar(&c.fault, "fault", 10*time.Second, "length of each fault")
@@ -76,6 +91,8 @@ func main() {
 	flag.DurationVar(&c.settle, "settle", 3*time.Second, "load after each fault")
 	flag.DurationVar(&c.timeout, "timeout", 100*time.Millisecond, "the plugin's WithTimeout")
 	flag.BoolVar(&c.ctxTimeout, "ctxtimeout", true, "Redis client with ContextTimeoutEnabled (sends on the committing goroutine)")
+	flag.IntVar(&c.conns, "conns", 8, "PostgreSQL connections of the plugin's writes and of the control's, each (all kept open)")
+	flag.BoolVar(&c.trace, "trace", false, "log every probe the breaker's prober got an answer to, with its time")
 	flag.BoolVar(&c.child, "child", false, "internal: run as the child that is killed")
 	flag.StringVar(&c.table, "table", "", "internal: the child's table")
 	flag.StringVar(&c.childAddr, "addr", "", "internal: the child's Redis address")
@@ -117,6 +134,136 @@ type env struct {
 	table string
 	start time.Time
 	ctl   *gorm.DB // the same database without the plugin (the control writes)
+
+	mu    sync.Mutex
+	event string    // the last fault event ("kill broken", "kill mended")
+	at    time.Time // when it happened
+}
+
+// mark records a fault event for the breaker log.
+func (e *env) mark(event string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.event, e.at = event, time.Now()
+}
+
+// phase says how long ago the last fault event was.
+func (e *env) phase() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.event == "" {
+		return "before any fault"
+	}
+	return fmt.Sprintf("%v after %s", time.Since(e.at).Round(time.Millisecond), e.event)
+}
+
+// poolStats formats the go-redis pool counters of rdb and the dials and
+// failed calls its hook counted.
+func poolStats(rdb *redis.Client) string {
+	s := rdb.PoolStats()
+	return fmt.Sprintf("pool misses %d total %d idle %d stale %d; %s",
+		s.Misses, s.TotalConns, s.IdleConns, s.StaleConns, hookStats(rdb))
+}
+
+// callHook counts what the Redis client did: dials (and failed ones, the
+// slowest), calls and failed calls by the error's text.
+type callHook struct {
+	mu          sync.Mutex
+	dials       int
+	dialErrs    int
+	slowestDial time.Duration
+	calls       int
+	slow        int // calls over 100 ms
+	slowest     time.Duration
+	big, bigBad int // pipelines of more than 10 commands (the relay's), and those over 100 ms or failed
+	fails       map[string]int
+	trace       bool // log each probe answered
+}
+
+var hooks sync.Map // *redis.Client -> *callHook
+
+// hookStats formats and resets the counts of rdb's hook.
+func hookStats(rdb *redis.Client) string {
+	v, ok := hooks.Load(rdb)
+	if !ok {
+		return ""
+	}
+	h := v.(*callHook)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := fmt.Sprintf("since last: dials %d (failed %d, slowest %v), calls %d (over 100ms %d, slowest %v; batches %d, slow or failed %d), failed %v",
+		h.dials, h.dialErrs, h.slowestDial.Round(time.Millisecond), h.calls, h.slow, h.slowest.Round(time.Millisecond), h.big, h.bigBad, h.fails)
+	h.dials, h.dialErrs, h.slowestDial, h.calls, h.slow, h.slowest, h.fails = 0, 0, 0, 0, 0, 0, map[string]int{}
+	h.big, h.bigBad = 0, 0
+	return out
+}
+
+func (h *callHook) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		start := time.Now()
+		c, err := next(ctx, network, addr)
+		h.mu.Lock()
+		h.dials++
+		if err != nil {
+			h.dialErrs++
+		}
+		h.slowestDial = max(h.slowestDial, time.Since(start))
+		h.mu.Unlock()
+		return c, err
+	}
+}
+
+func (h *callHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		start := time.Now()
+		err := next(ctx, cmd)
+		h.count(err, time.Since(start))
+		if a := cmd.Args(); h.trace && len(a) == 4 && a[0] == "set" && err == nil {
+			log.Printf("    probe answered in %v", time.Since(start).Round(time.Millisecond))
+		}
+		return err
+	}
+}
+
+func (h *callHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		start := time.Now()
+		err := next(ctx, cmds)
+		h.count(err, time.Since(start))
+		if len(cmds) > 10 {
+			h.mu.Lock()
+			h.big++
+			if err != nil || time.Since(start) > 100*time.Millisecond {
+				h.bigBad++
+			}
+			h.mu.Unlock()
+		}
+		return err
+	}
+}
+
+// count records one call's outcome.
+func (h *callHook) count(err error, d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls++
+	if d > 100*time.Millisecond {
+		h.slow++
+	}
+	h.slowest = max(h.slowest, d)
+	if err != nil {
+		k := err.Error()
+		if i := strings.LastIndex(k, ": "); i >= 0 {
+			k = k[i+2:]
+		}
+		if strings.Contains(k, "setinfo") || strings.Contains(k, "maint_notif") {
+			return // go-redis's handshake extras that Redis 7.0 does not know
+		}
+		if len(k) > 40 {
+			k = k[:40]
+		}
+		h.fails[k]++
+	}
 }
 
 // open connects GORM to the table with the plugin in mode, marking into
@@ -130,18 +277,20 @@ func open(c config, table, addr string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Within PostgreSQL's max_connections (100) while commits pile up.
-	sqlDB.SetMaxOpenConns(40)
+	poolDB(sqlDB, c.conns)
 	// The README's production options (-ctxtimeout=false: go-redis's
 	// default, the sends then run on goroutines of their own).
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, ContextTimeoutEnabled: c.ctxTimeout,
 		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	h := &callHook{fails: map[string]int{}, trace: c.trace}
+	rdb.AddHook(h)
+	hooks.Store(rdb, h)
 	bc := bitmapist.New(rdb, bitmapist.WithPrefix("faults_"))
 	e := &env{db: db, c: bc, rdb: rdb, table: table, start: time.Now()}
 	opts := []bitmapistplugin.Option{bitmapistplugin.WithClient(bc), bitmapistplugin.WithTimeout(c.timeout),
 		bitmapistplugin.WithErrorHandler(func(_ context.Context, err error) {
 			if be := (*bitmapistplugin.BreakerError)(nil); errors.As(err, &be) && !c.child {
-				log.Printf("  %s +%.3fs: %v", c.mode, time.Since(e.start).Seconds(), err)
+				log.Printf("  %s +%.3fs (%s): %v; %s", c.mode, time.Since(e.start).Seconds(), e.phase(), err, poolStats(rdb))
 			}
 		})}
 	switch c.mode {
@@ -161,12 +310,22 @@ func open(c config, table, addr string) (*env, error) {
 		return nil, err
 	}
 	if sqlDB, err := e.ctl.DB(); err == nil {
-		sqlDB.SetMaxOpenConns(40)
+		poolDB(sqlDB, c.conns)
 	}
 	if err := e.ctl.Table(table + "_ctl").AutoMigrate(&Row{}); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// poolDB sizes a database pool: n connections at most, all kept open
+// between commits. database/sql keeps 2 idle by default, so every burst
+// of commits beyond 2 forked new PostgreSQL backends and closed them
+// again, a load of its own that stalled the commits it measured (base
+// p99s of seconds at 40 connections on a loaded machine).
+func poolDB(db *sql.DB, n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 }
 
 // sample is one Create.
@@ -241,7 +400,8 @@ func run(c config) error {
 	ctx := context.Background()
 	// Persistence on every write, so that killing Redis loses no mark
 	// that it acknowledged: what goes missing is the plugin's doing.
-	r, err := faults.StartRedis(ctx, faults.RedisConfig{Port: c.port, Args: []string{"--appendonly", "yes", "--appendfsync", "always"}})
+	r, err := faults.StartRedis(ctx, faults.RedisConfig{Port: c.port, Args: []string{"--appendonly", "yes", "--appendfsync", "always",
+		"--latency-monitor-threshold", "20"}})
 	if err != nil {
 		return err
 	}
@@ -267,8 +427,12 @@ func run(c config) error {
 	fmt.Printf("\nmode %s (%s)\n", c.mode, loadAvg())
 	fmt.Printf("%-10s %7s %7s %9s %9s %9s %9s %9s %9s %9s %6s %9s %6s %6s\n", "fault", "writes", "failed", "p50 base", "p99 base", "ctl p99",
 		"p50 open", "p99 open", "ctl p99", "excess", "opens", "recovery", "lost", "later")
-	for _, f := range fs {
-		line, err := runFault(ctx, c, e, f)
+	for _, name := range strings.Split(c.only, ",") {
+		i := slices.IndexFunc(fs, func(f fault) bool { return f.name == name })
+		if i < 0 {
+			return fmt.Errorf("-faults: unknown fault %q", name)
+		}
+		line, err := runFault(ctx, c, e, fs[i])
 		if err != nil {
 			return err
 		}
@@ -306,6 +470,8 @@ func breakAndWatch(ctx context.Context, c config, e *env, f fault) (window, erro
 	var w window
 	s0 := e.p.Stats()
 	w.broke = time.Now()
+	log.Printf("  %s: breaking (%s)", f.name, poolStats(e.rdb))
+	e.mark(f.name + " broken")
 	if err := f.break_(ctx); err != nil {
 		return w, fmt.Errorf("%s: %w", f.name, err)
 	}
@@ -319,6 +485,8 @@ func breakAndWatch(ctx context.Context, c config, e *env, f fault) (window, erro
 	if err := f.mend(ctx); err != nil {
 		return w, fmt.Errorf("%s: mend: %w", f.name, err)
 	}
+	e.mark(f.name + " mended")
+	log.Printf("  %s: mended (%s)", f.name, poolStats(e.rdb))
 	for time.Since(w.mended) < c.settle {
 		if w.closed.IsZero() && e.p.Stats().Breaker == bitmapistplugin.BreakerClosed {
 			w.closed = time.Now()
@@ -389,7 +557,8 @@ func crashChild(ctx context.Context, c config, e *env, addr string) error {
 		return err
 	}
 	cmd := exec.Command(self, "-child", "-pg", c.dsn, "-mode", c.mode, "-table", e.table, "-addr", addr,
-		"-rate", fmt.Sprint(c.rate), "-timeout", c.timeout.String())
+		"-rate", fmt.Sprint(c.rate), "-timeout", c.timeout.String(), "-conns", fmt.Sprint(c.conns),
+		"-ctxtimeout="+fmt.Sprint(c.ctxTimeout))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -447,6 +616,11 @@ func check(ctx context.Context, e *env, before uint64) error {
 	fmt.Printf("after Flush: %d committed rows (%d by the killed child); without their mark: %d of the faults' rows "+
 		"(FailedMarks %d), %d of the child's; %d phantom marks\n", len(ids), childRows, missing, s.Failed, childMissing, len(marked))
 	fmt.Printf("Stats %+v\n", s)
+	// Redis's own stalls of 20 ms or more (LATENCY LATEST: event, time,
+	// latest ms, max ms).
+	if v, err := e.rdb.Do(ctx, "LATENCY", "LATEST").Result(); err == nil {
+		fmt.Printf("Redis LATENCY LATEST (event, unix time, latest ms, max ms): %v\n", v)
+	}
 	return nil
 }
 
