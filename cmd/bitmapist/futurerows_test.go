@@ -39,3 +39,33 @@ func TestCohortRowsAfterNowInEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestFunnelZeroOverZero: every conversion from a step of no users is "–"
+// in text (as on the dashboard), in the rows and the total alike; a real
+// 0% stays 0.0%.
+func TestFunnelZeroOverZero(t *testing.T) {
+	b := testutil.Miniredis(t)
+	mustOK(t, cli(t, b, "", "mark", "f:a", "1", "--at", "2025-01-01"))
+	mustOK(t, cli(t, b, "", "mark", "f:b", "2", "--at", "2025-01-02"))
+	mustOK(t, cli(t, b, "", "mark", "f:c", "3", "--at", "2025-03-01"))
+	r := mustOK(t, cli(t, b, "", "funnel", "f:a", "f:b", "f:c", "--from", "2025-01-01", "--to", "2025-01-02", "--window", "1"))
+	for _, l := range strings.Split(r.stdout, "\n") {
+		f := strings.Fields(l)
+		if len(f) != 6 || (f[0] != "2025-01-01" && f[0] != "2025-01-02" && f[0] != "total") {
+			continue
+		}
+		// entry, a, b, conv, c, conv
+		for k, prev := range map[int]int{3: 1, 5: 2} {
+			want := "0.0%"
+			if f[prev] == "0" {
+				want = "–"
+			}
+			if f[k] != want {
+				t.Errorf("line %q: conversion %q after %s users, want %q", l, f[k], f[prev], want)
+			}
+		}
+	}
+	if !strings.Contains(r.stdout, "–") || !strings.Contains(r.stdout, "0.0%") {
+		t.Errorf("funnel text lacks a 0/0 or a 0%% conversion:\n%s", r.stdout)
+	}
+}
