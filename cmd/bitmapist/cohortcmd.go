@@ -381,7 +381,7 @@ func checkCohortTimes(w io.Writer, q cohort.Query, clock time.Time) error {
 	if g.Start(now).After(g.Start(clock)) {
 		fmt.Fprintf(w, "bitmapist: note: --now %s is after the current time (%s): periods after %s have no data yet\n", g.Label(now), g.Label(clock), g.Label(clock))
 	} else if last.After(g.Start(now)) {
-		fmt.Fprintf(w, "bitmapist: note: rows after --now %s (up to %s) have no cells with value yet\n", g.Label(now), g.Label(last))
+		fmt.Fprintf(w, "bitmapist: note: rows after --now %s (up to %s) show their users but blank cells, as in every format: their cells are after --now (--include-future computes them)\n", g.Label(now), g.Label(last))
 	}
 	return nil
 }

@@ -159,6 +159,9 @@ func TestDemoCommand(t *testing.T) {
 	if page := string(get(t, link)); !strings.Contains(page, "948") {
 		t.Errorf("the cohort page does not show 948")
 	}
+	if n := strings.Count(out.String(), "press Ctrl-C to stop"); n != 1 {
+		t.Errorf("the demo says \"press Ctrl-C to stop\" %d times, want once (as README shows):\n%s", n, out)
+	}
 	// The printed CLI command works against the running demo's Redis.
 	m := regexp.MustCompile(`go run \./cmd/bitmapist (.+)`).FindStringSubmatch(out.String())
 	if m == nil {
@@ -233,6 +236,23 @@ func TestDemoAddrCheckedFirst(t *testing.T) {
 		r := runCLI(t, "", "demo", "-q", "--addr", addr)
 		if r.code != exitError || !strings.HasPrefix(r.stderr, "bitmapist: cannot listen on "+addr) || r.stdout != "" {
 			t.Errorf("--addr %s: exit %d, stdout %q, stderr %q", addr, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestCommandName checks the terminal command the demo prints for every
+// way the program can be started.
+func TestCommandName(t *testing.T) {
+	for arg0, want := range map[string]string{
+		"":                                     "go run ./cmd/bitmapist",
+		"/tmp/go-build1234/b001/exe/bitmapist": "go run ./cmd/bitmapist",
+		"/tmp/go-build99/b001/bitmapist.test":  "go run ./cmd/bitmapist",
+		"./bitmapist":                          "./bitmapist",
+		"bitmapist":                            "bitmapist",
+		"/usr/local/bin/bitmapist":             "/usr/local/bin/bitmapist",
+	} {
+		if got := commandName(arg0); got != want {
+			t.Errorf("commandName(%q) = %q, want %q", arg0, got, want)
 		}
 	}
 }

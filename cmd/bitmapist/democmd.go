@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -138,8 +141,7 @@ that it never writes into the Redis your environment points at.
 				fmt.Fprintf(a.stdout, "\nThe first-purchase monthly cohort table, as published for this data (948, 362, 317, ...):\n")
 				fmt.Fprintf(a.stdout, "  %scohort?%s\n", base, q.Encode())
 				fmt.Fprintf(a.stdout, "the same in the terminal, while this demo runs:\n")
-				fmt.Fprintf(a.stdout, "  go run ./cmd/bitmapist --redis %s --prefix %s %s\n", redisURL, a.prefix, demoCohortCLI(st))
-				fmt.Fprintf(a.stdout, "\npress Ctrl-C to stop\n")
+				fmt.Fprintf(a.stdout, "  %s --redis %s --prefix %s %s\n", commandName(os.Args[0]), redisURL, a.prefix, demoCohortCLI(st))
 			})
 		},
 	}
@@ -147,4 +149,15 @@ that it never writes into the Redis your environment points at.
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	cmd.Flags().StringVar(&now, "now", "", `the dashboard's "now" (default 2011-12-09 12:00 UTC, the log's last day; "now" for the real clock)`)
 	return cmd
+}
+
+// commandName is how to run this program again in a terminal: arg0 (the
+// name as invoked, e.g. ./bitmapist or bitmapist), or "go run
+// ./cmd/bitmapist" when arg0 is empty or a binary that go run built in a
+// temporary go-build directory.
+func commandName(arg0 string) string {
+	if arg0 == "" || strings.Contains(filepath.ToSlash(arg0), "/go-build") || strings.HasSuffix(arg0, ".test") {
+		return "go run ./cmd/bitmapist"
+	}
+	return arg0
 }

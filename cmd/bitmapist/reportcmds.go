@@ -198,7 +198,9 @@ the previous step and from E1, and the drop-off.
 
 JSON: {"time_group", "window", "steps": [{"event", "users", "from_previous",
 "from_first", "drop_off"}], "rows": [{"label", "start", "steps": [...]}]}
-(steps: the total row, the sum of the rows).`,
+(steps: the total row, the sum of the rows). A conversion from a step of
+no users (0/0) is shown as "–" in text, as on the dashboard, and is 0 in
+from_previous / from_first of JSON and CSV (tell it by the users: 0).`,
 		example: `  bitmapist funnel newPlayer gameStarted --group days --window 7 --from 2016-04-27 --to 2016-05-26`,
 		args:    cobra.MinimumNArgs(2), group: bitmapist.Days, periods: 30,
 		flags: func(fl *pflag.FlagSet) {

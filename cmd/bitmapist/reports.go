@@ -283,7 +283,11 @@ func writeFunnelText(w *tabwriter.Writer, f *cohort.Funnel) {
 		line := label + "\t"
 		for k, s := range steps {
 			line += fmt.Sprintf("%d\t", s.Users)
-			if k > 0 {
+			switch {
+			case k == 0:
+			case steps[k-1].Users == 0:
+				line += "–\t" // 0/0, as the dashboard shows it
+			default:
 				line += fmt.Sprintf("%.1f%%\t", 100*s.FromPrevious)
 			}
 		}
