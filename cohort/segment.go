@@ -91,7 +91,7 @@ func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Tim
 	var y, w int
 	if n, err := fmt.Sscanf(label, "%4d-W%2d", &y, &w); err == nil && n == 2 && weekLabel.MatchString(label) {
 		// ISO week w of year y: the week holding January 4th, plus w-1 weeks.
-		jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, loc)
+		jan4 := time.Date(y, 1, 4, 12, 0, 0, 0, loc) // noon: no clock change skips it
 		t := bitmapist.Weeks.Add(jan4, w-1)
 		if iy, iw := t.ISOWeek(); iy == y && iw == w && w >= 1 {
 			return bitmapist.Weeks, t, nil

@@ -200,16 +200,18 @@ func (c *Client) parseSuffix(s string) (time.Time, TimeGroup, bool) {
 	switch {
 	case week && len(n) == 2:
 		// ISO week 1 is the week with January 4th in it.
-		jan4 := time.Date(n[0], 1, 4, 0, 0, 0, 0, c.loc)
+		jan4 := wallDate(c.loc, n[0], 1, 4)
 		return Weeks.Add(jan4, n[1]-1), Weeks, true
 	case week:
 		return time.Time{}, 0, false
 	case len(n) == 2:
-		return time.Date(n[0], time.Month(n[1]), 1, 0, 0, 0, 0, c.loc), Months, true
+		return wallDate(c.loc, n[0], time.Month(n[1]), 1), Months, true
 	case len(n) == 3:
-		return time.Date(n[0], time.Month(n[1]), n[2], 0, 0, 0, 0, c.loc), Days, true
+		return wallDate(c.loc, n[0], time.Month(n[1]), n[2]), Days, true
 	case len(n) == 4:
-		return time.Date(n[0], time.Month(n[1]), n[2], n[3], 0, 0, 0, c.loc), Hours, true
+		// The first instant of the wall-clock hour (of a repeated hour:
+		// its first occurrence), so that Start finds the key's own period.
+		return firstAt(c.loc, time.Date(n[0], time.Month(n[1]), n[2], n[3], 0, 0, 0, time.UTC).Unix()), Hours, true
 	}
 	return time.Time{}, 0, false
 }

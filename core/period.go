@@ -27,7 +27,7 @@ func (c *Client) period(event string, g TimeGroup, t time.Time) *Period {
 	case g == Years:
 		args := make([]*expr, 12)
 		for m := range args {
-			args[m] = &expr{op: opKey, key: c.Key(event, Months, p.start.AddDate(0, m, 0))}
+			args[m] = &expr{op: opKey, key: c.Key(event, Months, Months.Add(p.start, m))}
 		}
 		p.e = &expr{op: opOr, args: args}
 	default:

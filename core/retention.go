@@ -207,9 +207,8 @@ func parseSuffix(suffix string, loc *time.Location) (TimeGroup, time.Time, bool)
 		if len(nums) != 2 || nums[1] < 1 || nums[1] > 53 {
 			return 0, time.Time{}, false
 		}
-		jan4 := time.Date(nums[0], 1, 4, 0, 0, 0, 0, loc)
-		monday := jan4.AddDate(0, 0, -((int(jan4.Weekday()) + 6) % 7))
-		return Weeks, monday.AddDate(0, 0, 7*(nums[1]-1)), true
+		// ISO week 1 is the week with January 4th in it.
+		return Weeks, Weeks.Add(wallDate(loc, nums[0], 1, 4), nums[1]-1), true
 	}
 	if len(nums) < 2 || len(nums) > 4 || nums[1] < 1 || nums[1] > 12 {
 		return 0, time.Time{}, false
@@ -222,9 +221,9 @@ func parseSuffix(suffix string, loc *time.Location) (TimeGroup, time.Time, bool)
 	if len(nums) > 3 {
 		g, h = Hours, nums[3]
 	}
-	t := time.Date(y, m, d, h, 0, 0, 0, loc)
-	if t.Day() != d || t.Hour() != h {
-		return 0, time.Time{}, false // 2024-2-30, hour 24
+	t, ok := wallStart(loc, g, y, m, d, h)
+	if !ok {
+		return 0, time.Time{}, false // 2024-2-30, hour 24, an hour the clocks skip
 	}
 	return g, t, true
 }

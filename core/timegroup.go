@@ -79,49 +79,65 @@ func (g *TimeGroup) UnmarshalText(text []byte) error {
 }
 
 // Start returns the start of the period of group g that contains t, in t's
-// location: the hour (minutes cleared), the day (midnight), the ISO week
-// (Monday midnight), the month (the 1st) or the year (January 1st).
+// location: the first instant of t's wall-clock hour, day (midnight), ISO
+// week (Monday midnight), month (the 1st) or year (January 1st). The
+// period is the key's: an hour the zone repeats when it turns its clocks
+// back (02:00..03:00 twice in Europe/Paris on 2024-10-27) is one period
+// starting at its first instant (02:00 CEST), and a midnight the clocks
+// skip starts its day at the instant of the change. Start(t) <= t always.
 // An invalid group returns t unchanged.
 func (g TimeGroup) Start(t time.Time) time.Time {
-	y, m, d := t.Date()
 	loc := t.Location()
+	w := wallSecs(t)
 	switch g {
 	case Hours:
-		return time.Date(y, m, d, t.Hour(), 0, 0, 0, loc)
+		return keyStart(loc, hourSecs, floorDiv(w, hourSecs))
 	case Days:
-		return time.Date(y, m, d, 0, 0, 0, 0, loc)
+		return keyStart(loc, daySecs, floorDiv(w, daySecs))
+	}
+	y, m, d := t.Date()
+	switch g {
 	case Weeks:
 		wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
-		return time.Date(y, m, d-wd, 0, 0, 0, 0, loc)
+		return wallDate(loc, y, m, d-wd)
 	case Months:
-		return time.Date(y, m, 1, 0, 0, 0, 0, loc)
+		return wallDate(loc, y, m, 1)
 	case Years:
-		return time.Date(y, 1, 1, 0, 0, 0, 0, loc)
+		return wallDate(loc, y, 1, 1)
 	}
 	return t
 }
 
 // Add returns the start of the period n periods of group g after the one
-// containing t (n may be negative). Months and years move on the calendar's
-// year and month, never with AddDate from the 31st; hours move by real
-// elapsed hours, so a DST day has 23 or 25 of them in a zone with DST.
+// containing t (n may be negative). It is the one stepping function of
+// every report: each distinct period key comes once. Hours move through
+// the zone's wall-clock hours: an hour repeated when the clocks go back is
+// one period (a DST day of Europe/Paris has 23 hour periods in spring, 24
+// in autumn, one of them two real hours long; Australia/Lord_Howe's
+// 30-minute change makes one hour period 30 or 90 minutes long), and an
+// hour the clocks skip has no period. Days move on the calendar (a day a
+// zone skipped entirely has no period), weeks by 7 days, months and years
+// on the calendar's year and month, never with AddDate from the 31st.
 func (g TimeGroup) Add(t time.Time, n int) time.Time {
-	s := g.Start(t)
-	y, m, d := s.Date()
-	loc := s.Location()
+	loc := t.Location()
 	switch g {
 	case Hours:
-		return g.Start(s.Add(time.Duration(n) * time.Hour))
+		return keyStart(loc, hourSecs, stepKeys(loc, hourSecs, floorDiv(wallSecs(t), hourSecs), n))
 	case Days:
-		return time.Date(y, m, d+n, 0, 0, 0, 0, loc)
-	case Weeks:
-		return time.Date(y, m, d+7*n, 0, 0, 0, 0, loc)
-	case Months:
-		return time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, loc)
-	case Years:
-		return time.Date(y+n, 1, 1, 0, 0, 0, 0, loc)
+		return keyStart(loc, daySecs, stepKeys(loc, daySecs, floorDiv(wallSecs(t), daySecs), n))
 	}
-	return t
+	if !g.Valid() {
+		return t
+	}
+	s := g.Start(t)
+	y, m, d := s.Date()
+	switch g {
+	case Weeks:
+		return wallDate(loc, y, m, d+7*n)
+	case Months:
+		return wallDate(loc, y, m+time.Month(n), 1)
+	}
+	return wallDate(loc, y+n, 1, 1)
 }
 
 // Label returns a short human label of the period of g containing t:

@@ -213,7 +213,7 @@ func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults,
 		d.Event = p.Events[0]
 	}
 	if !p.From.IsZero() && !p.To.IsZero() && !p.Group.Start(p.From).After(p.Group.Start(p.To)) {
-		d.Range = bitmapist.Days.Label(p.Group.Start(p.From)) + " to " + bitmapist.Days.Label(p.Group.Add(p.Group.Start(p.To), 1).AddDate(0, 0, -1))
+		d.Range = bitmapist.Days.Label(p.Group.Start(p.From)) + " to " + bitmapist.Days.Label(bitmapist.Days.Add(p.Group.Add(p.Group.Start(p.To), 1), -1))
 		if p.Group == bitmapist.Hours {
 			d.Range = bitmapist.Hours.Label(p.Group.Start(p.From)) + " to " + bitmapist.Hours.Label(p.Group.Start(p.To))
 		}
