@@ -35,6 +35,17 @@ func startRedis(t *testing.T, args ...string) *Redis {
 
 // client returns a go-redis client on addr with short timeouts and no
 // retries, closed at the end of the test.
+// proxyTo starts a Proxy in front of r, closed when the test ends.
+func proxyTo(t *testing.T, r *Redis) *Proxy {
+	t.Helper()
+	px, err := NewProxy("127.0.0.1:0", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { px.Close() })
+	return px
+}
+
 func client(t *testing.T, addr string) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{
@@ -130,11 +141,7 @@ func TestRedisFillMemory(t *testing.T) {
 func TestProxyForwardBlackhole(t *testing.T) {
 	ctx := context.Background()
 	r := startRedis(t)
-	px, err := NewProxy("127.0.0.1:0", r.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
+	px := proxyTo(t, r)
 	c := client(t, px.Addr())
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("through the proxy: %v", err)
@@ -181,11 +188,7 @@ func TestProxyForwardBlackhole(t *testing.T) {
 
 func TestProxyTargetDown(t *testing.T) {
 	r := startRedis(t)
-	px, err := NewProxy("127.0.0.1:0", r.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
+	px := proxyTo(t, r)
 	if err := r.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -208,11 +211,7 @@ func testingCI() bool { return os.Getenv("CI") != "" }
 func TestProxyDelay(t *testing.T) {
 	ctx := context.Background()
 	r := startRedis(t)
-	px, err := NewProxy("127.0.0.1:0", r.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
+	px := proxyTo(t, r)
 	c := client(t, px.Addr()) // 300 ms read timeout
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("through the proxy: %v", err)
