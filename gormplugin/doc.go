@@ -137,12 +137,14 @@
 //     retrying with backoff, also after a crash and restart. Call Flush to
 //     wait until the table is empty and Close at shutdown. With WithQueue
 //     too, commits do not wait for the send. Cost: one Redis round trip
-//     per commit (plus one INSERT where a statement is not folded): 1.20x
-//     a plain PostgreSQL Create by medians (per round 0.85x-1.70x) on the
-//     2-core test machine at load 2-2.5 with the production client options
-//     below, 1.46x with go-redis's defaults in the same minutes, where a
-//     loopback round trip costs a tenth to a fifth of a Create (see
-//     docs/benchmarks.md).
+//     per commit (plus one INSERT where a statement is not folded):
+//     1.34x-1.39x a plain PostgreSQL Create, plain and plugin Creates
+//     interleaved one by one (BenchmarkCreateVsPlain, 2-core test machine,
+//     load 1.2-2.0, production client options below; the default mode
+//     without an outbox row 1.18x-1.22x). Of the ~180 µs added, the Redis
+//     MULTI/EXEC round trip is 82-114 µs, the folded outbox INSERT 40-51 µs
+//     (see docs/benchmarks.md). With WithQueue too the commit does not
+//     wait for Redis.
 //
 // In every mode a send runs on the goroutine that needs it (the
 // committing one, the background sender, the relay) when the plugin's
@@ -158,9 +160,9 @@
 //
 // What each mode loses, measured with the fault program
 // (internal/faults/plugin: 200 Creates/s on PostgreSQL, a private Redis
-// broken for 10 s per fault, WithTimeout(100ms); 2026-12-02, load average
-// 2.5-3.8; details in docs/benchmarks.md). Marks of one fault are about
-// 2,000 (200 rows/s for 10 s):
+// broken for 10 s per fault, WithTimeout(100ms); 2026-12-02 01:36, load
+// average 2.5-3.8; details in docs/benchmarks.md). Marks of one fault are
+// about 2,000 (200 rows/s for 10 s):
 //
 //	fault (10 s)                  default              WithQueue            WithOutbox
 //	Redis killed                  2,022 lost           2,008 lost           none (1,864 sent later)
@@ -183,7 +185,8 @@
 // above "lost" is rows without their mark, whichever counter they were in; no mode wrote a mark without
 // its row (0 phantoms in all three), and no database write failed. In
 // every mode the breaker opened once per fault and closed 58-248 ms after
-// Redis was back.
+// Redis was back (119-230 ms in the rerun on the final code, 08:55, outbox
+// and default modes, inline sends).
 //
 // A circuit breaker (github.com/sony/gobreaker) guards every send, the
 // background ones included: after WithBreaker's number of failed sends in
@@ -200,7 +203,9 @@
 // While it is open no commit spends time on
 // Redis (measured: commit p99 while open minus that of writes without the
 // plugin in the same seconds, compared with the same difference before the
-// fault, -25.8 to +2.2 ms in all 12 faults). A background probe every 200 ms closes it: a PING (which
+// fault, -25.8 to +2.2 ms in all 12 faults of the 01:36 run; -5.4 to
+// -0.6 ms in the 8 faults of the rerun on the final code, where the
+// target is 5 ms). A background probe every 200 ms closes it: a PING (which
 // dials and handshakes a connection when the pool has none, at most
 // 300 ms), then a SET ... XX of a key that does not exist bounded by
 // WithTimeout, as a send is; three in a row, 50 ms apart, must be
