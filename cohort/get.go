@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -88,14 +89,44 @@ func run(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Table, 
 	if !n.Start.IsZero() {
 		field = "Start"
 	}
-	first := n.firstRow()
-	last := n.TimeGroup.Add(first, n.Rows+n.Cols-2)
-	for _, t := range []time.Time{n.Now, first, last} {
-		if y := t.Year(); y < 1 || y > 9999 {
-			return nil, queryErr(field, "the table would reach %s, outside the years 1..9999", n.TimeGroup.Label(t))
-		}
+	if err := tableRange(c, &n, field); err != nil {
+		return nil, err
 	}
 	return compute(ctx, c, n, mem)
+}
+
+// tableRange checks the periods of a normalized q with the range check of
+// every report (bitmapist.Client.ReportRange: Now's period, then the
+// table's, rows and columns, in the years 1..9999), and returns its error
+// as a *QueryError naming field (Start, or Now without one) with the
+// message of the other reports, wrapping the *bitmapist.ReportError.
+func tableRange(c *bitmapist.Client, q *Query, field string) error {
+	first := q.firstRow()
+	periods := q.Rows + q.Cols - 1
+	for _, r := range []struct {
+		field    string
+		from, to time.Time
+		n        int
+	}{
+		{"Now", q.Now, q.Now, 1},
+		{field, first, q.TimeGroup.Add(first, periods-1), periods},
+	} {
+		// A table may start at 0001-01-01 00:00 UTC, the zero time that
+		// ReportRange reads as "not given": any instant of the period will do.
+		for _, t := range []*time.Time{&r.from, &r.to} {
+			if t.IsZero() {
+				*t = t.Add(time.Nanosecond)
+			}
+		}
+		if _, _, err := c.ReportRange(q.TimeGroup, r.from, r.to, r.n); err != nil {
+			var re *bitmapist.ReportError
+			if errors.As(err, &re) {
+				return &QueryError{Field: r.field, Msg: re.Msg, Err: err}
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // dedupGroups removes repeated events from each group (x OR x is x) and

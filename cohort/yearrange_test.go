@@ -140,3 +140,71 @@ func funnelEntries(name string) int64 {
 	}
 	return 2
 }
+
+// TestCohortTableSharesReportRange: the retention table (cohort.Get) checks
+// its periods with the range check of the other reports
+// (bitmapist.Client.ReportRange): a table reaching past the year 9999 or
+// before the year 1 is refused with the very message a lifecycle of the
+// same periods gets, as a *QueryError naming Start (Now without Start, and
+// Now when Now itself is out of range) that wraps the *bitmapist.ReportError;
+// the tables at both ends of time are computed.
+func TestCohortTableSharesReportRange(t *testing.T) {
+	b := testutil.Miniredis(t)
+	ctx := context.Background()
+	c := newClient(b, time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC))
+	first := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC) // the zero time: row 0 of a table may start there
+	last := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	markIDs(t, c, "e", first.Add(12*time.Hour), 1, 2) // a zero Time would mark now
+	markIDs(t, c, "e", last, 3)
+	cq := func(start, now time.Time, g bitmapist.TimeGroup, rows, cols int) cohort.Query {
+		return cohort.Query{Primary: "e", Secondary: "e", TimeGroup: g, Rows: rows, Cols: cols, Start: start, Now: now, WithReplacement: true}
+	}
+	for _, tc := range []struct {
+		name     string
+		q        cohort.Query
+		from, to time.Time // the lifecycle of the same periods
+		field    string    // the lifecycle's field
+		want     string    // cohort.Get's field
+	}{
+		{"past 9999 from Start", cq(last.AddDate(0, 0, -1), last, bitmapist.Days, 1, 3), last.AddDate(0, 0, -1), last.AddDate(0, 0, 1), "To", "Start"},
+		{"past 9999 by months", cq(time.Date(9999, 11, 1, 0, 0, 0, 0, time.UTC), last, bitmapist.Months, 2, 2), time.Date(9999, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "To", "Start"},
+		{"before 1 from Now", cq(time.Time{}, first.AddDate(0, 0, 1), bitmapist.Days, 3, 1), first.AddDate(0, 0, -1), first.AddDate(0, 0, 1), "From", "Now"},
+		{"before 1 by weeks", cq(time.Time{}, first.AddDate(0, 0, 7), bitmapist.Weeks, 3, 1), first.AddDate(0, 0, -7), first.AddDate(0, 0, 7), "From", "Now"},
+		{"Now past 9999", cq(last, last.AddDate(0, 0, 1), bitmapist.Days, 1, 1), last.AddDate(0, 0, 1), last.AddDate(0, 0, 1), "From", "Now"},
+	} {
+		_, lerr := cohort.GetLifecycle(ctx, c, cohort.LifecycleQuery{Event: "e", TimeGroup: tc.q.TimeGroup, From: tc.from, To: tc.to})
+		var lqe *cohort.QueryError
+		if !errors.As(lerr, &lqe) || lqe.Field != tc.field {
+			t.Fatalf("%s: lifecycle %v, want a refusal naming %s", tc.name, lerr, tc.field)
+		}
+		_, err := cohort.Get(ctx, c, tc.q)
+		var qe *cohort.QueryError
+		var re *bitmapist.ReportError
+		if !errors.As(err, &qe) || qe.Field != tc.want || qe.Msg != lqe.Msg || !errors.As(err, &re) || !errors.Is(err, cohort.ErrInvalidQuery) {
+			t.Errorf("%s: Get %v, want a *QueryError on %s saying %q and wrapping a *bitmapist.ReportError", tc.name, err, tc.want, lqe.Msg)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		q     cohort.Query
+		total int64
+	}{
+		{"first day from Start", cq(first.Add(time.Hour), first.AddDate(0, 0, 2), bitmapist.Days, 1, 3), 2},
+		{"first days from Now, row 0 at the zero time", cq(time.Time{}, first.AddDate(0, 0, 1), bitmapist.Days, 2, 2), 2},
+		{"last day", cq(last, last, bitmapist.Days, 1, 1), 1},
+		{"last months", cq(time.Date(9999, 11, 1, 0, 0, 0, 0, time.UTC), last, bitmapist.Months, 2, 1), 1},
+	} {
+		tb, err := cohort.Get(ctx, c, tc.q)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		var n int64
+		for _, x := range tb.Totals {
+			n += x
+		}
+		if n != tc.total {
+			t.Errorf("%s: totals %v, want %d users", tc.name, tb.Totals, tc.total)
+		}
+	}
+}
