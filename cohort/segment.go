@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
@@ -18,28 +19,38 @@ import (
 //	                    the client's location: 2025-03-01 (a day),
 //	                    2025-03-01T05 (an hour), 2025-W09 (an ISO week),
 //	                    2025-03 (a month) or 2025 (a year)
+//	!EVENT, !EVENT@LABEL
+//	                    the report's users NOT in that set: bitmapist.Not
+//	                    of it, which in a segment is "everyone else"
+//	                    (bitmapist.EvalSegment)
 //
 // The text is split at its last "@", so event names may hold "@" as long
 // as a label follows; an empty label ("EVENT@") is an error, not EVENT's
-// unique bitmap. Several specs are ANDed: the users in all of them.
+// unique bitmap. A leading "!" always negates: it is followed at once by
+// the event ("! x" and "!!x" are errors), so an event whose name starts
+// with "!" cannot be named in this text form (from Go, any name can). "!"
+// rather than a word prefix such as "not:" because ':' is the usual
+// namespace separator of event names ("user:logged_in"), so "not:x" is a
+// plausible event name, and "!" is what a negation reads as. Several specs
+// are ANDed: the users in all of them (a negated one drops its users).
 // No specs give a nil Set (no segment). Errors: a *QueryError wrapping
-// ErrInvalidQuery with Field "segment" for a bad event name or label. It
-// does not contact Redis.
+// ErrInvalidQuery with Field "segment" for a bad event name, label or
+// "!". It does not contact Redis. ParseSegmentSpec parses one spec into
+// its parts.
 func ParseSegment(c *bitmapist.Client, specs ...string) (bitmapist.Set, error) {
 	if c == nil {
 		return nil, ErrNilClient
 	}
 	var sets []bitmapist.Set
 	for _, spec := range specs {
-		spec = strings.TrimSpace(spec)
-		if spec == "" {
+		if strings.TrimSpace(spec) == "" {
 			continue
 		}
-		s, err := parseSegment(c, spec)
+		s, err := ParseSegmentSpec(c, spec)
 		if err != nil {
 			return nil, err
 		}
-		sets = append(sets, s)
+		sets = append(sets, s.Set)
 	}
 	switch len(sets) {
 	case 0:
@@ -50,26 +61,74 @@ func ParseSegment(c *bitmapist.Client, specs ...string) (bitmapist.Set, error) {
 	return bitmapist.And(sets...), nil
 }
 
-func parseSegment(c *bitmapist.Client, spec string) (bitmapist.Set, error) {
-	event, label := spec, ""
-	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
-		event, label = spec[:i], strings.TrimSpace(spec[i+1:])
-		if label == "" {
-			err := fmt.Errorf("%w: %s: EVENT@LABEL wants a period label after @ (2025-03, 2025-W09, 2025-03-01); EVENT alone is its unique bitmap", ErrInvalidQuery, quoteShort(spec))
-			return nil, &QueryError{Field: "segment", Msg: err.Error(), Err: err}
+// SegmentSpec is one spec of ParseSegment's text form, parsed.
+type SegmentSpec struct {
+	Text  string              // the spec, spaces around it trimmed
+	Event string              // the event it names (without "!" and "@LABEL")
+	Not   bool                // a leading "!": the report's users not in the event's set
+	Label string              // the period label after "@"; "" for the event's unique bitmap
+	Group bitmapist.TimeGroup // with a Label: the period's time group
+	Start time.Time           // with a Label: the period's start, in the client's location
+	// Set is the segment the spec stands for: c.Unique(Event) or
+	// c.Events(Event, Group, Start), inside bitmapist.Not when Not. Its
+	// Keys are the keys of the event it reads, negated or not.
+	Set bitmapist.Set
+}
+
+// Unique reports whether s names the event's unique bitmap (no "@LABEL").
+func (s SegmentSpec) Unique() bool { return s.Label == "" }
+
+// ParseSegmentSpec parses one spec of ParseSegment's text form (EVENT,
+// EVENT@LABEL, !EVENT, !EVENT@LABEL; spaces around it are ignored) on c.
+// Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
+// with Field "segment" for an empty spec, a bad event name, a bad label or
+// a bad "!" ("!" alone, "!!x", "! x"). It does not contact Redis.
+func ParseSegmentSpec(c *bitmapist.Client, spec string) (SegmentSpec, error) {
+	if c == nil {
+		return SegmentSpec{}, ErrNilClient
+	}
+	s := SegmentSpec{Text: strings.TrimSpace(spec)}
+	bad := func(err error) (SegmentSpec, error) {
+		return SegmentSpec{}, &QueryError{Field: "segment", Msg: err.Error(), Err: err}
+	}
+	badf := func(format string) (SegmentSpec, error) {
+		return bad(fmt.Errorf("%w: %s: "+format, ErrInvalidQuery, quoteShort(s.Text)))
+	}
+	rest := s.Text
+	if r, ok := strings.CutPrefix(rest, "!"); ok {
+		s.Not, rest = true, r
+		switch {
+		case rest == "":
+			return badf("! wants an event right after it: !EVENT or !EVENT@LABEL (the users not in it)")
+		case strings.HasPrefix(rest, "!"):
+			return badf("a segment is negated once: !EVENT (a leading ! always negates, so !! is not an event name)")
+		case strings.TrimLeftFunc(rest, unicode.IsSpace) != rest:
+			return badf("! is followed at once by the event: !EVENT, without a space")
 		}
 	}
-	if err := CheckEventName(event); err != nil {
-		return nil, &QueryError{Field: "segment", Msg: err.Error(), Err: err}
+	s.Event = rest
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		s.Event, s.Label = rest[:i], strings.TrimSpace(rest[i+1:])
+		if s.Label == "" {
+			return badf("EVENT@LABEL wants a period label after @ (2025-03, 2025-W09, 2025-03-01); EVENT alone is its unique bitmap")
+		}
 	}
-	if label == "" {
-		return c.Unique(event), nil
+	if err := CheckEventName(s.Event); err != nil {
+		return bad(err)
 	}
-	g, t, err := ParseLabel(label, c.Location())
-	if err != nil {
-		return nil, &QueryError{Field: "segment", Msg: err.Error(), Err: err}
+	if s.Label == "" {
+		s.Set = c.Unique(s.Event)
+	} else {
+		var err error
+		if s.Group, s.Start, err = ParseLabel(s.Label, c.Location()); err != nil {
+			return bad(err)
+		}
+		s.Set = c.Events(s.Event, s.Group, s.Start)
 	}
-	return c.Events(event, g, t), nil
+	if s.Not {
+		s.Set = bitmapist.Not(s.Set)
+	}
+	return s, nil
 }
 
 // weekLabel is the shape of an ISO week label: 2025-W09.

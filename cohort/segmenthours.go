@@ -3,7 +3,6 @@ package cohort
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,35 +11,33 @@ import (
 )
 
 // SegmentWithoutHours returns, for the first of specs (ParseSegment's text
-// forms) that names an hour (EVENT@2025-03-01T05) whose event has no
-// hourly bitmap for it but does have its day's, the explanation: the event
-// was marked without hourly tracking, so the segment would hold nobody
-// although users did the event that day. It returns "" when every hour
-// spec has its hourly bitmap or no daily data either (nobody did the
-// event), and for specs of other periods. It asks Redis two EXISTS per
-// hour spec: one pipeline of 25 EXISTS for a spec whose hour has no bitmap;
-// specs ParseSegment refuses are skipped.
+// forms) that names an hour (EVENT@2025-03-01T05, or !EVENT@2025-03-01T05)
+// whose event has no hourly bitmap for it but does have its day's, the
+// explanation: the event was marked without hourly tracking, so the hour
+// holds nobody (and its negation excludes nobody) although users did the
+// event that day. It returns "" when every hour spec has its hourly bitmap
+// or no daily data either (nobody did the event), and for specs of other
+// periods. It asks Redis two EXISTS per hour spec: one pipeline of 25
+// EXISTS for a spec whose hour has no bitmap; specs ParseSegment refuses
+// are skipped.
 func SegmentWithoutHours(ctx context.Context, c *bitmapist.Client, specs ...string) (string, error) {
 	if c == nil {
 		return "", ErrNilClient
 	}
-	for _, spec := range specs {
-		spec = strings.TrimSpace(spec)
-		i := strings.LastIndexByte(spec, '@')
-		if i < 0 {
+	for _, text := range specs {
+		s, err := ParseSegmentSpec(c, text)
+		if err != nil || s.Unique() || s.Group != bitmapist.Hours {
 			continue
 		}
-		event := spec[:i]
-		g, t, err := ParseLabel(spec[i+1:], c.Location())
-		if err != nil || g != bitmapist.Hours {
-			continue
-		}
-		none, err := dayWithoutHours(ctx, c, event, t)
+		none, err := dayWithoutHours(ctx, c, s.Event, s.Start)
 		if err != nil || !none {
 			return "", err
 		}
-		d := bitmapist.Days.Label(t)
-		return fmt.Sprintf("segment %s: %q has no hourly data on %s (it was marked without hourly tracking) though it has daily data, so an hour of that day holds nobody; use the day, %s@%s", quoteShort(spec), event, d, event, d), nil
+		d, what, not := bitmapist.Days.Label(s.Start), "holds nobody", ""
+		if s.Not {
+			what, not = "holds nobody, so the segment excludes nobody", "!"
+		}
+		return fmt.Sprintf("segment %s: %q has no hourly data on %s (it was marked without hourly tracking) though it has daily data, so an hour of that day %s; use the day, %s%s@%s", quoteShort(s.Text), s.Event, d, what, not, s.Event, d), nil
 	}
 	return "", nil
 }
