@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,16 +39,14 @@ func periodProbe(c *bitmapist.Client, g bitmapist.TimeGroup, from, to time.Time)
 }
 
 // segmentProbe probes the keys the --segment specs name for their event:
-// the unique bitmap of EVENT, the period's keys of EVENT@LABEL.
+// the unique bitmap of EVENT, the period's keys of EVENT@LABEL, negated
+// (!EVENT) or not (cohort.ParseSegmentSpec).
 func segmentProbe(c *bitmapist.Client, specs []string) probe {
 	keys := map[string][]string{}
-	for _, spec := range specs {
-		seg, err := cohort.ParseSegment(c, spec)
-		if err != nil || seg == nil {
-			continue
+	for _, text := range specs {
+		if s, err := cohort.ParseSegmentSpec(c, text); err == nil {
+			keys[s.Event] = append(keys[s.Event], s.Set.Keys()...)
 		}
-		event := segmentEvent(spec)
-		keys[event] = append(keys[event], seg.Keys()...)
 	}
 	return func(event string) []string { return keys[event] }
 }
@@ -84,16 +81,6 @@ func unproven(ctx context.Context, c *bitmapist.Client, events []string, p probe
 		}
 	}
 	return out, nil
-}
-
-// segmentEvent returns the event a --segment spec names: the text before
-// its last "@", or all of it.
-func segmentEvent(spec string) string {
-	spec = strings.TrimSpace(spec)
-	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
-		return spec[:i]
-	}
-	return spec
 }
 
 // cohortProbe probes the periods of q's table: Rows+Cols periods from

@@ -98,35 +98,36 @@ func (f *reportFlags) parse(ctx context.Context, a *app, s reportSpec) (*reportA
 }
 
 // segmentFlagHelp is the help of every --segment flag.
-const segmentFlagHelp = "only users in this set: EVENT (its unique bitmap) or EVENT@PERIOD (EVENT@2025-03, EVENT@2025-W09, EVENT@2025-03-01); repeat to AND"
+const segmentFlagHelp = "only users in this set: EVENT (its unique bitmap) or EVENT@PERIOD (EVENT@2025-03, EVENT@2025-W09, EVENT@2025-03-01); !EVENT or !EVENT@PERIOD for the users not in it; repeat to AND"
 
 // parseSegmentFlag parses the --segment specs (cohort.ParseSegment, ANDed)
 // and returns the segment (nil without specs) and the events the specs
-// name. A bad spec is a *usageError naming --segment; an event without
-// any data is "--segment: no such event" with the closest names; an EVENT
-// spec (no @) whose unique bitmap holds no user wraps errNoUniqueBitmap.
-// An empty (or blank) --segment is a *usageError: it names no set, and
-// ignoring it would silently report everyone.
+// name (negated or not). A bad spec is a *usageError naming --segment; an
+// event without any data is "--segment: no such event" with the closest
+// names; an EVENT or !EVENT spec (no @) whose unique bitmap does not exist
+// wraps errNoUniqueBitmap. An empty (or blank) --segment is a *usageError:
+// it names no set, and ignoring it would silently report everyone.
 func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) (bitmapist.Set, []string, error) {
 	for _, spec := range specs {
 		if strings.TrimSpace(spec) == "" {
-			return nil, nil, usagef("--segment %q: an empty segment names no event; give EVENT or EVENT@PERIOD, or leave --segment out to count everyone", spec)
+			return nil, nil, usagef("--segment %q: an empty segment names no event; give EVENT, EVENT@PERIOD, !EVENT or !EVENT@PERIOD, or leave --segment out to count everyone", spec)
 		}
 	}
 	seg, err := cohort.ParseSegment(c, specs...)
 	if err != nil {
 		return nil, nil, reportFlagError(err)
 	}
-	var events, uniques []string
-	for _, spec := range specs {
-		if spec = strings.TrimSpace(spec); spec != "" {
-			if i := strings.LastIndexByte(spec, '@'); i >= 0 {
-				spec = spec[:i]
-			} else {
-				uniques = append(uniques, spec)
-			}
-			events = append(events, spec)
+	var events []string
+	var uniques []cohort.SegmentSpec
+	for _, text := range specs {
+		s, err := cohort.ParseSegmentSpec(c, text)
+		if err != nil {
+			return nil, nil, reportFlagError(err)
 		}
+		if s.Unique() {
+			uniques = append(uniques, s)
+		}
+		events = append(events, s.Event)
 	}
 	if len(events) > 0 {
 		if err := missingEvents(ctx, c, events, segmentProbe(c, specs)); err != nil {
@@ -138,37 +139,42 @@ func parseSegmentFlag(ctx context.Context, c *bitmapist.Client, specs []string) 
 	}
 	if why, err := cohort.SegmentWithoutHours(ctx, c, specs...); err != nil || why != "" {
 		if err == nil {
-			err = fmt.Errorf("--%s: %w", why, errNoHourlySegment)
+			err = &wrapped{err: errNoHourlySegment, msg: "--" + why}
 		}
 		return nil, nil, err
 	}
 	return seg, events, nil
 }
 
-// errNoHourlySegment is wrapped when a --segment EVENT@HOUR names an hour
-// of a day whose event was marked without hourly tracking: every count
-// would be 0 (cohort.SegmentWithoutHours).
+// errNoHourlySegment is wrapped when a --segment EVENT@HOUR (or
+// !EVENT@HOUR) names an hour of a day whose event was marked without
+// hourly tracking: every count would be 0, or nobody left out
+// (cohort.SegmentWithoutHours, whose explanation is the message).
 var errNoHourlySegment = errors.New("segment holds no user")
 
 // errNoUniqueBitmap is wrapped when a --segment EVENT (no @) names an
 // event with data but without a unique bitmap (<prefix>EVENT_u): every
-// count would be 0.
+// count would be 0 (for !EVENT: nobody would be left out).
 var errNoUniqueBitmap = errors.New("segment holds no user")
 
 // noUniqueBitmap returns an error wrapping errNoUniqueBitmap, with the
-// dashboard's explanation, for the first event whose unique bitmap does
-// not exist (one EXISTS per event), nil when all exist. A unique bitmap
-// that exists with every bit 0 is an empty segment (0 users), not an
-// error.
-func noUniqueBitmap(ctx context.Context, c *bitmapist.Client, events []string) error {
-	for _, e := range events {
-		ok, err := c.Unique(e).Exists(ctx)
+// dashboard's explanation, for the first spec (EVENT or !EVENT) whose
+// event's unique bitmap does not exist (one EXISTS per spec), nil when all
+// exist. A unique bitmap that exists with every bit 0 is an empty segment
+// (0 users; for !EVENT everyone), not an error.
+func noUniqueBitmap(ctx context.Context, c *bitmapist.Client, specs []cohort.SegmentSpec) error {
+	for _, s := range specs {
+		ok, err := c.Unique(s.Event).Exists(ctx)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return &wrapped{err: errNoUniqueBitmap, msg: fmt.Sprintf("the segment %s holds no user: a segment without @ is the event's unique bitmap (%s), written only with unique tracking on (bitmapist.WithTrackUnique). Use %s@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period",
-				quoteClip(e), c.UniqueKey(e), e)}
+			what, not := "holds no user", ""
+			if s.Not {
+				what, not = "leaves no user out", "!"
+			}
+			return &wrapped{err: errNoUniqueBitmap, msg: fmt.Sprintf("the segment %s %s: a segment without @ is the event's unique bitmap (%s), written only with unique tracking on (bitmapist.WithTrackUnique). Use %s%s@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period",
+				quoteClip(s.Text), what, c.UniqueKey(s.Event), not, s.Event)}
 		}
 	}
 	return nil

@@ -36,7 +36,8 @@ func TestMisspelledEventsAreNamed(t *testing.T) {
 
 // TestMisspelledEventInEveryPosition: every event a command names (each
 // funnel step, each --op operand whatever the op, the cohort's primary,
-// secondary, --primary-and and --additional events, --segment events) must
+// secondary, --primary-and and --additional events, --segment events,
+// negated ones included) must
 // have data, checked before the report is computed, even where the result
 // would not be empty (a typo in funnel step 2 printed 0 on every row).
 func TestMisspelledEventInEveryPosition(t *testing.T) {
@@ -63,13 +64,16 @@ func TestMisspelledEventInEveryPosition(t *testing.T) {
 			}
 			cases = append(cases,
 				append(append([]string{cmd, "song:playd"}, g...), day...),
-				append(append([]string{cmd, "song:played", "--segment", "song:likd@2024-12"}, g...), day...))
+				append(append([]string{cmd, "song:played", "--segment", "song:likd@2024-12"}, g...), day...),
+				append(append([]string{cmd, "song:played", "--segment", "!song:likd@2024-12"}, g...), day...),
+				append(append([]string{cmd, "song:played", "--segment", "song:liked@2024-12", "--segment", "!song:likd"}, g...), day...))
 		}
 		cases = append(cases,
 			append([]string{"funnel", "song:playd", "song:liked"}, day...),
 			append([]string{"funnel", "song:played", "song:likd"}, day...),
 			append([]string{"funnel", "song:played", "song:liked", "song:sharedd"}, day...),
-			append([]string{"funnel", "song:played", "song:liked", "--segment", "song:sharedd@2024-12"}, day...))
+			append([]string{"funnel", "song:played", "song:liked", "--segment", "song:sharedd@2024-12"}, day...),
+			append([]string{"funnel", "song:played", "song:liked", "--segment", "!song:sharedd@2024-12"}, day...))
 		co := []string{"--group", "days", "--start", "2024-12-02", "--now", "2024-12-05", "--rows", "2", "--cols", "2"}
 		cases = append(cases,
 			append([]string{"cohort", "song:playd", "song:liked"}, co...),
@@ -78,11 +82,13 @@ func TestMisspelledEventInEveryPosition(t *testing.T) {
 			append([]string{"cohort", "song:played", "song:liked", "--primary-and", "song:sharedd"}, co...),
 			append([]string{"cohort", "song:played", "song:liked", "--additional", "or:song:sharedd"}, co...),
 			append([]string{"cohort", "song:played", "song:liked", "--additional", "and:song:shared", "--additional", "or:song:likd"}, co...),
-			append([]string{"cohort", "song:played", "song:liked", "--segment", "song:sharedd@2024-12"}, co...))
+			append([]string{"cohort", "song:played", "song:liked", "--segment", "song:sharedd@2024-12"}, co...),
+			append([]string{"cohort", "song:played", "song:liked", "--segment", "!song:sharedd"}, co...))
 		for _, args := range cases {
 			r := cli(t, b, "", args...)
-			if r.code != exitError || r.stdout != "" || !strings.Contains(r.stderr, "has no data in any period") || !strings.Contains(r.stderr, "did you mean song:") {
-				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d, no output, the unknown event and a suggestion", args, r.code, r.stdout, r.stderr, exitError)
+			// A negated segment's event is named without its "!".
+			if r.code != exitError || r.stdout != "" || !strings.Contains(r.stderr, "has no data in any period") || !strings.Contains(r.stderr, "did you mean song:") || strings.Contains(r.stderr, `"!`) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d, no output, the unknown event (without !) and a suggestion", args, r.code, r.stdout, r.stderr, exitError)
 			}
 		}
 		// The same commands with the right names give the real values.
