@@ -2,11 +2,16 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/bitmapist-go/bitmapist/cohort"
+	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
 // apiRefusal is why cohort.json and cohort.csv answer no table: bad input
@@ -39,16 +44,16 @@ type apiMissing struct {
 
 // refuseTable returns why the endpoints must not answer t (computed for
 // q, parsed from v): the same checks, in the same order, as the HTML page
-// (missing events, the segment's included, a segment without @ whose
+// (missing events, the segment's included, found with EXISTS probes and
+// listed only for an event none of whose probed keys exists: tableMissing; a segment without @ whose
 // unique bitmap holds no user (404, the page's note), a segment hour of a
 // day without hourly data (400, the page's note), then no hourly data).
 // It returns nil when t is fine.
 func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query, t *cohort.Table) (*apiRefusal, error) {
-	events, err := h.c.EventNames(ctx, "")
+	missing, err := h.tableMissing(ctx, v.Get(segmentParam), t)
 	if err != nil {
 		return nil, err
 	}
-	missing := append(missingEvents(queryEvents(q), events), missingSegment(v.Get(segmentParam), h.c.Location(), events)...)
 	if len(missing) > 0 {
 		ref := &apiRefusal{Status: http.StatusNotFound}
 		for _, m := range missing {
@@ -66,7 +71,7 @@ func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query,
 		}
 		return ref, nil
 	}
-	if ref, err := uniqueSegmentRefusal(ctx, v.Get(segmentParam), q); ref != nil || err != nil {
+	if ref, err := uniqueSegmentRefusal(ctx, h.c, v.Get(segmentParam)); ref != nil || err != nil {
 		return ref, err
 	}
 	if why, err := cohort.SegmentWithoutHours(ctx, h.c, v.Get(segmentParam)); err != nil || why != "" {
@@ -123,16 +128,104 @@ func writeRefusal(w http.ResponseWriter, ref *apiRefusal, asJSON bool) {
 }
 
 // uniqueSegmentRefusal returns the 404 refusal of a segment without @
-// (spec, parsed into q.Segment) whose unique bitmap does not exist: every
-// cell would be empty. One EXISTS; nil otherwise (a unique bitmap that
-// exists with every bit 0 is an empty segment: a table of zeros).
-func uniqueSegmentRefusal(ctx context.Context, spec string, q cohort.Query) (*apiRefusal, error) {
-	if q.Segment == nil || !isUniqueSegment(spec) {
-		return nil, nil
+// (EVENT or !EVENT) whose event's unique bitmap does not exist: every cell
+// would be empty (for !EVENT nobody would be left out). One EXISTS; nil
+// otherwise (a unique bitmap that exists with every bit 0 is an empty
+// segment: a table of zeros).
+func uniqueSegmentRefusal(ctx context.Context, c *bitmapist.Client, spec string) (*apiRefusal, error) {
+	s, err := cohort.ParseSegmentSpec(c, spec)
+	if err != nil || !s.Unique() {
+		return nil, nil // no segment (a bad one was refused before)
 	}
-	ok, err := uniqueSegmentExists(ctx, q.Segment)
+	ok, err := c.Unique(s.Event).Exists(ctx)
 	if err != nil || ok {
 		return nil, err
 	}
-	return &apiRefusal{Status: http.StatusNotFound, Field: segmentParam, Error: segmentParam + ": " + uniqueSegmentNote(spec) + ", so there is no table", Suggestions: []string{}}, nil
+	return &apiRefusal{Status: http.StatusNotFound, Field: segmentParam, Error: segmentParam + ": " + uniqueSegmentNote(s) + ", so there is no table", Suggestions: []string{}}, nil
+}
+
+// maxProbePeriods bounds the periods tableMissing probes per event (the
+// latest ones): as the command's probes.
+const maxProbePeriods = 400
+
+// tableMissing returns the events of t's query and the segment's (spec)
+// that have no data, as the page's missing notes. Like the command, it
+// first asks Redis in one pipeline of EXISTS (split per node on a
+// cluster) whether any key of the table's periods up to now, or of the
+// segment, exists for each event; only when one event has none of them
+// does it list the event names (SCAN of the prefix): an event with data
+// in other periods is not missing, and the listing gives the suggestions.
+func (h *handler) tableMissing(ctx context.Context, spec string, t *cohort.Table) ([]missingEvent, error) {
+	q := t.Query
+	probes := map[string][]string{}
+	var events []string
+	add := func(e string, keys []string) {
+		if _, ok := probes[e]; !ok {
+			events = append(events, e)
+		}
+		probes[e] = append(probes[e], keys...)
+	}
+	for _, e := range queryEvents(q) {
+		if e != "" {
+			add(e, tableKeys(h.c, q, e))
+		}
+	}
+	if s, err := cohort.ParseSegmentSpec(h.c, spec); err == nil {
+		add(s.Event, s.Set.Keys())
+	}
+	found, err := existsAny(ctx, h.c, events, probes)
+	if err != nil || !slices.Contains(found, false) {
+		return nil, err
+	}
+	known, err := h.c.EventNames(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return append(missingEvents(queryEvents(q), known), missingSegment(h.c, spec, known)...), nil
+}
+
+// tableKeys returns the keys of event in the periods of q's table that
+// start up to q's Now (at most the last maxProbePeriods of them).
+func tableKeys(c *bitmapist.Client, q cohort.Query, event string) []string {
+	g, now := q.TimeGroup, q.Now
+	if now.IsZero() {
+		now = c.Now()
+	}
+	first := g.Start(q.Start)
+	if q.Start.IsZero() {
+		first = g.Start(g.Add(now, -(q.Rows - 1)))
+	}
+	last := g.Start(g.Add(first, q.Rows+q.Cols-2))
+	if n := g.Start(now); n.Before(last) {
+		last = n
+	}
+	var keys []string
+	for p, n := last, 0; !p.Before(first) && n < maxProbePeriods; p, n = g.Add(p, -1), n+1 {
+		if bitmapist.InKeyYears(p) {
+			keys = append(keys, c.Events(event, g, p).Keys()...)
+		}
+	}
+	return keys
+}
+
+// existsAny reports, for each of events, whether any of its probe keys
+// exists: one EXISTS per key, in one pipeline.
+func existsAny(ctx context.Context, c *bitmapist.Client, events []string, probes map[string][]string) ([]bool, error) {
+	pipe := c.Redis().Pipeline()
+	cmds := make([][]*redis.IntCmd, len(events))
+	for i, e := range events {
+		for _, k := range probes[e] {
+			cmds[i] = append(cmds[i], pipe.Exists(ctx, k))
+		}
+	}
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("bitmapist/web: check events: %w", err)
+		}
+	}
+	found := make([]bool, len(events))
+	for i := range events {
+		found[i] = slices.ContainsFunc(cmds[i], func(c *redis.IntCmd) bool { return c.Val() > 0 })
+	}
+	return found, nil
 }

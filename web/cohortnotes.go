@@ -166,22 +166,21 @@ func linksWith(page string, v url.Values, names []string, edit func(nv url.Value
 }
 
 // segmentEvent returns the event of a segment's text form
-// (cohort.ParseSegment: "EVENT" or "EVENT@LABEL"), "" for no segment.
-func segmentEvent(spec string, loc *time.Location) string {
-	spec = strings.TrimSpace(spec)
-	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
-		if _, _, err := cohort.ParseLabel(spec[i+1:], loc); err == nil {
-			return spec[:i]
-		}
+// (cohort.ParseSegmentSpec: "EVENT", "EVENT@LABEL", "!EVENT" or
+// "!EVENT@LABEL"), "" for no segment or one that does not parse.
+func segmentEvent(c *bitmapist.Client, spec string) string {
+	s, err := cohort.ParseSegmentSpec(c, spec)
+	if err != nil {
+		return ""
 	}
-	return spec
+	return s.Event
 }
 
 // missingSegment returns the missing-event note for the segment's event
 // when no event of that name is recorded (nil otherwise), with
 // suggestions from bitmapist.SuggestEventNames.
-func missingSegment(spec string, loc *time.Location, known []string) []missingEvent {
-	e := segmentEvent(spec, loc)
+func missingSegment(c *bitmapist.Client, spec string, known []string) []missingEvent {
+	e := segmentEvent(c, spec)
 	if e == "" || slices.Contains(known, e) {
 		return nil
 	}
@@ -190,10 +189,14 @@ func missingSegment(spec string, loc *time.Location, known []string) []missingEv
 
 // segmentSuggestionLinks returns, for each suggested name, the link to
 // page with v's parameters where the segment's event is replaced by it
-// (its period label kept).
+// (its "!" and period label kept).
 func segmentSuggestionLinks(page string, v url.Values, m missingEvent) []suggestion {
+	not, rest := "", m.Segment
+	if r, ok := strings.CutPrefix(rest, "!"); ok {
+		not, rest = "!", r
+	}
 	return linksWith(page, v, m.Suggestions, func(nv url.Values, name string) {
-		nv.Set("segment", name+strings.TrimPrefix(m.Segment, m.Event))
+		nv.Set("segment", not+name+strings.TrimPrefix(rest, m.Event))
 	})
 }
 

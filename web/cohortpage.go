@@ -354,7 +354,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		seg := strings.TrimSpace(v.Get(segmentParam))
-		if notes.Missing = append(missingEvents(queryEvents(q), events), missingSegment(seg, h.c.Location(), events)...); len(notes.Missing) > 0 {
+		if notes.Missing = append(missingEvents(queryEvents(q), events), missingSegment(h.c, seg, events)...); len(notes.Missing) > 0 {
 			return nil // no table of zeros for events that have no data
 		}
 		if notes.Segment, err = emptySegmentNote(ctx, h.c, reportParams{Segment: q.Segment, SegText: seg}); err != nil {

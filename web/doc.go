@@ -12,7 +12,8 @@
 // into every row's cohort: cohort.Query.Segment), the same tables as JSON
 // and CSV, and per event its trend (DAU, rolling WAU/MAU, DAU/MAU), lifecycle,
 // stickiness and funnel pages (package cohort's reports, with a segment
-// field read by cohort.ParseSegment). Every page takes a date control:
+// field read by cohort.ParseSegment: EVENT, EVENT@LABEL, and !EVENT or
+// !EVENT@LABEL for everyone else). Every page takes a date control:
 // "now" (the overview's today, a cohort table's last row, where a
 // report's range ends) and, on the reports, "from" and "to": RFC 3339,
 // 2025-03-01T05:10, 2025-03-01, 2025-W09 (the week's Monday), 2025-03 (its
@@ -21,7 +22,9 @@
 // The pages say what their numbers cannot: a bad date, time group or a
 // from after to is a 400 naming the field (with no range in the header);
 // an event or a segment event without data is a 404 with "did you mean"
-// links (bitmapist.SuggestEventNames); a now after the client's clock, a
+// links (bitmapist.SuggestEventNames; cohort.json and cohort.csv find it
+// with EXISTS probes of the table's keys and list the event names only
+// then); a now after the client's clock, a
 // range reaching past now, a cohort start after now, a segment holding no
 // user and hourly reports over data marked without hourly tracking each
 // get a note above the numbers.

@@ -55,7 +55,9 @@ type handler struct {
 //	/             overview: every event with its users today, this ISO week, this
 //	              month; ?sort=month (default), week, today (descending) or name
 //	/cohort       cohort form and heatmap (HTML); &segment= restricts every
-//	              cohort to the segment (cohort.ParseSegment's text form)
+//	              cohort to the segment (cohort.ParseSegment's text form:
+//	              EVENT, EVENT@LABEL, or !EVENT / !EVENT@LABEL for everyone
+//	              else)
 //	/cohort.json  the same cohort table as JSON (cohort.Table's shape)
 //	/cohort.csv   the same cohort table as a CSV download
 //	              Both refuse where the page shows a note instead of a table:

@@ -286,7 +286,7 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind strin
 		if events, err = h.c.EventNames(ctx, ""); err != nil || badErr != nil || len(p.Events) == 0 {
 			return err
 		}
-		missing = append(missingEvents(p.Events, events), missingSegment(p.SegText, h.c.Location(), events)...)
+		missing = append(missingEvents(p.Events, events), missingSegment(h.c, p.SegText, events)...)
 		if len(missing) > 0 {
 			return nil
 		}
@@ -346,54 +346,69 @@ func withSuggestionLinks(kind string, v url.Values, missing []missingEvent) []mi
 
 // emptySegmentNote says why every count is 0 when the segment holds no
 // user (one bounded HasEvents read), "" when it holds some or there is no
-// segment.
+// segment. For a negated segment (!EVENT, "everyone else") it says why
+// the segment leaves nobody out when that is because of how the data was
+// recorded (no unique bitmap, no hourly bitmap), "" otherwise.
 func emptySegmentNote(ctx context.Context, c *bitmapist.Client, p reportParams) (string, error) {
 	if p.Segment == nil {
 		return "", nil
+	}
+	s, err := cohort.ParseSegmentSpec(c, p.SegText)
+	if err != nil {
+		return "", nil // parsed into p.Segment already: not reached
+	}
+	if s.Not {
+		return negatedSegmentNote(ctx, c, s)
 	}
 	ok, err := p.Segment.HasEvents(ctx)
 	if err != nil || ok {
 		return "", err
 	}
-	if isUniqueSegment(p.SegText) {
-		exists, err := uniqueSegmentExists(ctx, p.Segment)
+	if s.Unique() {
+		exists, err := c.Unique(s.Event).Exists(ctx)
 		if err != nil {
 			return "", err
 		}
 		if exists {
-			return "The segment " + quoteClip(p.SegText) + " holds no user (its unique bitmap is there, every bit 0): every count below is 0.", nil
+			return "The segment " + quoteClip(s.Text) + " holds no user (its unique bitmap is there, every bit 0): every count below is 0.", nil
 		}
-		return uniqueSegmentNote(p.SegText) + ". Every count below is 0.", nil
+		return uniqueSegmentNote(s) + ". Every count below is 0.", nil
 	}
-	if why, err := cohort.SegmentWithoutHours(ctx, c, p.SegText); err != nil || why != "" {
+	if why, err := cohort.SegmentWithoutHours(ctx, c, s.Text); err != nil || why != "" {
 		return "The " + why + ". Every count below is 0.", err
 	}
-	return "The segment " + quoteClip(p.SegText) + " holds no user (nobody did the event in that period): every count below is 0.", nil
+	return "The segment " + quoteClip(s.Text) + " holds no user (nobody did the event in that period): every count below is 0.", nil
 }
 
-// uniqueSegmentExists reports whether seg, a segment without @ (an
-// event's unique bitmap, a *bitmapist.KeySet), is a key in Redis, even one
-// whose bits are all 0; a segment of another kind counts as existing.
-func uniqueSegmentExists(ctx context.Context, seg bitmapist.Set) (bool, error) {
-	k, ok := seg.(*bitmapist.KeySet)
-	if !ok {
-		return true, nil
+// negatedSegmentNote says why a negated segment s leaves nobody out when
+// its event's set is empty because of how the data was recorded: !EVENT
+// without a unique bitmap, !EVENT@HOUR of a day marked without hourly
+// tracking; "" otherwise (an all-zero unique bitmap is a real "nobody to
+// leave out"). One EXISTS, or SegmentWithoutHours's.
+func negatedSegmentNote(ctx context.Context, c *bitmapist.Client, s cohort.SegmentSpec) (string, error) {
+	if s.Unique() {
+		ok, err := c.Unique(s.Event).Exists(ctx)
+		if err != nil || ok {
+			return "", err
+		}
+		return uniqueSegmentNote(s) + ". Every count below counts everyone.", nil
 	}
-	return k.Exists(ctx)
+	why, err := cohort.SegmentWithoutHours(ctx, c, s.Text)
+	if err != nil || why == "" {
+		return "", err
+	}
+	return "The " + why + ". Every count below counts everyone.", nil
 }
 
-// isUniqueSegment reports whether the segment text names an event's
-// unique bitmap (no "@LABEL").
-func isUniqueSegment(spec string) bool {
-	spec = strings.TrimSpace(spec)
-	return spec != "" && (!strings.Contains(spec, "@") || segmentEvent(spec, time.UTC) == spec)
-}
-
-// uniqueSegmentNote says why a segment without @ holds no user (without
+// uniqueSegmentNote says why a segment without @ (EVENT or !EVENT) whose
+// unique bitmap does not exist holds no user, or leaves none out (without
 // a final period): the page's note and cohort.json's refusal.
-func uniqueSegmentNote(spec string) string {
-	spec = strings.TrimSpace(spec)
-	return "The segment " + quoteClip(spec) + " holds no user: a segment without @ is the event's unique bitmap, written only with unique tracking on (bitmapist.WithTrackUnique). Use " + spec + "@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period"
+func uniqueSegmentNote(s cohort.SegmentSpec) string {
+	what, not := "holds no user", ""
+	if s.Not {
+		what, not = "leaves no user out", "!"
+	}
+	return "The segment " + quoteClip(s.Text) + " " + what + ": a segment without @ is the event's unique bitmap, written only with unique tracking on (bitmapist.WithTrackUnique). Use " + not + s.Event + "@PERIOD (2025-03, 2025-W09, 2025-03-01) for the users who did it in a period"
 }
 
 // StepSlots returns the funnel form's step fields: the steps given and
