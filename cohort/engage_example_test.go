@@ -124,3 +124,37 @@ func ExampleParseSegment() {
 	// Output:
 	// 2025-03-05: returning 1, resurrecting 1, dormant -1
 }
+
+func ExampleParseSegment_negated() {
+	c, done := engageExample()
+	defer done()
+	// The players who did not sign up on March 1st (3 and 5), the same as
+	// Segment: bitmapist.Not(c.Events("signup", bitmapist.Days, march(1))).
+	ctx := context.Background()
+	for _, specs := range [][]string{{"!signup@2025-03-01"}, {"!signup@2025-03-01", "buy@2025-03"}} {
+		seg, err := cohort.ParseSegment(c, specs...)
+		if err != nil {
+			panic(err)
+		}
+		tr, err := c.Trend(ctx, bitmapist.TrendQuery{Event: "play", TimeGroup: bitmapist.Days, From: march(3), To: march(5), Rolling: true, Segment: seg})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Print(specs, ":")
+		for _, p := range tr.Periods {
+			fmt.Printf(" %s %d (WAU %d)", p.Label[5:], p.Count, p.WAU)
+		}
+		fmt.Println()
+	}
+	seg, _ := cohort.ParseSegment(c, "!signup@2025-03-01")
+	l, err := cohort.GetLifecycle(ctx, c, cohort.LifecycleQuery{Event: "play", TimeGroup: bitmapist.Days, From: march(2), To: march(5), Segment: seg})
+	if err != nil {
+		panic(err)
+	}
+	p := l.Periods[3]
+	fmt.Printf("lifecycle %s: returning %d, dormant %d\n", p.Label, p.Returning, p.Dormant)
+	// Output:
+	// [!signup@2025-03-01]: 03-03 1 (WAU 1) 03-04 2 (WAU 2) 03-05 1 (WAU 2)
+	// [!signup@2025-03-01 buy@2025-03]: 03-03 1 (WAU 1) 03-04 1 (WAU 1) 03-05 0 (WAU 1)
+	// lifecycle 2025-03-05: returning 1, dormant -1
+}
