@@ -54,7 +54,8 @@ const (
 // primary_event is missing. The dashboard (package web) and the CLI both
 // read their parameters through ParseQuery, so they follow the same rule.
 // Of a parameter given more than once the first value counts (except the
-// additional events, which are lists).
+// additional events, which are lists); the dashboard refuses such a
+// request with a 400 naming the parameter before calling ParseQuery.
 //
 // Unknown parameters are ignored. A bad value returns a *QueryError
 // wrapping ErrInvalidQuery whose Field is the parameter name. The bounds

@@ -1,6 +1,7 @@
 package cohort
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -33,6 +34,9 @@ import (
 // namespace separator of event names ("user:logged_in"), so "not:x" is a
 // plausible event name, and "!" is what a negation reads as. Several specs
 // are ANDed: the users in all of them (a negated one drops its users).
+// An event with whitespace is an error wrapping ErrSegmentSpace (no event
+// can be marked so): each spec is one argument, "a@2025-03 b@2025-04" is
+// not two.
 // No specs give a nil Set (no segment). Errors: a *QueryError wrapping
 // ErrInvalidQuery with Field "segment" for a bad event name, label or
 // "!". It does not contact Redis. ParseSegmentSpec parses one spec into
@@ -116,6 +120,9 @@ func ParseSegmentSpec(c *bitmapist.Client, spec string) (SegmentSpec, error) {
 	if err := CheckEventName(s.Event); err != nil {
 		return bad(err)
 	}
+	if strings.ContainsFunc(s.Event, unicode.IsSpace) {
+		return bad(fmt.Errorf("%w: %s: %w; each segment is one field (segment=A&segment=B, --segment A --segment B), ANDed", ErrInvalidQuery, quoteShort(s.Text), ErrSegmentSpace))
+	}
 	if s.Label == "" {
 		s.Set = c.Unique(s.Event)
 	} else {
@@ -130,6 +137,11 @@ func ParseSegmentSpec(c *bitmapist.Client, spec string) (SegmentSpec, error) {
 	}
 	return s, nil
 }
+
+// ErrSegmentSpace is wrapped by ParseSegment's error for a spec whose
+// event holds whitespace ("a@2025-03 b@2025-04", two specs in one field):
+// no event can be marked with such a name (bitmapist.ValidateEventName).
+var ErrSegmentSpace = errors.New("event names cannot contain whitespace")
 
 // weekLabel is the shape of an ISO week label: 2025-W09.
 var weekLabel = regexp.MustCompile(`^\d{4}-W\d{2}$`)

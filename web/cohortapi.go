@@ -50,7 +50,7 @@ type apiMissing struct {
 // day without hourly data (400, the page's note), then no hourly data).
 // It returns nil when t is fine.
 func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query, t *cohort.Table) (*apiRefusal, error) {
-	missing, err := h.tableMissing(ctx, v.Get(segmentParam), t)
+	missing, err := h.tableMissing(ctx, segmentSpecs(v), t)
 	if err != nil {
 		return nil, err
 	}
@@ -71,10 +71,10 @@ func (h *handler) refuseTable(ctx context.Context, v url.Values, q cohort.Query,
 		}
 		return ref, nil
 	}
-	if ref, err := uniqueSegmentRefusal(ctx, h.c, v.Get(segmentParam)); ref != nil || err != nil {
+	if ref, err := uniqueSegmentRefusal(ctx, h.c, segmentSpecs(v)); ref != nil || err != nil {
 		return ref, err
 	}
-	if why, err := cohort.SegmentWithoutHours(ctx, h.c, v.Get(segmentParam)); err != nil || why != "" {
+	if why, err := cohort.SegmentWithoutHours(ctx, h.c, segmentSpecs(v)...); err != nil || why != "" {
 		if err != nil {
 			return nil, err
 		}
@@ -127,35 +127,40 @@ func writeRefusal(w http.ResponseWriter, ref *apiRefusal, asJSON bool) {
 	http.Error(w, ref.Error, ref.Status)
 }
 
-// uniqueSegmentRefusal returns the 404 refusal of a segment without @
-// (EVENT or !EVENT) whose event's unique bitmap does not exist: every cell
-// would be empty (for !EVENT nobody would be left out). One EXISTS; nil
-// otherwise (a unique bitmap that exists with every bit 0 is an empty
-// segment: a table of zeros).
-func uniqueSegmentRefusal(ctx context.Context, c *bitmapist.Client, spec string) (*apiRefusal, error) {
-	s, err := cohort.ParseSegmentSpec(c, spec)
-	if err != nil || !s.Unique() {
-		return nil, nil // no segment (a bad one was refused before)
+// uniqueSegmentRefusal returns the 404 refusal of the first segment
+// without @ (EVENT or !EVENT) among specs whose event's unique bitmap does
+// not exist: every cell would be empty (for !EVENT nobody would be left
+// out). One EXISTS per such spec; nil otherwise (a unique bitmap that
+// exists with every bit 0 is an empty segment: a table of zeros).
+func uniqueSegmentRefusal(ctx context.Context, c *bitmapist.Client, specs []string) (*apiRefusal, error) {
+	for _, spec := range specs {
+		s, err := cohort.ParseSegmentSpec(c, spec)
+		if err != nil || !s.Unique() {
+			continue // not a unique bitmap (a bad one was refused before)
+		}
+		ok, err := c.Unique(s.Event).Exists(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return &apiRefusal{Status: http.StatusNotFound, Field: segmentParam, Error: segmentParam + ": " + uniqueSegmentNote(s) + ", so there is no table", Suggestions: []string{}}, nil
+		}
 	}
-	ok, err := c.Unique(s.Event).Exists(ctx)
-	if err != nil || ok {
-		return nil, err
-	}
-	return &apiRefusal{Status: http.StatusNotFound, Field: segmentParam, Error: segmentParam + ": " + uniqueSegmentNote(s) + ", so there is no table", Suggestions: []string{}}, nil
+	return nil, nil
 }
 
 // maxProbePeriods bounds the periods tableMissing probes per event (the
 // latest ones): as the command's probes.
 const maxProbePeriods = 400
 
-// tableMissing returns the events of t's query and the segment's (spec)
+// tableMissing returns the events of t's query and the segments' (specs)
 // that have no data, as the page's missing notes. Like the command, it
 // first asks Redis in one pipeline of EXISTS (split per node on a
 // cluster) whether any key of the table's periods up to now, or of the
 // segment, exists for each event; only when one event has none of them
 // does it list the event names (SCAN of the prefix): an event with data
 // in other periods is not missing, and the listing gives the suggestions.
-func (h *handler) tableMissing(ctx context.Context, spec string, t *cohort.Table) ([]missingEvent, error) {
+func (h *handler) tableMissing(ctx context.Context, specs []string, t *cohort.Table) ([]missingEvent, error) {
 	q := t.Query
 	probes := map[string][]string{}
 	var events []string
@@ -170,8 +175,10 @@ func (h *handler) tableMissing(ctx context.Context, spec string, t *cohort.Table
 			add(e, tableKeys(h.c, q, e))
 		}
 	}
-	if s, err := cohort.ParseSegmentSpec(h.c, spec); err == nil {
-		add(s.Event, s.Set.Keys())
+	for _, spec := range specs {
+		if s, err := cohort.ParseSegmentSpec(h.c, spec); err == nil {
+			add(s.Event, s.Set.Keys())
+		}
 	}
 	found, err := existsAny(ctx, h.c, events, probes)
 	if err != nil || !slices.Contains(found, false) {
@@ -181,7 +188,7 @@ func (h *handler) tableMissing(ctx context.Context, spec string, t *cohort.Table
 	if err != nil {
 		return nil, err
 	}
-	return append(missingEvents(queryEvents(q), known), missingSegment(h.c, spec, known)...), nil
+	return append(missingEvents(queryEvents(q), known), missingSegment(h.c, specs, known)...), nil
 }
 
 // tableKeys returns the keys of event in the periods of q's table that

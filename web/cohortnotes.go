@@ -176,15 +176,19 @@ func segmentEvent(c *bitmapist.Client, spec string) string {
 	return s.Event
 }
 
-// missingSegment returns the missing-event note for the segment's event
-// when no event of that name is recorded (nil otherwise), with
+// missingSegment returns the missing-event notes for the segments' events
+// when no event of that name is recorded (none for the others), with
 // suggestions from bitmapist.SuggestEventNames.
-func missingSegment(c *bitmapist.Client, spec string, known []string) []missingEvent {
-	e := segmentEvent(c, spec)
-	if e == "" || slices.Contains(known, e) {
-		return nil
+func missingSegment(c *bitmapist.Client, specs []string, known []string) []missingEvent {
+	var out []missingEvent
+	for _, spec := range specs {
+		e := segmentEvent(c, spec)
+		if e == "" || slices.Contains(known, e) {
+			continue
+		}
+		out = append(out, missingEvent{Event: e, Segment: strings.TrimSpace(spec), Suggestions: bitmapist.SuggestEventNames(e, known, maxSuggestions)})
 	}
-	return []missingEvent{{Event: e, Segment: strings.TrimSpace(spec), Suggestions: bitmapist.SuggestEventNames(e, known, maxSuggestions)}}
+	return out
 }
 
 // segmentSuggestionLinks returns, for each suggested name, the link to
@@ -196,7 +200,11 @@ func segmentSuggestionLinks(page string, v url.Values, m missingEvent) []suggest
 		not, rest = "!", r
 	}
 	return linksWith(page, v, m.Suggestions, func(nv url.Values, name string) {
-		nv.Set("segment", not+name+strings.TrimPrefix(rest, m.Event))
+		for i, seg := range nv["segment"] { // only the segment that names the event
+			if strings.TrimSpace(seg) == m.Segment {
+				nv["segment"][i] = not + name + strings.TrimPrefix(rest, m.Event)
+			}
+		}
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -116,7 +117,8 @@ type formView struct {
 	Invalid                                          string        // parameter named by the error, if any
 	Hidden                                           []hiddenField // parameters without a field, carried along
 	Now, Start                                       dateField     // the date control
-	Segment                                          string        // the segment field (cohort.ParseSegment's text)
+	Segment                                          string        // the first segment field (cohort.ParseSegment's text)
+	SegMore                                          []string      // the other segment fields, ANDed
 }
 
 // hiddenField is a parameter carried along by the form.
@@ -141,9 +143,11 @@ func newFormView(v url.Values, events []string) formView {
 		Primary: v.Get(names.Primary), Secondary: v.Get(names.Secondary),
 		TimeGroup: v.Get(names.TimeGroup), Rows: v.Get(names.Rows), Cols: v.Get(names.Cols),
 		MaxRows: cohort.MaxRows, MaxCols: cohort.MaxCols,
-		Now:     dateField{ID: "now", Name: nowParam, Label: "Now (last row)", Value: strings.TrimSpace(v.Get(nowParam)), Hint: "empty: today"},
-		Start:   dateField{ID: "start", Name: "start", Label: "Start (first row)", Value: strings.TrimSpace(v.Get("start")), Hint: "empty: count back from now"},
-		Segment: strings.TrimSpace(v.Get(segmentParam)),
+		Now:   dateField{ID: "now", Name: nowParam, Label: "Now (last row)", Value: strings.TrimSpace(v.Get(nowParam)), Hint: "empty: today"},
+		Start: dateField{ID: "start", Name: "start", Label: "Start (first row)", Value: strings.TrimSpace(v.Get("start")), Hint: "empty: count back from now"},
+	}
+	if segs := segmentSpecs(v); len(segs) > 0 {
+		f.Segment, f.SegMore = segs[0], segs[1:]
 	}
 	for _, g := range bitmapist.TimeGroups() {
 		f.TimeGroups = append(f.TimeGroups, g.String())
@@ -209,6 +213,19 @@ func newFormView(v url.Values, events []string) formView {
 // (cohort.Query.Segment).
 const segmentParam = "segment"
 
+// segmentSpecs returns the segment parameters of v, trimmed, blank ones
+// left out: each is one cohort.ParseSegment text form, and several are
+// ANDed, as the command's repeated --segment.
+func segmentSpecs(v url.Values) []string {
+	var out []string
+	for _, s := range v[segmentParam] {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // parseCohortRequest is parseCohortForm plus the segment parameter
 // (cohort.ParseSegment on the handler's client). A bad segment is a
 // *cohort.QueryError with Field "segment".
@@ -217,7 +234,7 @@ func (h *handler) parseCohortRequest(v url.Values) (cohort.Query, error) {
 	if err != nil {
 		return q, err
 	}
-	if q.Segment, err = cohort.ParseSegment(h.c, v.Get(segmentParam)); err != nil {
+	if q.Segment, err = cohort.ParseSegment(h.c, segmentSpecs(v)...); err != nil {
 		var qe *cohort.QueryError
 		if errors.As(err, &qe) {
 			return q, &cohort.QueryError{Field: segmentParam, Msg: strings.TrimPrefix(qe.Msg, cohort.ErrInvalidQuery.Error()+": "), Err: err}
@@ -262,13 +279,41 @@ var errMalformedQuery = errors.New("malformed query string")
 
 // queryValues parses the request's query string (the dashboard serves GET
 // and HEAD only: the URL holds every parameter). It returns what parsed
-// and an error wrapping errMalformedQuery when some of it did not.
+// and an error wrapping errMalformedQuery when some of it did not, or a
+// *cohort.QueryError (repeatedParam) when a single-valued parameter is
+// given more than once.
 func queryValues(r *http.Request) (url.Values, error) {
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return v, fmt.Errorf("%w: %v", errMalformedQuery, err)
 	}
-	return v, nil
+	return v, repeatedParam(v)
+}
+
+// listParams are the parameters that take several values: the segments
+// (ANDed, as the command's repeated --segment), the funnel's steps and
+// the cohort's additional events.
+var listParams = map[string]bool{segmentParam: true, "step": true, "additional": true, "additional_event": true, "additional_op": true}
+
+// repeatedParam returns a *cohort.QueryError naming the first parameter
+// (in name order) of v outside listParams that is given more than once,
+// "now: given twice ("a", "b"); it takes one value, give it once", so that no page
+// silently takes one of the values; nil when there is none.
+func repeatedParam(v url.Values) error {
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		if n := len(v[k]); n > 1 && !listParams[k] {
+			times := "twice"
+			if n > 2 {
+				times = strconv.Itoa(n) + " times"
+			}
+			quoted := make([]string, n)
+			for i, s := range v[k] {
+				quoted[i] = quoteClip(s)
+			}
+			return &cohort.QueryError{Field: k, Msg: "given " + times + " (" + strings.Join(quoted, ", ") + "); it takes one value, give it once"}
+		}
+	}
+	return nil
 }
 
 // goFieldParams maps the Query fields that cohort.Get itself checks (after
@@ -353,11 +398,11 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		if table, err = h.getTable(ctx, q); err != nil {
 			return err
 		}
-		seg := strings.TrimSpace(v.Get(segmentParam))
-		if notes.Missing = append(missingEvents(queryEvents(q), events), missingSegment(h.c, seg, events)...); len(notes.Missing) > 0 {
+		segs := segmentSpecs(v)
+		if notes.Missing = append(missingEvents(queryEvents(q), events), missingSegment(h.c, segs, events)...); len(notes.Missing) > 0 {
 			return nil // no table of zeros for events that have no data
 		}
-		if notes.Segment, err = emptySegmentNote(ctx, h.c, reportParams{Segment: q.Segment, SegText: seg}); err != nil {
+		if notes.Segment, err = emptySegmentNote(ctx, h.c, reportParams{Segment: q.Segment, Segs: segs, SegText: strings.Join(segs, " and ")}); err != nil {
 			return err
 		}
 		notes.NoHourly, err = noHourlyData(ctx, h.c, table)
@@ -387,7 +432,7 @@ func (h *handler) cohortHTML(w http.ResponseWriter, r *http.Request) {
 		d.CSVURL = "cohort.csv?" + r.URL.RawQuery
 		d.SameEvent = sameEventHint(table.Query, v)
 		d.StartNote = startAfterNow(table.Query, now)
-		d.Segment, d.SegmentNote = d.Form.Segment, notes.Segment
+		d.Segment, d.SegmentNote = strings.Join(segmentSpecs(v), " and "), notes.Segment
 		if d.NoHourly = notes.NoHourly; d.NoHourly == "" {
 			d.Heatmap = newHeatmap(table)
 			d.Curve = newCurve(table)

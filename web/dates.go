@@ -73,12 +73,14 @@ func (f dateField) InputType() string {
 
 // withParams returns base with the parameters of keep copied from v,
 // skipping empty ones: links that keep the page's date control, filter and
-// segment.
+// segments (every value of a repeated parameter).
 func withParams(base string, v url.Values, keep ...string) string {
 	out := url.Values{}
 	for _, k := range keep {
-		if s := strings.TrimSpace(v.Get(k)); s != "" {
-			out.Set(k, s)
+		for _, s := range v[k] { // several only for list parameters (segment)
+			if s = strings.TrimSpace(s); s != "" {
+				out.Add(k, s)
+			}
 		}
 	}
 	if len(out) == 0 {

@@ -13,7 +13,9 @@
 // and CSV, and per event its trend (DAU, rolling WAU/MAU, DAU/MAU), lifecycle,
 // stickiness and funnel pages (package cohort's reports, with a segment
 // field read by cohort.ParseSegment: EVENT, EVENT@LABEL, and !EVENT or
-// !EVENT@LABEL for everyone else). Every page takes a date control:
+// !EVENT@LABEL for everyone else; several segment parameters are ANDed,
+// as the command's repeated --segment, and a parameter that takes one
+// value given twice is a 400 naming it). Every page takes a date control:
 // "now" (the overview's today, a cohort table's last row, where a
 // report's range ends) and, on the reports, "from" and "to": RFC 3339,
 // 2025-03-01T05:10, 2025-03-01, 2025-W09 (the week's Monday), 2025-03 (its

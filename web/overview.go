@@ -197,7 +197,8 @@ func (h *handler) parseOverview(v url.Values) (overviewQuery, error) {
 func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 	v, err := queryValues(r)
 	if err != nil {
-		h.renderError(w, r, http.StatusBadRequest, err.Error())
+		_, msg, _ := queryError(err)
+		h.renderError(w, r, http.StatusBadRequest, msg)
 		return
 	}
 	q, err := h.parseOverview(v)

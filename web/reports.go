@@ -27,7 +27,8 @@ type reportParams struct {
 	Window          int // funnel only
 	FromText        string
 	ToText          string
-	SegText         string
+	SegText         string     // the segments, joined by " and " (for messages)
+	Segs            []string   // the segment parameters (segmentSpecs), ANDed
 	Values          url.Values // the request's parameters
 	defaultPeriods  int
 	defaultGroupStr string
@@ -90,8 +91,9 @@ func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, e
 			return p, err
 		}
 	}
-	p.SegText = strings.TrimSpace(v.Get("segment"))
-	if p.Segment, err = cohort.ParseSegment(h.c, p.SegText); err != nil {
+	p.Segs = segmentSpecs(v)
+	p.SegText = strings.Join(p.Segs, " and ")
+	if p.Segment, err = cohort.ParseSegment(h.c, p.Segs...); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -183,7 +185,9 @@ type reportPage struct {
 	Groups   []string
 	Group    string
 	From, To dateField
-	Segment  string
+	Segment  string   // the segments, " and " between them
+	SegFirst string   // the first segment field
+	SegMore  []string // the other segment fields, ANDed
 	Window   string
 	Invalid  string // parameter of the error
 	Error    string
@@ -206,6 +210,9 @@ func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults,
 		To:      dateField{ID: "to", Name: "to", Label: "To", Value: p.ToText, Hint: "empty: now"},
 		Segment: p.SegText, Window: strings.TrimSpace(v.Get("window")), Steps: p.Events,
 		NowField: dateField{ID: "now", Name: nowParam, Label: "Now", Value: strings.TrimSpace(v.Get(nowParam)), Hint: "empty: today"}}
+	if len(p.Segs) > 0 {
+		d.SegFirst, d.SegMore = p.Segs[0], p.Segs[1:]
+	}
 	for _, g := range def.groups {
 		d.Groups = append(d.Groups, g.String())
 	}
@@ -259,11 +266,11 @@ func reportLinks(event string, v url.Values) map[string]string {
 	}
 }
 
-// withSegment returns link with v's segment parameter added, if any (the
-// cohort page takes it too).
+// withSegment returns link with v's segment parameters added, if any (the
+// cohort page takes them too).
 func withSegment(link string, v url.Values) string {
-	if seg := strings.TrimSpace(v.Get("segment")); seg != "" {
-		return link + "&segment=" + url.QueryEscape(seg)
+	for _, seg := range segmentSpecs(v) {
+		link += "&segment=" + url.QueryEscape(seg)
 	}
 	return link
 }
@@ -286,7 +293,7 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, kind strin
 		if events, err = h.c.EventNames(ctx, ""); err != nil || badErr != nil || len(p.Events) == 0 {
 			return err
 		}
-		missing = append(missingEvents(p.Events, events), missingSegment(h.c, p.SegText, events)...)
+		missing = append(missingEvents(p.Events, events), missingSegment(h.c, p.Segs, events)...)
 		if len(missing) > 0 {
 			return nil
 		}
@@ -348,19 +355,57 @@ func withSuggestionLinks(kind string, v url.Values, missing []missingEvent) []mi
 // user (one bounded HasEvents read), "" when it holds some or there is no
 // segment. For a negated segment (!EVENT, "everyone else") it says why
 // the segment leaves nobody out when that is because of how the data was
-// recorded (no unique bitmap, no hourly bitmap), "" otherwise.
+// recorded (no unique bitmap, no hourly bitmap), "" otherwise. Of several
+// segments (ANDed), a negated one's note comes first, then the first
+// other that holds nobody by itself says why; when each holds users, none
+// is in all of them.
 func emptySegmentNote(ctx context.Context, c *bitmapist.Client, p reportParams) (string, error) {
 	if p.Segment == nil {
 		return "", nil
 	}
-	s, err := cohort.ParseSegmentSpec(c, p.SegText)
+	if len(p.Segs) < 2 {
+		return oneSegmentNote(ctx, c, p.Segment, p.SegText)
+	}
+	specs := make([]cohort.SegmentSpec, 0, len(p.Segs))
+	for _, text := range p.Segs {
+		s, err := cohort.ParseSegmentSpec(c, text)
+		if err != nil {
+			return "", nil // parsed into p.Segment already: not reached
+		}
+		if s.Not {
+			if note, err := negatedSegmentNote(ctx, c, s); err != nil || note != "" {
+				return note, err
+			}
+			continue
+		}
+		specs = append(specs, s)
+	}
+	ok, err := p.Segment.HasEvents(ctx)
+	if err != nil || ok {
+		return "", err
+	}
+	for _, s := range specs {
+		if ok, err := s.Set.HasEvents(ctx); err != nil || !ok {
+			if err != nil {
+				return "", err
+			}
+			return oneSegmentNote(ctx, c, s.Set, s.Text)
+		}
+	}
+	return "The segments " + quoteClip(p.SegText) + " have no user in common (none is in all of them): every count below is 0.", nil
+}
+
+// oneSegmentNote is emptySegmentNote for the one segment spec text,
+// parsed into seg.
+func oneSegmentNote(ctx context.Context, c *bitmapist.Client, seg bitmapist.Set, text string) (string, error) {
+	s, err := cohort.ParseSegmentSpec(c, text)
 	if err != nil {
-		return "", nil // parsed into p.Segment already: not reached
+		return "", nil // parsed into seg already: not reached
 	}
 	if s.Not {
 		return negatedSegmentNote(ctx, c, s)
 	}
-	ok, err := p.Segment.HasEvents(ctx)
+	ok, err := seg.HasEvents(ctx)
 	if err != nil || ok {
 		return "", err
 	}
