@@ -19,7 +19,9 @@
 // "now" (the overview's today, a cohort table's last row, where a
 // report's range ends) and, on the reports, "from" and "to": RFC 3339,
 // 2025-03-01T05:10, 2025-03-01, 2025-W09 (the week's Monday), 2025-03 (its
-// first day) or 2025 (January 1st), as the command's --now, --from and --to.
+// first day) or 2025 (January 1st), as the command's --now, --from and --to;
+// a label as to means the whole labelled period, to its last instant
+// (cohort.PeriodEnd: to=2025-W09 ends on that week's Sunday).
 //
 // The pages say what their numbers cannot: a bad date, time group or a
 // from after to is a 400 naming the field (with no range in the header);

@@ -72,6 +72,9 @@ func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, e
 		if p.To, err = parseTimeParam("to", p.ToText, h.c.Location()); err != nil {
 			return p, err
 		}
+		if end, ok := cohort.PeriodEnd(p.ToText, h.c.Location()); ok {
+			p.To = end // to=2016-W18 is the whole week, to its last instant
+		}
 	}
 	p.From = p.Group.Add(p.Group.Start(p.To), -(def.periods - 1))
 	if p.FromText = strings.TrimSpace(v.Get("from")); p.FromText != "" {
@@ -80,7 +83,7 @@ func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, e
 		}
 	}
 	if p.FromText != "" && p.Group.Start(p.From).After(p.Group.Start(p.To)) {
-		end := "to (" + fmtWhen(p.To) + ")"
+		end := "to (" + p.toWhen() + ")"
 		if p.ToText == "" {
 			end = "now (" + fmtWhen(p.To) + "), where the range ends when to is empty"
 		}
@@ -97,6 +100,16 @@ func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, e
 		return p, err
 	}
 	return p, nil
+}
+
+// toWhen names the range's end for a message: the to parameter as given
+// when it is a period label (2025-03, meaning the whole month:
+// cohort.PeriodEnd), else fmtWhen(To).
+func (p reportParams) toWhen() string {
+	if _, ok := cohort.PeriodEnd(p.ToText, time.UTC); ok {
+		return p.ToText
+	}
+	return fmtWhen(p.To)
 }
 
 // parseWindow reads the funnel's window parameter: a whole number of
@@ -244,7 +257,7 @@ func rangeNotes(p reportParams) []pageNote {
 	case g.Start(p.From).After(now):
 		return []pageNote{{"range", "The whole range (from " + fmtWhen(p.From) + ") is after now (" + fmtWhen(p.Now) + "): it shows what is recorded for those " + g.String() + ", which is nothing unless marks were written with later times. Move from and to before now, or leave them empty."}}
 	case g.Start(p.To).After(now):
-		return []pageNote{{"range", "The range ends on " + fmtWhen(p.To) + ", after now (" + fmtWhen(p.Now) + "): its " + g.String() + " after now show what is recorded for them, which is nothing unless marks were written with later times."}}
+		return []pageNote{{"range", "The range ends on " + p.toWhen() + ", after now (" + fmtWhen(p.Now) + "): its " + g.String() + " after now show what is recorded for them, which is nothing unless marks were written with later times."}}
 	}
 	return nil
 }

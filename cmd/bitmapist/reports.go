@@ -30,7 +30,7 @@ func (f *reportFlags) add(cmd *cobra.Command, group bitmapist.TimeGroup, periods
 	fl := cmd.Flags()
 	fl.StringVarP(&f.group, "group", "g", group.String(), "period length: hours, days, weeks, months or years")
 	fl.StringVar(&f.from, "from", "", fmt.Sprintf("the first period: the one containing this time (default: %d periods before --to)", periods-1))
-	fl.StringVar(&f.to, "to", "now", "the last period: the one containing this time (2024-12-30, 2024-W01, 2024-12, RFC 3339, now)")
+	fl.StringVar(&f.to, "to", "now", "the last period: the one containing this time (RFC 3339, now), or the last one of a labelled period (2024-12-30, 2024-W01, 2024-12, 2024: its last instant)")
 	fl.StringArrayVar(&f.segment, "segment", nil, segmentFlagHelp)
 	fl.BoolVar(&f.json, "json", false, "print JSON")
 	fl.BoolVar(&f.csv, "csv", false, "print CSV")
@@ -80,6 +80,9 @@ func (f *reportFlags) parse(ctx context.Context, a *app, s reportSpec) (*reportA
 		return nil, usagef("--to: %v", toErr)
 	}
 	r.to = to
+	if end, ok := cohort.PeriodEnd(f.to, loc); ok {
+		r.to = end // --to 2016-W18 is the whole week, to its last instant
+	}
 	if f.from == "" {
 		r.from = g.Add(r.to, -(s.periods - 1))
 	} else {
