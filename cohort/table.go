@@ -141,7 +141,7 @@ type tableJSON struct {
 	Columns   []string     `json:"columns"`
 	Total     int64        `json:"total"`
 	RowTotals []int64      `json:"row_totals"`
-	ColTotals []int64      `json:"col_totals"`
+	ColTotals []*int64     `json:"col_totals"`
 	Averages  []*float64   `json:"averages"`
 	TimeGroup string       `json:"time_group"`
 	AsPercent bool         `json:"as_percent"`
@@ -158,7 +158,9 @@ type tableJSON struct {
 //	columns     column headings (ColumnLabel), an addition
 //	total       sum of row_totals (the heatmap's "Total" users)
 //	row_totals  cohort size of each row (Totals)
-//	col_totals  sum of each column's valid counts (ColTotals)
+//	col_totals  sum of each column's valid counts (ColTotals); null
+//	            where averages is null, for a column without valid cell
+//	            yet (not 0, which would read as "nobody returned")
 //	averages    mean of each column's valid cells, in the cells' unit;
 //	            null for a column without valid cell
 //	time_group  "hours", "days", "weeks", "months" or "years"
@@ -175,7 +177,6 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 		Labels:    make([]string, len(t.Dates)),
 		Columns:   make([]string, t.cols()),
 		RowTotals: t.Totals,
-		ColTotals: t.ColTotals,
 		Averages:  make([]*float64, len(t.Averages)),
 		TimeGroup: t.Query.TimeGroup.String(),
 		AsPercent: t.Query.AsPercent,
@@ -204,6 +205,14 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 	for j := range t.Averages {
 		if v, ok := t.average(j); ok {
 			out.Averages[j] = &v
+		}
+	}
+	if t.ColTotals != nil {
+		out.ColTotals = make([]*int64, len(t.ColTotals))
+	}
+	for j := range t.ColTotals {
+		if j >= len(out.Averages) || out.Averages[j] != nil { // null where averages is
+			out.ColTotals[j] = &t.ColTotals[j]
 		}
 	}
 	// No HTML escaping here: a caller that wants HTML-safe JSON gets it

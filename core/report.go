@@ -94,8 +94,10 @@ func (c *Client) CheckSegment(seg Set) error {
 
 // checkYears returns a *ReportError when t is outside the years 1..9999.
 func checkYears(field string, g TimeGroup, t time.Time) error {
-	if y := t.Year(); y < 1 || y > 9999 {
-		return reportErr(field, "the report would reach %s, outside the years 1..9999", g.Label(t))
+	if y := t.Year(); y < 1 {
+		return reportErr(field, "the report would reach before year 1, outside the years 1..9999")
+	} else if y > 9999 {
+		return reportErr(field, "the report would reach after year 9999, outside the years 1..9999")
 	}
 	return nil
 }

@@ -428,7 +428,7 @@ id map).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s %s for user %d at %s\n", verb, event, id, t.Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(a.stdout, "%s %s for user %d at %s\n", verb, event, id, t.In(loc).Format("2006-01-02 15:04:05 MST")) // in --tz, as the other commands print
 			return nil
 		},
 	}
