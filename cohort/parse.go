@@ -246,11 +246,16 @@ var TimeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-0
 // print it (an ISO week 2025-W09, its Monday; an hour 2025-03-01T05), all
 // but RFC 3339 read in loc. A value of one of those shapes that names no
 // real date returns a *DateError, a week the year lacks ParseLabel's
-// error; the instant 0001-01-01 00:00:00 UTC, which the library reads as
+// error; a period label whose first instant is 0001-01-01 00:00:00 UTC
+// (0001-01-01, 0001 in UTC) the nanosecond after it (NonZeroStart); a
+// timestamp naming that instant, which the library reads as
 // "now" (Go's zero time), ErrReservedTime; anything else strconv.ErrSyntax.
 // TimeParamError words them.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	t, err := parseTime(s, loc)
+	if err == nil {
+		t = NonZeroStart(s, t, loc) // 0001-01-01: its first usable instant
+	}
 	if err == nil && t.IsZero() {
 		return time.Time{}, ErrReservedTime
 	}
@@ -260,7 +265,7 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 // ErrReservedTime is ParseTime's error for the instant 0001-01-01
 // 00:00:00 UTC: bitmapist.At and the reports read Go's zero time as "now",
 // so it cannot name a date.
-var ErrReservedTime = errors.New("0001-01-01 00:00:00 UTC cannot be used (the library reserves that instant); give a later time, such as 0001-01-02")
+var ErrReservedTime = errors.New("0001-01-01 00:00:00 UTC cannot be used (the library reserves that instant); give a label for its period (0001-01-01, 0001-01, 0001), which is taken from the next nanosecond, or a later time")
 
 // parseTime is ParseTime without the reserved-instant check.
 func parseTime(s string, loc *time.Location) (time.Time, error) {

@@ -25,3 +25,20 @@ func PeriodEnd(s string, loc *time.Location) (end time.Time, ok bool) {
 	}
 	return g.Add(start, 1).Add(-time.Nanosecond), true
 }
+
+// NonZeroStart returns t, the instant the date s was parsed to, except
+// when t is Go's zero time (0001-01-01 00:00:00 UTC, which the library
+// reads as "not set": now) and s is a period label (0001, 0001-01,
+// 0001-W01, 0001-01-01, 0001-01-01T00, as PeriodEnd takes): then the
+// nanosecond after it, the first instant of the same period (of every
+// time group) that the library can take. A full timestamp naming that
+// instant stays zero, for the caller to refuse.
+func NonZeroStart(s string, t time.Time, loc *time.Location) time.Time {
+	if !t.IsZero() {
+		return t
+	}
+	if _, ok := PeriodEnd(s, loc); ok {
+		return t.Add(time.Nanosecond)
+	}
+	return t
+}

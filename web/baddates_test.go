@@ -108,8 +108,9 @@ func TestMonthAndYearDates(t *testing.T) {
 	}
 }
 
-// TestReservedInstantAndLabels: 0001-01-01 (the instant the library reads
-// as "now") is refused by every date parameter with the command's reason,
+// TestReservedInstantAndLabels: 0001-01-01T00:00:00Z (the instant the
+// library reads as "now") is refused by every date parameter with the
+// command's reason (the label 0001-01-01 is its day: TestYearOneLabels),
 // not "is required"; and every label a table prints (year, month, week,
 // day, hour) is taken by every date parameter.
 func TestReservedInstantAndLabels(t *testing.T) {
@@ -117,7 +118,7 @@ func TestReservedInstantAndLabels(t *testing.T) {
 	params := dateParams()
 	for page, names := range params {
 		for _, name := range names {
-			target := page + "&" + name + "=0001-01-01"
+			target := page + "&" + name + "=" + url.QueryEscape("0001-01-01T00:00:00Z")
 			code, body := get(t, h, target)
 			got := html.UnescapeString(body)
 			if strings.Contains(page, ".json") {
@@ -125,7 +126,7 @@ func TestReservedInstantAndLabels(t *testing.T) {
 				_ = json.Unmarshal([]byte(body), &je)
 				got = je.Field + ": " + strings.TrimPrefix(je.Error, je.Field+": ")
 			}
-			if code != 400 || !strings.Contains(got, name+`: "0001-01-01": 0001-01-01 00:00:00 UTC cannot be used`) || !strings.Contains(got, "0001-01-02") || strings.Contains(got, "is required") {
+			if code != 400 || !strings.Contains(got, name+`: "0001-01-01T00:00:00Z": 0001-01-01 00:00:00 UTC cannot be used`) || !strings.Contains(got, "give a label for its period (0001-01-01, 0001-01, 0001)") || strings.Contains(got, "is required") {
 				t.Errorf("%s: %d %q, want 400 naming the reserved instant", target, code, clipBody(got))
 			}
 			for _, label := range []string{"2016", "2016-05", "2016-W17", "2016-05-01", "2016-05-01T10"} {

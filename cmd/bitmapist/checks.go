@@ -73,13 +73,15 @@ func eventNameWhy(event string, err error) string {
 // the keys it would give (such as "ev_W-1-52") are ones that listing and
 // deleting do not recognise. The zero time (0001-01-01 00:00:00 UTC) is
 // refused too: bitmapist.At and bitmapist.Mark read Go's zero time as
-// "now", so the message says it is reserved and to give a later time.
+// "now", so the message says it is reserved and to give a label of its
+// period (parseTime takes a label from the nanosecond after that instant:
+// cohort.NonZeroStart) or a later time.
 func checkYear(t time.Time, loc *time.Location) error {
 	if y := t.In(loc).Year(); y < 1 || y > 9999 {
 		return fmt.Errorf("%w: year %d is outside 1..9999", bitmapist.ErrInvalidTime, y)
 	}
 	if t.IsZero() {
-		return fmt.Errorf("%w: 0001-01-01 00:00:00 UTC cannot be used (the library reserves that instant); give a later time, such as 0001-01-02", bitmapist.ErrInvalidTime)
+		return fmt.Errorf("%w: 0001-01-01 00:00:00 UTC cannot be used (the library reserves that instant); give a label for its period (0001-01-01, 0001-01, 0001), which is taken from the next nanosecond, or a later time", bitmapist.ErrInvalidTime)
 	}
 	return nil
 }

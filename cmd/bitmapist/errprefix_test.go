@@ -16,7 +16,7 @@ func TestErrorsSayBitmapistOnce(t *testing.T) {
 	for _, args := range [][]string{
 		{"count", "--group", "bad", "e"},
 		{"count", "--at", "bad", "e"},
-		{"count", "--at", "0001-01-01", "e"},
+		{"count", "--at", "0001-01-01T00:00:00Z", "e"},
 		{"count", "--op", "nand", "e", "e"},
 		{"count", "bad\nname"},
 		{"ids", "--group", "bad", "e"},
@@ -30,7 +30,7 @@ func TestErrorsSayBitmapistOnce(t *testing.T) {
 		{"trend", "e", "--group", "bad"},
 		{"trend", "e", "--segment", "e@2024-13"},
 		{"trend", "e", "--rolling", "--group", "weeks"},
-		{"lifecycle", "e", "--from", "0001-01-01"},
+		{"lifecycle", "e", "--from", "0001-01-01T00:00:00Z"},
 		{"stickiness", "e", "--to", "bad"},
 		{"funnel", "e", "e", "--window", "-1"},
 		{"delete"},

@@ -37,8 +37,12 @@ func (s *selection) addFlags(cmd *cobra.Command) {
 // check returns the *usageError that set would return for these flags and
 // events, without a client, so that bad input is refused before Redis is
 // contacted.
-func (s *selection) check(events []string) error {
-	_, err := s.set(bitmapist.New(nil), events)
+func (s *selection) check(a *app, events []string) error {
+	loc, err := a.location()
+	if err != nil {
+		return err
+	}
+	_, err = s.set(bitmapist.New(nil, bitmapist.WithLocation(loc)), events) // --at in --tz, as after connecting
 	return err
 }
 
@@ -157,7 +161,7 @@ func (a *app) countCommand() *cobra.Command {
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := sel.check(args); err != nil {
+			if err := sel.check(a, args); err != nil {
 				return err
 			}
 			c, s, done, err := sel.open(ctx, a, args)
@@ -279,7 +283,7 @@ a warning on stderr, and when none of the ids has a string the command fails
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := sel.check(args); err != nil {
+			if err := sel.check(a, args); err != nil {
 				return err
 			}
 			if limit < 0 {

@@ -180,7 +180,7 @@ func TestImpossibleTimesRefused(t *testing.T) {
 		bad := []struct{ tz, at string }{
 			{"UTC", "0000-01-01"},
 			{"UTC", "0000-12-31T23:59:59Z"},
-			{"UTC", "0001-01-01"}, // the zero time: "now" to the library
+			{"UTC", "0001-01-01T00:00:00Z"}, // the zero time: "now" to the library (the label 0001-01-01 is its day: TestYearOneLabels)
 			{"UTC", "0001-01-01T00:30:00+01:00"},
 			{"America/New_York", "0001-01-01T02:00:00Z"},
 			{"Pacific/Kiritimati", "9999-12-31T23:00:00Z"},

@@ -49,6 +49,7 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 			bad = badDate(s, err)
 		}
 		if err == nil {
+			t = cohort.NonZeroStart(s, t, loc) // 0001-01-01: its first usable instant
 			if err := checkYear(t, loc); err != nil {
 				// Not "invalid event time": --from, --now and --at are
 				// not event times. errors.Is(err, ErrInvalidTime) holds.
@@ -66,6 +67,7 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	// A period label as the tables print it: an ISO week (2024-W01, its
 	// Monday) or an hour (2024-12-30T05).
 	if _, t, err := cohort.ParseLabel(s, loc); err == nil {
+		t = cohort.NonZeroStart(s, t, loc)
 		if err := checkYear(t, loc); err != nil {
 			return time.Time{}, &wrapped{msg: fmt.Sprintf("time %s: %s", quoteClip(s), strings.TrimPrefix(err.Error(), bitmapist.ErrInvalidTime.Error()+": ")), err: err}
 		}

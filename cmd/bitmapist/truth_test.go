@@ -62,7 +62,7 @@ func TestCommandsTellTheTruth(t *testing.T) {
 			add(want{exitOK, []string{"note: --to 2030 is after now"}}, append(rc, "--from", "2024-12-30", "--to", "2030-01-01", "--group", "years")...)
 			// Errors without doubled library prefixes.
 			add(want{exitUsage, []string{"bitmapist: --group: invalid time group: \"bad\""}}, append(rc, "--group", "bad")...)
-			add(want{exitUsage, []string{"bitmapist: --from: time \"0001-01-01\"", "cannot be used", "give a later time"}}, append(rc, "--from", "0001-01-01")...)
+			add(want{exitUsage, []string{"bitmapist: --from: time \"0001-01-01T00:00:00Z\"", "cannot be used", "give a label for its period (0001-01-01, 0001-01, 0001)"}}, append(rc, "--from", "0001-01-01T00:00:00Z")...)
 			add(want{exitUsage, []string{"bitmapist: --segment: invalid query: "}}, append(rc, "--segment", "a@2024-13")...)
 		}
 		add(want{exitError, []string{"no hourly data", "in hour 2024-12-30 03:00"}}, "count", "--group", "hours", "--at", "2024-12-30T03:00:00Z", "user:signed_up")
