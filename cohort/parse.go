@@ -97,6 +97,10 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 			return Query{}, &QueryError{Field: "time_group", Err: err,
 				Msg: quoteShort(s) + " is not hours, days, weeks, months or years"}
 		}
+		if err := CheckReportTimeGroup(ReportCohort, g); err != nil {
+			return Query{}, &QueryError{Field: "time_group", Err: err,
+				Msg: quoteShort(s) + " is not " + TimeGroupList(ReportTimeGroups(ReportCohort))}
+		}
 		q.TimeGroup = g
 	}
 	for _, n := range []struct {

@@ -145,7 +145,7 @@ func newFormView(v url.Values, events []string) formView {
 		Start:   dateField{ID: "start", Name: "start", Label: "Start (first row)", Value: strings.TrimSpace(v.Get("start")), Hint: "empty: count back from now"},
 		Segment: strings.TrimSpace(v.Get(segmentParam)),
 	}
-	for _, g := range bitmapist.TimeGroups() {
+	for _, g := range cohort.ReportTimeGroups(cohort.ReportCohort) {
 		f.TimeGroups = append(f.TimeGroups, g.String())
 	}
 	if f.Primary == "" && f.Secondary == "" { // first visit (or only a date): defaults

@@ -112,7 +112,7 @@ func queryFlagError(err error) error {
 	if !ok {
 		name = qe.Field
 	}
-	return &usageError{err: fmt.Errorf("%s: %s", name, qe.Msg)}
+	return &usageError{err: &wrapped{err: err, msg: name + ": " + qe.Msg}}
 }
 
 // cohortCommand builds "cohort": cohort.Get from the shell, every
@@ -212,7 +212,7 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 	fl := cmd.Flags()
 	fl.StringVar(&f.primaryAnd, "primary-and", "", "narrow each cohort to users who also did this event in the row's period (get_dates_data's select1b)")
 	fl.StringArrayVar(&f.additional, "additional", nil, `an additional event joined to SECONDARY, "and:EVENT" or "or:EVENT"; repeat in order`)
-	fl.StringVarP(&f.group, "group", "g", cohort.DefaultTimeGroup.String(), "period length: hours, days, weeks, months or years")
+	fl.StringVarP(&f.group, "group", "g", cohort.DefaultTimeGroup.String(), "period length: "+cohort.TimeGroupList(cohort.ReportTimeGroups(cohort.ReportCohort)))
 	fl.IntVar(&f.rows, "rows", cohort.DefaultRows, fmt.Sprintf("number of cohort periods (rows), 1..%d", cohort.MaxRows))
 	fl.IntVar(&f.cols, "cols", cohort.DefaultCols, fmt.Sprintf("number of columns (period 0, 1, ... after the row's), 1..%d", cohort.MaxCols))
 	fl.StringVar(&f.now, "now", "", "the time the table is computed for: RFC 3339, 2024-12-30 05:10, 2024-12-30, 2024-W01, 2024-12 (default: now)")
