@@ -232,7 +232,8 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 // writeCohortText writes t as an aligned table: a title line (ending in
 // "; segment: A and B" when segment specs are given), a header ("cohort",
 // "users", then the column offsets 0, 1, ...), one line per row and an
-// "average" line. Cells without value are blank.
+// "average" line (averageRow: a "no average: ..." line instead when no
+// column has one). Cells without value are blank.
 func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 	q := t.Query
 	var opts []string
@@ -281,24 +282,10 @@ func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 		}
 		grid = append(grid, row)
 	}
-	avg := []string{"average", ""}
-	for j := range q.Cols {
-		a := t.Averages[j]
-		v := a.Count
-		if q.AsPercent {
-			v = a.Fraction * 100
-		}
-		s := ""
-		if a.Valid {
-			if q.AsPercent {
-				s = strconv.FormatFloat(v, 'f', 1, 64) + "%"
-			} else {
-				s = strconv.FormatFloat(v, 'f', 1, 64)
-			}
-		}
-		avg = append(avg, s)
+	avg, noAvg := averageRow(t)
+	if avg != nil {
+		grid = append(grid, avg)
 	}
-	grid = append(grid, avg)
 
 	widths := make([]int, len(grid[0]))
 	for _, row := range grid {
@@ -319,6 +306,9 @@ func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 		}
 		b.WriteString("\n")
 	}
+	if noAvg != "" {
+		b.WriteString(noAvg + "\n")
+	}
 	// Trailing blanks of rows with blank cells are noise.
 	out := strings.Join(func() []string {
 		ls := strings.Split(b.String(), "\n")
@@ -329,6 +319,49 @@ func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 	}(), "\n")
 	_, err := io.WriteString(w, out)
 	return err
+}
+
+// averageRow returns the "average" line of the text table: column j's
+// average (t.Averages, as the JSON's averages[j]) to one decimal, blank
+// when the column has none (null in the JSON). When no column has an
+// average (every averages entry of the JSON is null, and the CSV has no
+// average row either), it returns no row but a line saying why: every
+// cohort has 0 users (with --first-time: nobody's first PRIMARY fell in
+// these rows), or every cell is blank.
+func averageRow(t *cohort.Table) (row []string, none string) {
+	q := t.Query
+	row = []string{"average", ""}
+	some := false
+	for _, a := range t.Averages {
+		s := ""
+		switch {
+		case !a.Valid:
+		case q.AsPercent:
+			s = strconv.FormatFloat(a.Fraction*100, 'f', 1, 64) + "%"
+		default:
+			s = strconv.FormatFloat(a.Count, 'f', 1, 64)
+		}
+		some = some || a.Valid
+		row = append(row, s)
+	}
+	if some {
+		return row, ""
+	}
+	unit := q.TimeGroup.String()
+	if slices.Max(append([]int64{0}, t.Totals...)) == 0 {
+		if q.FirstTime {
+			who := "nobody's"
+			if q.Segment != nil {
+				who = "no segment user's"
+			}
+			return nil, fmt.Sprintf("no average: every cohort has 0 users (--first-time: %s first %s fell in these %s, so every cell is blank)", who, q.Primary, unit)
+		}
+		return nil, "no average: every cohort has 0 users, so every cell is blank"
+	}
+	if q.BlankEmpty {
+		return nil, fmt.Sprintf("no average: every cell is blank (--blank-empty: nobody returned in these %s)", unit)
+	}
+	return nil, "no average: every cell is blank"
 }
 
 // tableEmpty reports whether t counts nobody: no user in any row or in any
