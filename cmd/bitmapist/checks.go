@@ -76,7 +76,7 @@ func eventNameWhy(event string, err error) string {
 // "now", so the message says it is reserved and to give a later time.
 func checkYear(t time.Time, loc *time.Location) error {
 	if y := t.In(loc).Year(); y < 1 || y > 9999 {
-		return fmt.Errorf("%w: year %d is outside 1..9999", bitmapist.ErrInvalidTime, y)
+		return fmt.Errorf("%w: year %d is outside 1..9999, the supported range", bitmapist.ErrInvalidTime, y)
 	}
 	if t.IsZero() {
 		return fmt.Errorf("%w: 0001-01-01 00:00:00 UTC cannot be used (the library reserves that instant); give a later time, such as 0001-01-02", bitmapist.ErrInvalidTime)
