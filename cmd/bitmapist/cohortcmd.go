@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -148,68 +149,14 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
   # signed up and paid, returning with an active session or a purchase
   bitmapist cohort user:signup user:active --primary-and user:paid --additional or:order:created --json`,
 		Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if f.json && f.csv {
-				return usagef("give at most one of --json and --csv")
-			}
-			for _, n := range []string{"now", "start"} {
-				if v, _ := cmd.Flags().GetString(n); cmd.Flags().Changed(n) && strings.TrimSpace(v) == "" {
-					return usagef("--%s: empty value", n)
-				}
-			}
-			primary, secondary := args[0], args[0]
-			if len(args) == 2 {
-				secondary = args[1]
-			}
-			loc, err := a.location()
-			if err != nil {
-				return err
-			}
-			v, err := f.values(primary, secondary, loc)
-			if err != nil {
-				return err
-			}
-			q, err := cohort.ParseQueryIn(v, loc)
-			if err != nil {
-				return queryFlagError(err)
-			}
-			c, done, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
-				return err
-			}
-			if err := missingEvents(ctx, c, queryEvents(q), cohortProbe(c, q)); err != nil {
-				return err
-			}
-			if q.Segment, _, err = parseSegmentFlag(ctx, c, f.segment); err != nil {
-				return err
-			}
-			t, err := cohort.Get(ctx, c, q)
-			if err != nil {
-				return queryFlagError(err)
-			}
-			// The notes, now that the table is good.
-			_ = checkCohortTimes(a.stderr, q, c.Now())
-			if err := explainEmptyTable(ctx, c, q, t); err != nil {
-				return err
-			}
-			switch {
-			case f.json:
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(t)
-			case f.csv:
-				return t.WriteCSV(a.stdout)
-			}
-			return writeCohortText(a.stdout, t, f.segment...)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runCohort(cmd, &f, args) },
 	}
-	fl := cmd.Flags()
+	f.add(cmd.Flags())
+	return cmd
+}
+
+// add registers the cohort command's flags on fl.
+func (f *cohortFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&f.primaryAnd, "primary-and", "", "narrow each cohort to users who also did this event in the row's period (get_dates_data's select1b)")
 	fl.StringArrayVar(&f.additional, "additional", nil, `an additional event joined to SECONDARY, "and:EVENT" or "or:EVENT"; repeat in order`)
 	fl.StringVarP(&f.group, "group", "g", cohort.DefaultTimeGroup.String(), "period length: "+cohort.TimeGroupList(cohort.ReportTimeGroups(cohort.ReportCohort)))
@@ -226,7 +173,86 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 	fl.StringArrayVar(&f.segment, "segment", nil, segmentFlagHelp+"; ANDed into every row's cohort")
 	fl.BoolVar(&f.json, "json", false, "print flask-bitmapist's cohort JSON")
 	fl.BoolVar(&f.csv, "csv", false, "print CSV (Date,Total,0,1,...)")
-	return cmd
+}
+
+// runCohort is the cohort command's run: the flags through
+// cohort.ParseQueryIn (before Redis), the checks of times, events and
+// --segment, cohort.Get, the notes, then the table as text, JSON or CSV.
+// query checks the cohort command's flags and arguments (before Redis)
+// and returns them as a cohort.Query (cohort.ParseQueryIn); errors are
+// *usageError naming the flag.
+func (f *cohortFlags) query(cmd *cobra.Command, a *app, args []string) (cohort.Query, error) {
+	if f.json && f.csv {
+		return cohort.Query{}, usagef("give at most one of --json and --csv")
+	}
+	for _, n := range []string{"now", "start"} {
+		if v, _ := cmd.Flags().GetString(n); cmd.Flags().Changed(n) && strings.TrimSpace(v) == "" {
+			return cohort.Query{}, usagef("--%s: empty value", n)
+		}
+	}
+	primary, secondary := args[0], args[0]
+	if len(args) == 2 {
+		secondary = args[1]
+	}
+	loc, err := a.location()
+	if err != nil {
+		return cohort.Query{}, err
+	}
+	v, err := f.values(primary, secondary, loc)
+	if err != nil {
+		return cohort.Query{}, err
+	}
+	q, err := cohort.ParseQueryIn(v, loc)
+	if err != nil {
+		return cohort.Query{}, queryFlagError(err)
+	}
+	return q, nil
+}
+
+func (a *app) runCohort(cmd *cobra.Command, f *cohortFlags, args []string) error {
+	ctx := cmd.Context()
+	q, err := f.query(cmd, a, args)
+	if err != nil {
+		return err
+	}
+	c, done, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
+		return err
+	}
+	if err := missingEvents(ctx, c, queryEvents(q), cohortProbe(c, q)); err != nil {
+		return err
+	}
+	if q.Segment, _, err = parseSegmentFlag(ctx, c, f.segment); err != nil {
+		return err
+	}
+	t, err := cohort.Get(ctx, c, q)
+	if err != nil {
+		return queryFlagError(err)
+	}
+	// The notes, now that the table is good.
+	_ = checkCohortTimes(a.stderr, q, c.Now())
+	if err := explainEmptyTable(ctx, c, q, t); err != nil {
+		return err
+	}
+	return a.printCohort(f, t)
+}
+
+// printCohort writes t as JSON (--json), CSV (--csv) or text.
+func (a *app) printCohort(f *cohortFlags, t *cohort.Table) error {
+	switch {
+	case f.json:
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(t)
+	case f.csv:
+		return t.WriteCSV(a.stdout)
+	}
+	return writeCohortText(a.stdout, t, f.segment...)
 }
 
 // writeCohortText writes t as an aligned table: a title line (ending in
@@ -236,57 +262,8 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 // column has one). Cells without value are blank.
 func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 	q := t.Query
-	var opts []string
-	if q.FirstTime {
-		opts = append(opts, "first time")
-	}
-	if q.PrimaryAnd != "" {
-		opts = append(opts, "and "+q.PrimaryAnd)
-	}
-	ret := q.Secondary
-	for _, s := range q.Additional {
-		ret += " " + s.Op.String() + " " + s.Event
-	}
-	if q.WithReplacement {
-		opts = append(opts, "with replacement")
-	}
-	if q.OnOrAfter {
-		opts = append(opts, "on or after")
-	}
-	title := fmt.Sprintf("cohort: %s", q.Primary)
-	if len(opts) > 0 {
-		title += " (" + strings.Join(opts, ", ") + ")"
-	}
-	title += fmt.Sprintf("; returning: %s; by %s; now %s", ret, q.TimeGroup.Unit(), q.Now.Format("2006-01-02 15:04 MST"))
-	if len(segment) > 0 {
-		title += "; segment: " + strings.Join(segment, " and ")
-	}
-
-	cell := func(v float64, ok bool) string {
-		switch {
-		case !ok:
-			return ""
-		case q.AsPercent:
-			return strconv.FormatFloat(v, 'f', 1, 64) + "%"
-		}
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	grid := [][]string{append([]string{"cohort", "users"}, make([]string, q.Cols)...)}
-	for j := range q.Cols {
-		grid[0][2+j] = strconv.Itoa(j)
-	}
-	for i := range t.Dates {
-		row := []string{t.RowLabel(i), strconv.FormatInt(t.Totals[i], 10)}
-		for j := range q.Cols {
-			row = append(row, cell(t.Value(i, j)))
-		}
-		grid = append(grid, row)
-	}
-	avg, noAvg := averageRow(t)
-	if avg != nil {
-		grid = append(grid, avg)
-	}
-
+	title := cohortTitle(t, segment)
+	grid, noAvg := cohortTextGrid(t)
 	widths := make([]int, len(grid[0]))
 	for _, row := range grid {
 		for j, s := range row {
@@ -319,6 +296,70 @@ func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 	}(), "\n")
 	_, err := io.WriteString(w, out)
 	return err
+}
+
+// cohortTitle returns the text table's title line: the primary event and
+// options, the return events, the unit and now, and the segment specs.
+func cohortTitle(t *cohort.Table, segment []string) string {
+	q := t.Query
+	var opts []string
+	if q.FirstTime {
+		opts = append(opts, "first time")
+	}
+	if q.PrimaryAnd != "" {
+		opts = append(opts, "and "+q.PrimaryAnd)
+	}
+	ret := q.Secondary
+	for _, s := range q.Additional {
+		ret += " " + s.Op.String() + " " + s.Event
+	}
+	if q.WithReplacement {
+		opts = append(opts, "with replacement")
+	}
+	if q.OnOrAfter {
+		opts = append(opts, "on or after")
+	}
+	title := fmt.Sprintf("cohort: %s", q.Primary)
+	if len(opts) > 0 {
+		title += " (" + strings.Join(opts, ", ") + ")"
+	}
+	title += fmt.Sprintf("; returning: %s; by %s; now %s", ret, q.TimeGroup.Unit(), q.Now.Format("2006-01-02 15:04 MST"))
+	if len(segment) > 0 {
+		title += "; segment: " + strings.Join(segment, " and ")
+	}
+	return title
+}
+
+// cohortTextGrid returns the text table's cells as strings: the header, one
+// line per row, then the average line (none when averageRow gives a
+// reason, returned as noAvg).
+func cohortTextGrid(t *cohort.Table) (grid [][]string, noAvg string) {
+	q := t.Query
+	cell := func(v float64, ok bool) string {
+		switch {
+		case !ok:
+			return ""
+		case q.AsPercent:
+			return strconv.FormatFloat(v, 'f', 1, 64) + "%"
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	grid = [][]string{append([]string{"cohort", "users"}, make([]string, q.Cols)...)}
+	for j := range q.Cols {
+		grid[0][2+j] = strconv.Itoa(j)
+	}
+	for i := range t.Dates {
+		row := []string{t.RowLabel(i), strconv.FormatInt(t.Totals[i], 10)}
+		for j := range q.Cols {
+			row = append(row, cell(t.Value(i, j)))
+		}
+		grid = append(grid, row)
+	}
+	avg, none := averageRow(t)
+	if avg != nil {
+		grid = append(grid, avg)
+	}
+	return grid, none
 }
 
 // averageRow returns the "average" line of the text table: column j's
