@@ -40,7 +40,8 @@ import (
 // modified. A cancelled ctx stops the reads at the next step.
 //
 // Errors: ErrNilClient for a nil c; a *QueryError wrapping ErrInvalidQuery
-// for a bad query, including one whose periods leave the years 1..9999 or
+// for a bad query, including one whose Now or rows (with IncludeFuture:
+// cells) leave the years 1..9999 (cells after 9999 are after Now: blank) or
 // whose Segment cannot be evaluated (Field "Segment"; before any Redis
 // work), or one that would read more than MaxReadBytes
 // or combine more than MaxCombineBytes (after the STRLEN/BITPOS step,
@@ -78,8 +79,11 @@ type getOptions struct{ memory int64 }
 func WithMemory(bytes int64) GetOption { return func(o *getOptions) { o.memory = bytes } }
 
 // run applies the client's defaults to a validated q, checks that every
-// period of the table lies in years 1..9999 (the years keys can hold), and
-// computes the table. A client without Redis returns bitmapist.ErrNoRedis.
+// period the table reads lies in years 1..9999 (the years keys can hold),
+// and computes the table. The periods read are Now, every row and, with
+// IncludeFuture, every cell; without it a cell after Now is blank, so
+// cells after the year 9999 (all after Now) are blank too, not an error.
+// A client without Redis returns bitmapist.ErrNoRedis.
 func run(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Table, error) {
 	if err := c.Ready(); err != nil {
 		return nil, err
@@ -97,19 +101,25 @@ func run(ctx context.Context, c *bitmapist.Client, q Query, mem int64) (*Table, 
 
 // tableRange checks the periods of a normalized q with the range check of
 // every report (bitmapist.Client.ReportRange: Now's period, then the
-// table's, rows and columns, in the years 1..9999), and returns its error
+// table's rows and, with IncludeFuture, its columns, in the years
+// 1..9999; without IncludeFuture a cell after Now is blank, so cells after
+// 9999 are blank, not an error), and returns its error
 // as a *QueryError naming field (Start, or Now without one) with the
 // message of the other reports, wrapping the *bitmapist.ReportError.
 func tableRange(c *bitmapist.Client, q *Query, field string) error {
 	first := q.firstRow()
 	periods := q.Rows + q.Cols - 1
+	last := q.Rows // the periods read: the rows, and with IncludeFuture every column
+	if q.IncludeFuture {
+		last = periods
+	}
 	for _, r := range []struct {
 		field    string
 		from, to time.Time
 		n        int
 	}{
 		{"Now", q.Now, q.Now, 1},
-		{field, first, q.TimeGroup.Add(first, periods-1), periods},
+		{field, first, q.TimeGroup.Add(first, last-1), periods},
 	} {
 		// A table may start at 0001-01-01 00:00 UTC, the zero time that
 		// ReportRange reads as "not given": any instant of the period will do.

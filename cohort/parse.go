@@ -92,14 +92,48 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 	}
 	q.Additional = steps
 
+	for _, parse := range []func() error{
+		func() error { return parseTimeGroupParam(v, &q) },
+		func() error { return parseSizeParams(v, &q) },
+		func() error { return parseTimeParams(v, loc, &q) },
+		func() error { return parseBoolParams(v, &q) },
+	} {
+		if err := parse(); err != nil {
+			return Query{}, err
+		}
+	}
+
+	if err := q.validate(); err != nil {
+		var qe *QueryError
+		if errors.As(err, &qe) {
+			qe.Field = paramName(qe.Field)
+		}
+		return Query{}, err
+	}
+	return q, nil
+}
+
+// parseTimeGroupParam reads time_group into q (a name of
+// bitmapist.ParseTimeGroup that the cohort report takes,
+// ReportTimeGroups); absent keeps q's.
+func parseTimeGroupParam(v url.Values, q *Query) error {
 	if s := first(v, "time_group"); s != "" {
 		g, err := bitmapist.ParseTimeGroup(s)
 		if err != nil {
-			return Query{}, &QueryError{Field: "time_group", Err: err,
+			return &QueryError{Field: "time_group", Err: err,
 				Msg: quoteShort(s) + " is not hours, days, weeks, months or years"}
+		}
+		if err := CheckReportTimeGroup(ReportCohort, g); err != nil {
+			return &QueryError{Field: "time_group", Err: err,
+				Msg: quoteShort(s) + " is not " + TimeGroupList(ReportTimeGroups(ReportCohort))}
 		}
 		q.TimeGroup = g
 	}
+	return nil
+}
+
+// parseSizeParams reads num_rows | rows and num_cols | cols into q.
+func parseSizeParams(v url.Values, q *Query) error {
 	for _, n := range []struct {
 		dst   *int
 		names []string
@@ -111,10 +145,15 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 		}
 		i, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || i < 1 || i > n.max {
-			return Query{}, queryErr(n.names[0], "%s is not a whole number in 1..%d", quoteShort(s), n.max)
+			return queryErr(n.names[0], "%s is not a whole number in 1..%d", quoteShort(s), n.max)
 		}
 		*n.dst = i
 	}
+	return nil
+}
+
+// parseTimeParams reads now and start into q, zone-less times in loc.
+func parseTimeParams(v url.Values, loc *time.Location, q *Query) error {
 	for _, t := range []struct {
 		dst  *time.Time
 		name string
@@ -122,11 +161,16 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 		if s := first(v, t.name); s != "" {
 			tm, err := ParseTime(s, loc)
 			if err != nil {
-				return Query{}, TimeParamError(t.name, s, err)
+				return TimeParamError(t.name, s, err)
 			}
 			*t.dst = tm
 		}
 	}
+	return nil
+}
+
+// parseBoolParams reads the boolean parameters into q.
+func parseBoolParams(v url.Values, q *Query) error {
 	for _, b := range []struct {
 		dst  *bool
 		name string
@@ -137,19 +181,12 @@ func ParseQueryIn(v url.Values, loc *time.Location) (Query, error) {
 	} {
 		on, err := parseBool(v.Get(b.name))
 		if err != nil {
-			return Query{}, queryErr(b.name, "%s is not a boolean", quoteShort(v.Get(b.name)))
+			return queryErr(b.name, "%s is not a boolean", quoteShort(v.Get(b.name)))
 		}
 		*b.dst = on
 	}
 
-	if err := q.validate(); err != nil {
-		var qe *QueryError
-		if errors.As(err, &qe) {
-			qe.Field = paramName(qe.Field)
-		}
-		return Query{}, err
-	}
-	return q, nil
+	return nil
 }
 
 // parseSteps reads the additional events.

@@ -149,7 +149,7 @@ func newFormView(v url.Values, events []string) formView {
 	if segs := segmentSpecs(v); len(segs) > 0 {
 		f.Segment, f.SegMore = segs[0], segs[1:]
 	}
-	for _, g := range bitmapist.TimeGroups() {
+	for _, g := range cohort.ReportTimeGroups(cohort.ReportCohort) {
 		f.TimeGroups = append(f.TimeGroups, g.String())
 	}
 	if f.Primary == "" && f.Secondary == "" { // first visit (or only a date): defaults

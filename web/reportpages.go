@@ -13,10 +13,10 @@ import (
 
 // The defaults of the report pages.
 var (
-	eventDefaults      = reportDefaults{group: bitmapist.Days, periods: 90, groups: []bitmapist.TimeGroup{bitmapist.Hours, bitmapist.Days, bitmapist.Weeks, bitmapist.Months}}
-	lifecycleDefaults  = reportDefaults{group: bitmapist.Weeks, periods: 12, groups: []bitmapist.TimeGroup{bitmapist.Days, bitmapist.Weeks, bitmapist.Months}}
-	stickinessDefaults = reportDefaults{group: bitmapist.Days, periods: 30, groups: []bitmapist.TimeGroup{bitmapist.Days, bitmapist.Weeks, bitmapist.Months}}
-	funnelDefaults     = reportDefaults{group: bitmapist.Days, periods: 30, groups: []bitmapist.TimeGroup{bitmapist.Hours, bitmapist.Days, bitmapist.Weeks, bitmapist.Months}, multi: true}
+	eventDefaults      = reportDefaults{group: bitmapist.Days, periods: 90, report: cohort.ReportTrend}
+	lifecycleDefaults  = reportDefaults{group: bitmapist.Weeks, periods: 12, report: cohort.ReportLifecycle}
+	stickinessDefaults = reportDefaults{group: bitmapist.Days, periods: 30, report: cohort.ReportStickiness}
+	funnelDefaults     = reportDefaults{group: bitmapist.Days, periods: 30, report: cohort.ReportFunnel, multi: true}
 )
 
 // defaultFunnelWindow is the funnel form's conversion window, in periods.

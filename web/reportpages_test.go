@@ -159,7 +159,7 @@ func TestReportPagesErrors(t *testing.T) {
 		{"/event?event=user:active&from=soon", 400, "from: "},
 		{"/event?event=user:active&from=2025-03-20&to=2025-03-01", 400, "from: 2025-03-20 is after to (2025-03-01)"},
 		{"/event?event=user:active&from=2020-01-01", 400, "to: "},
-		{"/stickiness?event=user:active&time_group=years", 400, "time_group: "},
+		{"/lifecycle?event=user:active&time_group=hours", 400, "time_group: "}, // not offered (cohort.ReportTimeGroups)
 		{"/lifecycle?event=user:active&segment=" + url.QueryEscape("user:active@2025-99"), 400, "segment: "},
 		{"/funnel?step=user:active", 400, "at least 2 steps"},
 		{"/funnel?step=user:active&step=user:active&window=91", 400, "window: "},

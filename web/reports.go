@@ -39,8 +39,8 @@ type reportParams struct {
 type reportDefaults struct {
 	group   bitmapist.TimeGroup
 	periods int
-	groups  []bitmapist.TimeGroup // the groups the page offers
-	multi   bool                  // funnel: the "step" list instead of "event"
+	report  cohort.Report // its row of cohort.ReportTimeGroups: the groups the page takes and offers
+	multi   bool          // funnel: the "step" list instead of "event"
 }
 
 // parseReport reads v for a report page. Errors are *cohort.QueryError
@@ -62,8 +62,11 @@ func (h *handler) parseReport(v url.Values, def reportDefaults) (reportParams, e
 	}
 	if s := strings.TrimSpace(v.Get("time_group")); s != "" {
 		g, err := bitmapist.ParseTimeGroup(s)
-		if err != nil || !slicesContains(def.groups, g) {
-			return p, &cohort.QueryError{Field: "time_group", Msg: quoteClip(s) + " is not one of " + groupList(def.groups)}
+		if err == nil {
+			err = cohort.CheckReportTimeGroup(def.report, g)
+		}
+		if err != nil {
+			return p, &cohort.QueryError{Field: "time_group", Err: err, Msg: quoteClip(s) + " is not one of " + groupList(cohort.ReportTimeGroups(def.report))}
 		}
 		p.Group = g
 	}
@@ -126,15 +129,6 @@ func parseWindow(s string) (int, error) {
 		return 0, &cohort.QueryError{Field: "window", Msg: fmt.Sprintf("%s is not a whole number in 0..%d", quoteClip(s), cohort.MaxFunnelWindow)}
 	}
 	return n, nil
-}
-
-func slicesContains(gs []bitmapist.TimeGroup, g bitmapist.TimeGroup) bool {
-	for _, x := range gs {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }
 
 func groupList(gs []bitmapist.TimeGroup) string {
@@ -226,7 +220,7 @@ func (h *handler) newReportPage(kind string, p reportParams, def reportDefaults,
 	if len(p.Segs) > 0 {
 		d.SegFirst, d.SegMore = p.Segs[0], p.Segs[1:]
 	}
-	for _, g := range def.groups {
+	for _, g := range cohort.ReportTimeGroups(def.report) {
 		d.Groups = append(d.Groups, g.String())
 	}
 	if len(p.Events) > 0 {

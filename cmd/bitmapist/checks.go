@@ -78,7 +78,7 @@ func eventNameWhy(event string, err error) string {
 // cohort.NonZeroStart) or a later time.
 func checkYear(t time.Time, loc *time.Location) error {
 	if y := t.In(loc).Year(); y < 1 || y > 9999 {
-		return fmt.Errorf("%w: year %d is outside 1..9999", bitmapist.ErrInvalidTime, y)
+		return fmt.Errorf("%w: year %d is outside 1..9999, the supported range", bitmapist.ErrInvalidTime, y)
 	}
 	if t.IsZero() {
 		return fmt.Errorf("%w: 0001-01-01 00:00:00 UTC cannot be used (the library reserves that instant); give a label for its period (0001-01-01, 0001-01, 0001), which is taken from the next nanosecond, or a later time", bitmapist.ErrInvalidTime)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -112,7 +113,7 @@ func queryFlagError(err error) error {
 	if !ok {
 		name = qe.Field
 	}
-	return &usageError{err: fmt.Errorf("%s: %s", name, qe.Msg)}
+	return &usageError{err: &wrapped{err: err, msg: name + ": " + qe.Msg}}
 }
 
 // cohortCommand builds "cohort": cohort.Get from the shell, every
@@ -148,71 +149,17 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
   # signed up and paid, returning with an active session or a purchase
   bitmapist cohort user:signup user:active --primary-and user:paid --additional or:order:created --json`,
 		Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if f.json && f.csv {
-				return usagef("give at most one of --json and --csv")
-			}
-			for _, n := range []string{"now", "start"} {
-				if v, _ := cmd.Flags().GetString(n); cmd.Flags().Changed(n) && strings.TrimSpace(v) == "" {
-					return usagef("--%s: empty value", n)
-				}
-			}
-			primary, secondary := args[0], args[0]
-			if len(args) == 2 {
-				secondary = args[1]
-			}
-			loc, err := a.location()
-			if err != nil {
-				return err
-			}
-			v, err := f.values(primary, secondary, loc)
-			if err != nil {
-				return err
-			}
-			q, err := cohort.ParseQueryIn(v, loc)
-			if err != nil {
-				return queryFlagError(err)
-			}
-			c, done, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
-				return err
-			}
-			if err := missingEvents(ctx, c, queryEvents(q), cohortProbe(c, q)); err != nil {
-				return err
-			}
-			if q.Segment, _, err = parseSegmentFlag(ctx, c, f.segment); err != nil {
-				return err
-			}
-			t, err := cohort.Get(ctx, c, q)
-			if err != nil {
-				return queryFlagError(err)
-			}
-			// The notes, now that the table is good.
-			_ = checkCohortTimes(a.stderr, q, c.Now())
-			if err := explainEmptyTable(ctx, c, q, t); err != nil {
-				return err
-			}
-			switch {
-			case f.json:
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(t)
-			case f.csv:
-				return t.WriteCSV(a.stdout)
-			}
-			return writeCohortText(a.stdout, t, f.segment...)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runCohort(cmd, &f, args) },
 	}
-	fl := cmd.Flags()
+	f.add(cmd.Flags())
+	return cmd
+}
+
+// add registers the cohort command's flags on fl.
+func (f *cohortFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&f.primaryAnd, "primary-and", "", "narrow each cohort to users who also did this event in the row's period (get_dates_data's select1b)")
 	fl.StringArrayVar(&f.additional, "additional", nil, `an additional event joined to SECONDARY, "and:EVENT" or "or:EVENT"; repeat in order`)
-	fl.StringVarP(&f.group, "group", "g", cohort.DefaultTimeGroup.String(), "period length: hours, days, weeks, months or years")
+	fl.StringVarP(&f.group, "group", "g", cohort.DefaultTimeGroup.String(), "period length: "+cohort.TimeGroupList(cohort.ReportTimeGroups(cohort.ReportCohort)))
 	fl.IntVar(&f.rows, "rows", cohort.DefaultRows, fmt.Sprintf("number of cohort periods (rows), 1..%d", cohort.MaxRows))
 	fl.IntVar(&f.cols, "cols", cohort.DefaultCols, fmt.Sprintf("number of columns (period 0, 1, ... after the row's), 1..%d", cohort.MaxCols))
 	fl.StringVar(&f.now, "now", "", "the time the table is computed for: RFC 3339, 2024-12-30 05:10, 2024-12-30, 2024-W01, 2024-12 (default: now)")
@@ -226,14 +173,134 @@ and the column averages), or --json (flask-bitmapist's cohort JSON) or --csv
 	fl.StringArrayVar(&f.segment, "segment", nil, segmentFlagHelp+"; ANDed into every row's cohort")
 	fl.BoolVar(&f.json, "json", false, "print flask-bitmapist's cohort JSON")
 	fl.BoolVar(&f.csv, "csv", false, "print CSV (Date,Total,0,1,...)")
-	return cmd
+}
+
+// runCohort is the cohort command's run: the flags through
+// cohort.ParseQueryIn (before Redis), the checks of times, events and
+// --segment, cohort.Get, the notes, then the table as text, JSON or CSV.
+// query checks the cohort command's flags and arguments (before Redis)
+// and returns them as a cohort.Query (cohort.ParseQueryIn); errors are
+// *usageError naming the flag.
+func (f *cohortFlags) query(cmd *cobra.Command, a *app, args []string) (cohort.Query, error) {
+	if f.json && f.csv {
+		return cohort.Query{}, usagef("give at most one of --json and --csv")
+	}
+	for _, n := range []string{"now", "start"} {
+		if v, _ := cmd.Flags().GetString(n); cmd.Flags().Changed(n) && strings.TrimSpace(v) == "" {
+			return cohort.Query{}, usagef("--%s: empty value", n)
+		}
+	}
+	primary, secondary := args[0], args[0]
+	if len(args) == 2 {
+		secondary = args[1]
+	}
+	loc, err := a.location()
+	if err != nil {
+		return cohort.Query{}, err
+	}
+	v, err := f.values(primary, secondary, loc)
+	if err != nil {
+		return cohort.Query{}, err
+	}
+	q, err := cohort.ParseQueryIn(v, loc)
+	if err != nil {
+		return cohort.Query{}, queryFlagError(err)
+	}
+	return q, nil
+}
+
+func (a *app) runCohort(cmd *cobra.Command, f *cohortFlags, args []string) error {
+	ctx := cmd.Context()
+	q, err := f.query(cmd, a, args)
+	if err != nil {
+		return err
+	}
+	c, done, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := checkCohortTimes(io.Discard, q, c.Now()); err != nil {
+		return err
+	}
+	if err := missingEvents(ctx, c, queryEvents(q), cohortProbe(c, q)); err != nil {
+		return err
+	}
+	if q.Segment, _, err = parseSegmentFlag(ctx, c, f.segment); err != nil {
+		return err
+	}
+	t, err := cohort.Get(ctx, c, q)
+	if err != nil {
+		return queryFlagError(err)
+	}
+	// The notes, now that the table is good.
+	_ = checkCohortTimes(a.stderr, q, c.Now())
+	if err := explainEmptyTable(ctx, c, q, t); err != nil {
+		return err
+	}
+	return a.printCohort(f, t)
+}
+
+// printCohort writes t as JSON (--json), CSV (--csv) or text.
+func (a *app) printCohort(f *cohortFlags, t *cohort.Table) error {
+	switch {
+	case f.json:
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(t)
+	case f.csv:
+		return t.WriteCSV(a.stdout)
+	}
+	return writeCohortText(a.stdout, t, f.segment...)
 }
 
 // writeCohortText writes t as an aligned table: a title line (ending in
 // "; segment: A and B" when segment specs are given), a header ("cohort",
 // "users", then the column offsets 0, 1, ...), one line per row and an
-// "average" line. Cells without value are blank.
+// "average" line (averageRow: a "no average: ..." line instead when no
+// column has one). Cells without value are blank.
 func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
+	q := t.Query
+	title := cohortTitle(t, segment)
+	grid, noAvg := cohortTextGrid(t)
+	widths := make([]int, len(grid[0]))
+	for _, row := range grid {
+		for j, s := range row {
+			widths[j] = max(widths[j], len(s))
+		}
+	}
+	var b strings.Builder
+	b.WriteString(title + "\n")
+	b.WriteString(fmt.Sprintf("columns: %s after the cohort's %s (0 = the same %s)\n\n", q.TimeGroup, q.TimeGroup.Unit(), q.TimeGroup.Unit()))
+	for _, row := range grid {
+		for j, s := range row {
+			if j == 0 {
+				b.WriteString(s + strings.Repeat(" ", widths[0]-len(s)))
+				continue
+			}
+			b.WriteString("  " + strings.Repeat(" ", widths[j]-len(s)) + s)
+		}
+		b.WriteString("\n")
+	}
+	if noAvg != "" {
+		b.WriteString(noAvg + "\n")
+	}
+	// Trailing blanks of rows with blank cells are noise.
+	out := strings.Join(func() []string {
+		ls := strings.Split(b.String(), "\n")
+		for i := range ls {
+			ls[i] = strings.TrimRight(ls[i], " ")
+		}
+		return ls
+	}(), "\n")
+	_, err := io.WriteString(w, out)
+	return err
+}
+
+// cohortTitle returns the text table's title line: the primary event and
+// options, the return events, the unit and now, and the segment specs.
+func cohortTitle(t *cohort.Table, segment []string) string {
 	q := t.Query
 	var opts []string
 	if q.FirstTime {
@@ -260,7 +327,14 @@ func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 	if len(segment) > 0 {
 		title += "; segment: " + strings.Join(segment, " and ")
 	}
+	return title
+}
 
+// cohortTextGrid returns the text table's cells as strings: the header, one
+// line per row, then the average line (none when averageRow gives a
+// reason, returned as noAvg).
+func cohortTextGrid(t *cohort.Table) (grid [][]string, noAvg string) {
+	q := t.Query
 	cell := func(v float64, ok bool) string {
 		switch {
 		case !ok:
@@ -270,7 +344,7 @@ func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 		}
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	grid := [][]string{append([]string{"cohort", "users"}, make([]string, q.Cols)...)}
+	grid = [][]string{append([]string{"cohort", "users"}, make([]string, q.Cols)...)}
 	for j := range q.Cols {
 		grid[0][2+j] = strconv.Itoa(j)
 	}
@@ -281,54 +355,54 @@ func writeCohortText(w io.Writer, t *cohort.Table, segment ...string) error {
 		}
 		grid = append(grid, row)
 	}
-	avg := []string{"average", ""}
-	for j := range q.Cols {
-		a := t.Averages[j]
-		v := a.Count
-		if q.AsPercent {
-			v = a.Fraction * 100
-		}
-		s := ""
-		if a.Valid {
-			if q.AsPercent {
-				s = strconv.FormatFloat(v, 'f', 1, 64) + "%"
-			} else {
-				s = strconv.FormatFloat(v, 'f', 1, 64)
-			}
-		}
-		avg = append(avg, s)
+	avg, none := averageRow(t)
+	if avg != nil {
+		grid = append(grid, avg)
 	}
-	grid = append(grid, avg)
+	return grid, none
+}
 
-	widths := make([]int, len(grid[0]))
-	for _, row := range grid {
-		for j, s := range row {
-			widths[j] = max(widths[j], len(s))
+// averageRow returns the "average" line of the text table: column j's
+// average (t.Averages, as the JSON's averages[j]) to one decimal, blank
+// when the column has none (null in the JSON). When no column has an
+// average (every averages entry of the JSON is null, and the CSV has no
+// average row either), it returns no row but a line saying why: every
+// cohort has 0 users (with --first-time: nobody's first PRIMARY fell in
+// these rows), or every cell is blank.
+func averageRow(t *cohort.Table) (row []string, none string) {
+	q := t.Query
+	row = []string{"average", ""}
+	some := false
+	for _, a := range t.Averages {
+		s := ""
+		switch {
+		case !a.Valid:
+		case q.AsPercent:
+			s = strconv.FormatFloat(a.Fraction*100, 'f', 1, 64) + "%"
+		default:
+			s = strconv.FormatFloat(a.Count, 'f', 1, 64)
 		}
+		some = some || a.Valid
+		row = append(row, s)
 	}
-	var b strings.Builder
-	b.WriteString(title + "\n")
-	b.WriteString(fmt.Sprintf("columns: %s after the cohort's %s (0 = the same %s)\n\n", q.TimeGroup, q.TimeGroup.Unit(), q.TimeGroup.Unit()))
-	for _, row := range grid {
-		for j, s := range row {
-			if j == 0 {
-				b.WriteString(s + strings.Repeat(" ", widths[0]-len(s)))
-				continue
+	if some {
+		return row, ""
+	}
+	unit := q.TimeGroup.String()
+	if slices.Max(append([]int64{0}, t.Totals...)) == 0 {
+		if q.FirstTime {
+			who := "nobody's"
+			if q.Segment != nil {
+				who = "no segment user's"
 			}
-			b.WriteString("  " + strings.Repeat(" ", widths[j]-len(s)) + s)
+			return nil, fmt.Sprintf("no average: every cohort has 0 users (--first-time: %s first %s fell in these %s, so every cell is blank)", who, q.Primary, unit)
 		}
-		b.WriteString("\n")
+		return nil, "no average: every cohort has 0 users, so every cell is blank"
 	}
-	// Trailing blanks of rows with blank cells are noise.
-	out := strings.Join(func() []string {
-		ls := strings.Split(b.String(), "\n")
-		for i := range ls {
-			ls[i] = strings.TrimRight(ls[i], " ")
-		}
-		return ls
-	}(), "\n")
-	_, err := io.WriteString(w, out)
-	return err
+	if q.BlankEmpty {
+		return nil, fmt.Sprintf("no average: every cell is blank (--blank-empty: nobody returned in these %s)", unit)
+	}
+	return nil, "no average: every cell is blank"
 }
 
 // tableEmpty reports whether t counts nobody: no user in any row or in any

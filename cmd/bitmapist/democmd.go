@@ -69,45 +69,15 @@ that it never writes into the Redis your environment points at.
 			if err != nil {
 				return err
 			}
-			// The dashboard's "now" is the log's last day unless --now says otherwise.
-			clock := bitmapist.WithClock(func() time.Time { return time.Date(2011, 12, 9, 12, 0, 0, 0, time.UTC) })
-			if opts, err := a.clockFlag(cmd, now); err != nil {
+			clock, err := a.demoClock(cmd, now)
+			if err != nil {
 				return err
-			} else if len(opts) > 0 {
-				clock = opts[0]
-			} else if cmd.Flags().Changed("now") { // --now now: the real clock
-				clock = bitmapist.WithClock(time.Now)
 			}
-			var (
-				c        *bitmapist.Client
-				redisURL string
-			)
-			if cmd.Flags().Changed("redis") {
-				// Keep the demo's keys apart from real data unless told otherwise.
-				if !cmd.Flags().Changed("prefix") {
-					a.prefix = demoPrefix
-				}
-				cl, done, err := a.open(ctx, clock)
-				if err != nil {
-					return err
-				}
-				defer done()
-				c, redisURL = cl, redactURL(a.redisURL)
-			} else {
-				mr := miniredis.NewMiniRedis()
-				if err := mr.Start(); err != nil {
-					return fmt.Errorf("start the embedded Redis: %w", err)
-				}
-				defer mr.Close()
-				rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-				defer rdb.Close()
-				loc, err := a.location()
-				if err != nil {
-					return err
-				}
-				c = bitmapist.New(rdb, bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc), clock)
-				redisURL = "redis://" + mr.Addr()
+			c, redisURL, done, err := a.demoClient(cmd, clock)
+			if err != nil {
+				return err
 			}
+			defer done()
 			app, err := newDemoApp(c)
 			if err != nil {
 				return err
@@ -149,6 +119,51 @@ that it never writes into the Redis your environment points at.
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	cmd.Flags().StringVar(&now, "now", "", `the dashboard's "now" (default 2011-12-09 12:00 UTC, the log's last day; "now" for the real clock)`)
 	return cmd
+}
+
+// demoClock returns the demo's clock: the log's last day (2011-12-09
+// 12:00 UTC) unless --now gives another time, or the real clock for
+// --now now.
+func (a *app) demoClock(cmd *cobra.Command, now string) (bitmapist.Option, error) {
+	// The dashboard's "now" is the log's last day unless --now says otherwise.
+	clock := bitmapist.WithClock(func() time.Time { return time.Date(2011, 12, 9, 12, 0, 0, 0, time.UTC) })
+	if opts, err := a.clockFlag(cmd, now); err != nil {
+		return nil, err
+	} else if len(opts) > 0 {
+		clock = opts[0]
+	} else if cmd.Flags().Changed("now") { // --now now: the real clock
+		clock = bitmapist.WithClock(time.Now)
+	}
+	return clock, nil
+}
+
+// demoClient opens the demo's client with clock: on --redis when given
+// (under demoPrefix unless --prefix is given), else on an embedded Redis
+// (miniredis). It returns the client, its Redis address for the messages
+// (redacted) and the function that closes it all.
+func (a *app) demoClient(cmd *cobra.Command, clock bitmapist.Option) (*bitmapist.Client, string, func(), error) {
+	if cmd.Flags().Changed("redis") {
+		// Keep the demo's keys apart from real data unless told otherwise.
+		if !cmd.Flags().Changed("prefix") {
+			a.prefix = demoPrefix
+		}
+		c, done, err := a.open(cmd.Context(), clock)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return c, redactURL(a.redisURL), done, nil
+	}
+	loc, err := a.location()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return nil, "", nil, fmt.Errorf("start the embedded Redis: %w", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	c := bitmapist.New(rdb, bitmapist.WithPrefix(a.prefix), bitmapist.WithLocation(loc), clock)
+	return c, "redis://" + mr.Addr(), func() { rdb.Close(); mr.Close() }, nil
 }
 
 // commandName is how to run this program again in a terminal: arg0 (the

@@ -321,7 +321,7 @@ func detectedParser(recs []csvRecord, cols importColumns, loc *time.Location, su
 		// A detected format also refuses what it could parse but the
 		// detection would not count (Unix seconds where milliseconds were
 		// detected would land in 1970).
-		if !errors.Is(err, errBadDate) && !formatMatches(format, strings.TrimSpace(s)) {
+		if !errors.Is(err, errBadDate) && !errors.Is(err, bitmapist.ErrInvalidTime) && !formatMatches(format, strings.TrimSpace(s)) {
 			return time.Time{}, fmt.Errorf("%s does not match %s (the format of the first rows; --time-format sets another)", quoteClip(s), format)
 		}
 		return t, err
@@ -331,7 +331,8 @@ func detectedParser(recs []csvRecord, cols importColumns, loc *time.Location, su
 // shapeCounts returns how many of samples have a time (empty ones left
 // out) and how many of those are written in format: the n it reads, plus
 // those of its shape that name no real date (2024-02-30; rejected as "not
-// a valid date", not as another format).
+// a valid date", not as another format) or a year it cannot hold
+// (10000-01-01; rejected as outside 1..9999).
 func shapeCounts(format string, n int, samples []string, loc *time.Location) (sampled, matched int) {
 	raw, err := rawTimeParser(format, loc)
 	for _, s := range samples {
@@ -342,7 +343,7 @@ func shapeCounts(format string, n int, samples []string, loc *time.Location) (sa
 		if format == "" || err != nil || formatMatches(format, s) {
 			continue
 		}
-		if _, perr := raw(s); errors.Is(perr, errBadDate) {
+		if _, perr := raw(s); errors.Is(perr, errBadDate) || errors.Is(perr, bitmapist.ErrInvalidTime) {
 			n++
 		}
 	}
@@ -426,7 +427,9 @@ func timeParser(format string, loc *time.Location) (func(string) (time.Time, err
 	}, nil
 }
 
-// rawTimeParser is timeParser without the year check.
+// rawTimeParser is timeParser without the year check of the times it
+// reads (a year it cannot read at all, 10000-01-01, is an error wrapping
+// bitmapist.ErrInvalidTime: yearOutOfRange).
 func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, error), error) {
 	switch strings.ToLower(format) {
 	case "rfc3339":
@@ -435,6 +438,9 @@ func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, 
 			if err != nil {
 				if bad := badDate(s, err); bad != nil {
 					return t, bad
+				}
+				if yerr := yearOutOfRange(s, func(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }); yerr != nil {
+					return t, yerr
 				}
 				return t, fmt.Errorf("%s is not an RFC 3339 time", quoteClip(s))
 			}
@@ -462,6 +468,9 @@ func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, 
 		if err != nil {
 			if bad := badDate(s, err); bad != nil {
 				return t, bad
+			}
+			if yerr := yearOutOfRange(s, func(s string) (time.Time, error) { return time.ParseInLocation(format, s, loc) }); yerr != nil {
+				return t, yerr
 			}
 			return t, fmt.Errorf("%s does not match %s", quoteClip(s), format)
 		}

@@ -27,11 +27,11 @@ type reportSpec struct {
 	args                      cobra.PositionalArgs
 	group                     bitmapist.TimeGroup // default --group
 	periods                   int                 // default range length, in periods
-	// noHours refuses --group hours, as the dashboard does for this
-	// report (lifecycle: "new" needs every earlier period).
-	noHours bool
-	flags   func(*pflag.FlagSet)
-	run     func(ctx context.Context, r *reportArgs, args []string) (report, error)
+	// report is the command's row of cohort.ReportTimeGroups: the groups
+	// --group takes, the same the dashboard's page takes.
+	report cohort.Report
+	flags  func(*pflag.FlagSet)
+	run    func(ctx context.Context, r *reportArgs, args []string) (report, error)
 }
 
 // report is a computed report: its JSON value, its CSV and text forms, and
@@ -80,7 +80,7 @@ func (a *app) reportCommand(s reportSpec) *cobra.Command {
 			return a.printReport(&f, rep.v, rep.csv, rep.text)
 		},
 	}
-	f.add(cmd, s.group, s.periods)
+	f.add(cmd, s.group, s.periods, s.report)
 	if s.flags != nil {
 		s.flags(cmd.Flags())
 	}
@@ -102,7 +102,7 @@ JSON: {"event", "time_group", "rolling", "unique", "previous_unique",
 (wau, mau and dau_mau only with --rolling).`,
 		example: `  bitmapist trend gameStarted --group days --from 2016-05-01 --to 2016-05-31 --rolling
   bitmapist trend customer:purchased --group months --from 2011-01 --to 2011-12 --csv`,
-		args: cobra.ExactArgs(1), group: bitmapist.Days, periods: 30,
+		args: cobra.ExactArgs(1), group: bitmapist.Days, periods: 30, report: cohort.ReportTrend,
 		flags: func(fl *pflag.FlagSet) {
 			fl.BoolVar(&rolling, "rolling", false, "add rolling WAU (7 days), MAU (30 days) and DAU/MAU (days only)")
 		},
@@ -130,7 +130,7 @@ hours is refused, as on the dashboard.
 JSON: {"event", "time_group", "periods": [{"label", "start", "new",
 "returning", "resurrecting", "dormant"}]}.`,
 		example: `  bitmapist lifecycle gameStarted --group weeks --from 2016-04-25 --to 2016-06-30`,
-		args:    cobra.ExactArgs(1), group: bitmapist.Weeks, periods: 12, noHours: true,
+		args:    cobra.ExactArgs(1), group: bitmapist.Weeks, periods: 12, report: cohort.ReportLifecycle,
 		run: func(ctx context.Context, r *reportArgs, args []string) (report, error) {
 			l, err := cohort.GetLifecycle(ctx, r.c, cohort.LifecycleQuery{Event: args[0], TimeGroup: r.group, From: r.from, To: r.to, Segment: r.segment})
 			if err != nil {
@@ -161,7 +161,7 @@ print how many did it in exactly k of them, k = 1..K.
 JSON: {"event", "time_group", "from", "to", "num_periods", "users",
 "buckets": [{"periods": k, "users": n}]}.`,
 		example: `  bitmapist stickiness gameStarted --group days --from 2016-05-01 --to 2016-05-07`,
-		args:    cobra.ExactArgs(1), group: bitmapist.Days, periods: 7,
+		args:    cobra.ExactArgs(1), group: bitmapist.Days, periods: 7, report: cohort.ReportStickiness,
 		run: func(ctx context.Context, r *reportArgs, args []string) (report, error) {
 			s, err := cohort.GetStickiness(ctx, r.c, cohort.StickinessQuery{Event: args[0], TimeGroup: r.group, From: r.from, To: r.to, Segment: r.segment})
 			if err != nil {
@@ -202,7 +202,7 @@ JSON: {"time_group", "window", "steps": [{"event", "users", "from_previous",
 no users (0/0) is shown as "–" in text, as on the dashboard, and is 0 in
 from_previous / from_first of JSON and CSV (tell it by the users: 0).`,
 		example: `  bitmapist funnel newPlayer gameStarted --group days --window 7 --from 2016-04-27 --to 2016-05-26`,
-		args:    cobra.MinimumNArgs(2), group: bitmapist.Days, periods: 30,
+		args:    cobra.MinimumNArgs(2), group: bitmapist.Days, periods: 30, report: cohort.ReportFunnel,
 		flags: func(fl *pflag.FlagSet) {
 			fl.IntVar(&window, "window", 7, fmt.Sprintf("conversion window: periods after the entry period, 0..%d", cohort.MaxFunnelWindow))
 		},

@@ -25,10 +25,11 @@ type reportFlags struct {
 	json, csv bool     // output format
 }
 
-// add registers the shared flags; periods is the default range length.
-func (f *reportFlags) add(cmd *cobra.Command, group bitmapist.TimeGroup, periods int) {
+// add registers the shared flags; periods is the default range length,
+// report the command's row of cohort.ReportTimeGroups.
+func (f *reportFlags) add(cmd *cobra.Command, group bitmapist.TimeGroup, periods int, report cohort.Report) {
 	fl := cmd.Flags()
-	fl.StringVarP(&f.group, "group", "g", group.String(), "period length: hours, days, weeks, months or years")
+	fl.StringVarP(&f.group, "group", "g", group.String(), "period length: "+cohort.TimeGroupList(cohort.ReportTimeGroups(report)))
 	fl.StringVar(&f.from, "from", "", fmt.Sprintf("the first period: the one containing this time (default: %d periods before --to)", periods-1))
 	fl.StringVar(&f.to, "to", "now", "the last period: the one containing this time (RFC 3339, now), or the last one of a labelled period (2024-12-30, 2024-W01, 2024-12, 2024: its last instant)")
 	fl.StringArrayVar(&f.segment, "segment", nil, segmentFlagHelp)
@@ -47,18 +48,15 @@ type reportArgs struct {
 }
 
 // parse checks the shared flags (before Redis) and opens the client:
-// --group hours where s refuses it, --from after --to, and a --segment
-// naming an event without any data are errors.
+// a --group the report does not take (cohort.ReportTimeGroups), --from
+// after --to, and a --segment naming an event without any data are errors.
 func (f *reportFlags) parse(ctx context.Context, a *app, s reportSpec) (*reportArgs, error) {
 	if f.json && f.csv {
 		return nil, usagef("give at most one of --json and --csv")
 	}
-	g, err := bitmapist.ParseTimeGroup(f.group)
+	g, err := parseGroupFlag(f.group, s.report)
 	if err != nil {
-		return nil, usagef("--group: %v", err)
-	}
-	if g == bitmapist.Hours && s.noHours {
-		return nil, usagef("--group: hours is not offered for %s (as on the dashboard): use days, weeks, months or years", s.use[:strings.IndexByte(s.use, ' ')])
+		return nil, err
 	}
 	loc, err := a.location()
 	if err != nil {
@@ -98,6 +96,22 @@ func (f *reportFlags) parse(ctx context.Context, a *app, s reportSpec) (*reportA
 		return nil, err
 	}
 	return r, nil
+}
+
+// parseGroupFlag parses a --group value for report: a *usageError
+// wrapping bitmapist.ErrInvalidTimeGroup for a name that is no time group,
+// or cohort.ErrTimeGroupNotOffered for a group the report does not take
+// (cohort.ReportTimeGroups, the table the dashboard checks too).
+func parseGroupFlag(s string, report cohort.Report) (bitmapist.TimeGroup, error) {
+	g, err := bitmapist.ParseTimeGroup(s)
+	if err != nil {
+		return g, &usageError{err: fmt.Errorf("--group: %w", err)}
+	}
+	if err := cohort.CheckReportTimeGroup(report, g); err != nil {
+		return g, &usageError{err: &wrapped{err: err, msg: fmt.Sprintf("--group: %s is not offered for %s (as on the dashboard): use %s",
+			g, report, cohort.TimeGroupList(cohort.ReportTimeGroups(report)))}}
+	}
+	return g, nil
 }
 
 // segmentFlagHelp is the help of every --segment flag.
@@ -234,7 +248,7 @@ func reportFlagError(err error) error {
 		field = "--from/--to" // the range is too long, not --to wrong
 	}
 	msg = strings.ReplaceAll(msg, "before From ", "before --from ")
-	return &usageError{err: fmt.Errorf("%s: %s", field, msg)}
+	return &usageError{err: &wrapped{err: err, msg: field + ": " + msg}}
 }
 
 // printReport writes v as JSON, as CSV (csvw) or as text (text).

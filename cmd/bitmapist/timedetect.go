@@ -31,12 +31,15 @@ var detectableFormats = []string{
 }
 
 // formatMatches reports whether the time s is written in format (one of
-// detectableFormats).
+// detectableFormats), a year outside 1..9999 that the format cannot read
+// (10000-01-01, yearOutOfRange) included: such a row is rejected for its
+// year, not for another format.
 func formatMatches(format, s string) bool {
 	switch format {
 	case "rfc3339":
-		_, err := time.Parse(time.RFC3339Nano, s)
-		return err == nil
+		parse := func(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
+		_, err := parse(s)
+		return err == nil || yearOutOfRange(s, parse) != nil
 	case "unix", "unixms":
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -44,8 +47,9 @@ func formatMatches(format, s string) bool {
 		}
 		return (n >= unixMsFrom || n <= -unixMsFrom) == (format == "unixms")
 	}
-	_, err := time.Parse(format, s)
-	return err == nil
+	parse := func(s string) (time.Time, error) { return time.Parse(format, s) }
+	_, err := parse(s)
+	return err == nil || yearOutOfRange(s, parse) != nil
 }
 
 // detectTimeFormat returns the format of detectableFormats that reads the

@@ -31,7 +31,8 @@ var timeLayouts = []string{
 // period label as the tables print it (an ISO week "2024-W01", its Monday;
 // an hour "2024-12-30T05"; a week the year lacks says so). An empty
 // string is an error, and so is a time whose year in loc is outside
-// 1..9999 (wrapping bitmapist.ErrInvalidTime). A date of the right shape
+// 1..9999 (wrapping bitmapist.ErrInvalidTime), 10000-01-01 included
+// (yearOutOfRange). A date of the right shape
 // that does not exist (2024-02-30, hour 25) wraps errBadDate, with the
 // message import gives for it.
 func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
@@ -57,6 +58,11 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 				return time.Time{}, &wrapped{msg: fmt.Sprintf("time %s: %s", quoteClip(s), msg), err: err}
 			}
 			return t, nil
+		}
+	}
+	for _, l := range timeLayouts {
+		if err := yearOutOfRange(s, func(s string) (time.Time, error) { return time.ParseInLocation(l, s, loc) }); err != nil {
+			return time.Time{}, &wrapped{msg: "time " + err.Error(), err: err}
 		}
 	}
 	if bad != nil {
