@@ -10,32 +10,6 @@ import (
 	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
-// wallTruth is the brute-force answer for one zone and year: the first
-// instant at which each wall-clock reading (every 15 minutes: every
-// change is on a 15-minute boundary) occurs, and the first instant of
-// each wall-clock hour and day, scanned instant by instant.
-type wallTruth struct {
-	first map[time.Time]time.Time // wall reading (fields in UTC) -> first instant
-	hour  map[time.Time]time.Time // wall hour start -> first instant in it
-	day   map[time.Time]time.Time // wall day start -> first instant in it
-}
-
-func scanWall(loc *time.Location, year int) wallTruth {
-	w := wallTruth{map[time.Time]time.Time{}, map[time.Time]time.Time{}, map[time.Time]time.Time{}}
-	from := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Add(-48 * time.Hour)
-	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Add(48 * time.Hour)
-	for t := from; t.Before(to); t = t.Add(15 * time.Minute) {
-		l := t.In(loc)
-		f := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), 0, 0, time.UTC)
-		for m, k := range map[*map[time.Time]time.Time]time.Time{&w.first: f, &w.hour: f.Truncate(time.Hour), &w.day: f.Truncate(24 * time.Hour)} {
-			if _, ok := (*m)[k]; !ok {
-				(*m)[k] = l
-			}
-		}
-	}
-	return w
-}
-
 // TestWallTimeBruteForce reads every wall-clock quarter hour of whole
 // years in zones whose clocks skip (an hour, 30 minutes, midnight, a
 // whole day) with WallTime, and every hour and day with WallStart, and
@@ -50,16 +24,16 @@ func TestWallTimeBruteForce(t *testing.T) {
 		}
 		for _, year := range gz.Years {
 			t.Run(fmt.Sprintf("%s/%d", gz.Zone, year), func(t *testing.T) {
-				w := scanWall(loc, year)
+				w := testutil.ScanWall(loc, year)
 				gaps := 0
 				end := time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC)
 				for f := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC); f.Before(end); f = f.Add(15 * time.Minute) {
-					gaps += checkWall(t, loc, f, f, w.first, func(f time.Time) (time.Time, error) { return bitmapist.WallTime(f, loc) })
+					gaps += checkWall(t, loc, f, f, w.First, func(f time.Time) (time.Time, error) { return bitmapist.WallTime(f, loc) })
 					if f.Minute() == 0 {
-						checkWall(t, loc, f.Add(17*time.Minute), f, w.hour, func(f time.Time) (time.Time, error) { return bitmapist.WallStart(bitmapist.Hours, f, loc) })
+						checkWall(t, loc, f.Add(17*time.Minute), f, w.Hour, func(f time.Time) (time.Time, error) { return bitmapist.WallStart(bitmapist.Hours, f, loc) })
 					}
 					if f.Hour() == 0 && f.Minute() == 0 {
-						checkWall(t, loc, f.Add(13*time.Hour), f, w.day, func(f time.Time) (time.Time, error) { return bitmapist.WallStart(bitmapist.Days, f, loc) })
+						checkWall(t, loc, f.Add(13*time.Hour), f, w.Day, func(f time.Time) (time.Time, error) { return bitmapist.WallStart(bitmapist.Days, f, loc) })
 					}
 				}
 				if gaps == 0 {

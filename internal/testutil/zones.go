@@ -1,5 +1,7 @@
 package testutil
 
+import "time"
+
 // ZoneChange is a time zone and an instant near one of its clock changes
 // (any instant for a zone without DST), for tests that check periods,
 // keys and reports around the change.
@@ -52,4 +54,37 @@ var GapZones = []GapZone{
 	{"America/New_York", []int{2024}},
 	{"Pacific/Apia", []int{2011, 2015}},
 	{"Australia/Lord_Howe", []int{2024}},
+}
+
+// WallScan is the brute-force truth of a zone's wall clock over a year,
+// found instant by instant every 15 minutes (every clock change falls on
+// a quarter hour). Wall readings are their fields in UTC.
+type WallScan struct {
+	First   map[time.Time]time.Time // a wall reading that occurs -> its first instant (in the zone)
+	Hour    map[time.Time]time.Time // a wall-clock hour that occurs -> its first instant
+	Day     map[time.Time]time.Time // a wall-clock day that occurs -> its first instant
+	Skipped []time.Time             // the year's quarter-hour readings that never occur, in order
+}
+
+// ScanWall scans loc's clock over year (and two days either side).
+func ScanWall(loc *time.Location, year int) WallScan {
+	w := WallScan{First: map[time.Time]time.Time{}, Hour: map[time.Time]time.Time{}, Day: map[time.Time]time.Time{}}
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Add(-48 * time.Hour)
+	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Add(48 * time.Hour)
+	for t := from; t.Before(to); t = t.Add(15 * time.Minute) {
+		l := t.In(loc)
+		f := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), 0, 0, time.UTC)
+		for m, k := range map[*map[time.Time]time.Time]time.Time{&w.First: f, &w.Hour: f.Truncate(time.Hour), &w.Day: f.Truncate(24 * time.Hour)} {
+			if _, ok := (*m)[k]; !ok {
+				(*m)[k] = l
+			}
+		}
+	}
+	end := time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	for f := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC); f.Before(end); f = f.Add(15 * time.Minute) {
+		if _, ok := w.First[f]; !ok {
+			w.Skipped = append(w.Skipped, f)
+		}
+	}
+	return w
 }
