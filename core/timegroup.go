@@ -129,11 +129,12 @@ func (g TimeGroup) Add(t time.Time, n int) time.Time {
 	if !g.Valid() {
 		return t
 	}
-	s := g.Start(t)
-	y, m, d := s.Date()
+	// t's own wall date, not Start's: one zone search less.
+	y, m, d := t.Date()
 	switch g {
 	case Weeks:
-		return wallDate(loc, y, m, d+7*n)
+		wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
+		return wallDate(loc, y, m, d-wd+7*n)
 	case Months:
 		return wallDate(loc, y, m+time.Month(n), 1)
 	}
