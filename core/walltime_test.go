@@ -106,3 +106,25 @@ func TestSkippedTimeErrorNamesTheGap(t *testing.T) {
 		t.Errorf("WallStart(months, 2018-11-20) = %v, %v", got, err)
 	}
 }
+
+// TestWeekStartEveryDay checks Weeks.Start and Weeks.Add of noon of every
+// day 1960..2030 (before and after 1970, the day numbers' origin) in the
+// gap zones: the Monday of the day's ISO week, at its first real instant.
+func TestWeekStartEveryDay(t *testing.T) {
+	for _, gz := range testutil.GapZones {
+		loc, _ := time.LoadLocation(gz.Zone)
+		for d := time.Date(1960, 1, 1, 12, 0, 0, 0, loc); d.Year() < 2030; d = d.AddDate(0, 0, 1) {
+			mon := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+			want, err := bitmapist.WallStart(bitmapist.Days, time.Date(mon.Year(), mon.Month(), mon.Day(), 0, 0, 0, 0, time.UTC), loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bitmapist.Weeks.Start(d); !got.Equal(want) {
+				t.Fatalf("%s: Weeks.Start(%v) = %v, want %v", gz.Zone, d, got, want)
+			}
+			if got := bitmapist.Weeks.Add(d, -1); !got.Equal(bitmapist.Weeks.Start(want.AddDate(0, 0, -4))) {
+				t.Fatalf("%s: Weeks.Add(%v, -1) = %v", gz.Zone, d, got)
+			}
+		}
+	}
+}
