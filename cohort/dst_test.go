@@ -22,20 +22,6 @@ type hourTruth struct {
 	users map[string][]map[uint64]bool // users[event][key index]
 }
 
-// dstReportZones are zones with clock changes in both directions (by an
-// hour, and Lord Howe's by 30 minutes) and two without any; at is an
-// instant of the change.
-var dstReportZones = []struct{ name, zone, at string }{
-	{"paris-back", "Europe/Paris", "2024-10-27T01:00:00Z"},
-	{"paris-forward", "Europe/Paris", "2025-03-30T01:00:00Z"},
-	{"newyork-back", "America/New_York", "2024-11-03T06:00:00Z"},
-	{"newyork-forward", "America/New_York", "2024-03-10T07:00:00Z"},
-	{"lordhowe-back", "Australia/Lord_Howe", "2024-04-06T15:00:00Z"},
-	{"lordhowe-forward", "Australia/Lord_Howe", "2024-10-05T15:30:00Z"},
-	{"tokyo", "Asia/Tokyo", "2024-10-27T01:00:00Z"},
-	{"utc", "UTC", "2024-10-27T01:00:00Z"},
-}
-
 // hourKey is t's hour key suffix in loc, as Python bitmapist writes it.
 func hourKey(t time.Time, loc *time.Location) string {
 	l := t.In(loc)
@@ -106,13 +92,13 @@ func dstMarks(t *testing.T, c *bitmapist.Client, h *hourTruth, from, to time.Tim
 // repeated hour's users counted once, ranges ending at the right period.
 func TestHourReportsAcrossClockChanges(t *testing.T) {
 	testutil.ForEachRedis(t, func(t *testing.T, b testutil.Backend) {
-		for ci, zc := range dstReportZones {
-			t.Run(zc.name, func(t *testing.T) {
-				loc, err := time.LoadLocation(zc.zone)
+		for ci, zc := range testutil.DSTChanges {
+			t.Run(zc.Name, func(t *testing.T) {
+				loc, err := time.LoadLocation(zc.Zone)
 				if err != nil {
 					t.Fatal(err)
 				}
-				mid, _ := time.Parse(time.RFC3339, zc.at)
+				mid, _ := time.Parse(time.RFC3339, zc.At)
 				b := b
 				b.Prefix = fmt.Sprintf("%sdst%d_", b.Prefix, ci)
 				c := newClient(b, mid.Add(24*time.Hour), bitmapist.WithLocation(loc), bitmapist.WithTrackHourly(true))

@@ -281,7 +281,9 @@ var TimeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-0
 // ParseTime parses a date parameter (now, start; the dashboard's from
 // and to): RFC 3339, one of TimeLayouts, or a period label as the tables
 // print it (an ISO week 2025-W09, its Monday; an hour 2025-03-01T05), all
-// but RFC 3339 read in loc. A value of one of those shapes that names no
+// but RFC 3339 read in loc as WallParser reads them: a date is its first
+// real instant, a time the clocks skipped (or an hour or day they skipped)
+// an error wrapping a *bitmapist.SkippedTimeError that names the gap. A value of one of those shapes that names no
 // real date returns a *DateError, a week the year lacks ParseLabel's
 // error; a period label whose first instant is 0001-01-01 00:00:00 UTC
 // (0001-01-01, 0001 in UTC) the nanosecond after it (NonZeroStart); a
@@ -313,7 +315,10 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 		if err == nil {
 			return t, nil
 		}
-		t, err = time.ParseInLocation(layout, s, loc)
+		t, err = ParseInLocation(layout, s, loc)
+		if errors.Is(err, bitmapist.ErrSkippedTime) {
+			return time.Time{}, err
+		}
 		if bad == nil {
 			bad = BadDate(s, err)
 		}
@@ -326,7 +331,7 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 	}
 	if _, t, err := ParseLabel(s, loc); err == nil {
 		return t, nil
-	} else if weekLabel.MatchString(s) {
+	} else if weekLabel.MatchString(s) || errors.Is(err, bitmapist.ErrSkippedTime) {
 		return time.Time{}, err
 	}
 	return time.Time{}, strconv.ErrSyntax
@@ -337,9 +342,12 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 // or the forms it takes.
 func TimeParamError(name, s string, err error) error {
 	var de *DateError
+	var se *bitmapist.SkippedTimeError
 	switch {
 	case errors.As(err, &de):
 		return &QueryError{Field: name, Msg: de.Error(), Err: de}
+	case errors.As(err, &se):
+		return &QueryError{Field: name, Msg: se.Error(), Err: se}
 	case errors.Is(err, ErrReservedTime):
 		return &QueryError{Field: name, Msg: quoteShort(s) + ": " + err.Error(), Err: err}
 	case errors.Is(err, ErrInvalidQuery):

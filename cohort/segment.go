@@ -153,7 +153,11 @@ var weekLabel = regexp.MustCompile(`^\d{4}-W\d{2}$`)
 // error wrapping ErrInvalidQuery; a label of one of those shapes that names
 // no real period says so: a week the year does not have ("2016-W53": 2016
 // has W01..W52), or a date with a field out of range ("2016-02-30", also a
-// *DateError: `is not a valid date (day out of range)`).
+// *DateError: `is not a valid date (day out of range)`). A period starts
+// at its first real instant in loc (the day 2018-11-04 of
+// America/Sao_Paulo, whose midnight the clocks skipped, at 01:00); an hour
+// or day the clocks skipped (2024-03-31T02 in Europe/Berlin) is an error
+// wrapping ErrInvalidQuery and a *bitmapist.SkippedTimeError.
 func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -178,9 +182,14 @@ func ParseLabel(label string, loc *time.Location) (bitmapist.TimeGroup, time.Tim
 		{"2006-01-02T15", bitmapist.Hours}, {"2006-01-02 15:04", bitmapist.Hours},
 		{"2006-01-02", bitmapist.Days}, {"2006-01", bitmapist.Months}, {"2006", bitmapist.Years},
 	} {
-		t, err := time.ParseInLocation(f.layout, label, loc)
+		w, err := time.ParseInLocation(f.layout, label, time.UTC)
 		if err == nil {
-			return f.g, f.g.Start(t), nil
+			t, err := bitmapist.WallStart(f.g, w, loc)
+			if se := (*bitmapist.SkippedTimeError)(nil); errors.As(err, &se) {
+				se.Value = label
+				return 0, time.Time{}, fmt.Errorf("%w: period label %w", ErrInvalidQuery, se)
+			}
+			return f.g, t, err
 		}
 		if bad == nil {
 			bad = BadDate(label, err)

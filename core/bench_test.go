@@ -2,6 +2,7 @@ package bitmapist_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -143,5 +144,66 @@ func BenchmarkAndCount(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		x.AndCount(y)
+	}
+}
+
+// benchZones are the zones of the period arithmetic benchmarks: UTC (no
+// transitions) and Europe/Berlin (two a year).
+var benchZones = []string{"UTC", "Europe/Berlin"}
+
+// BenchmarkPeriodStart is TimeGroup.Start of an instant, per group and
+// zone, over a year of instants (changes included).
+func BenchmarkPeriodStart(b *testing.B) {
+	benchPeriods(b, func(g bitmapist.TimeGroup, t time.Time) time.Time { return g.Start(t) })
+}
+
+// BenchmarkPeriodAdd is TimeGroup.Add(t, 1) of an instant, per group and
+// zone.
+func BenchmarkPeriodAdd(b *testing.B) {
+	benchPeriods(b, func(g bitmapist.TimeGroup, t time.Time) time.Time { return g.Add(t, 1) })
+}
+
+// BenchmarkPeriodAdd24 is TimeGroup.Add(t, 24): a step of many periods.
+func BenchmarkPeriodAdd24(b *testing.B) {
+	benchPeriods(b, func(g bitmapist.TimeGroup, t time.Time) time.Time { return g.Add(t, 24) })
+}
+
+// BenchmarkWallTime is WallTime of a zone-less reading (the parse of a
+// --now, a dashboard parameter or an import row), per zone.
+func BenchmarkWallTime(b *testing.B) {
+	for _, z := range benchZones {
+		loc, _ := time.LoadLocation(z)
+		b.Run(z, func(b *testing.B) {
+			b.ReportAllocs()
+			w := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+			for i := 0; b.Loop(); i++ {
+				if _, err := bitmapist.WallTime(w.Add(time.Duration(i%8760)*time.Hour+17*time.Minute), loc); err != nil && !errors.Is(err, bitmapist.ErrSkippedTime) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func benchPeriods(b *testing.B, f func(bitmapist.TimeGroup, time.Time) time.Time) {
+	for _, z := range benchZones {
+		loc, err := time.LoadLocation(z)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ts := make([]time.Time, 8760) // every hour of 2024 (+17 minutes)
+		for i := range ts {
+			ts[i] = time.Date(2024, 1, 1, 0, 17, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour).In(loc)
+		}
+		for _, g := range []bitmapist.TimeGroup{bitmapist.Hours, bitmapist.Days, bitmapist.Weeks, bitmapist.Months} {
+			b.Run(z+"/"+g.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				var sink time.Time
+				for i := 0; b.Loop(); i++ {
+					sink = f(g, ts[i%len(ts)])
+				}
+				_ = sink
+			})
+		}
 	}
 }

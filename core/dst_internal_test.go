@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/bitmapist-go/bitmapist/internal/testutil"
 )
 
 // wallKeys is a brute-force list of the period keys of one group that
@@ -39,26 +41,6 @@ func wallKey(g TimeGroup, t time.Time) string {
 	return fmt.Sprintf("%d-%d-%d-%d", t.Year(), t.Month(), t.Day(), t.Hour())
 }
 
-// zoneChange is a zone and an instant near one of its clock changes (any
-// instant for a zone without DST).
-type zoneChange struct {
-	name, zone, at string
-}
-
-// dstChanges has clock changes in both directions: Europe/Paris and
-// America/New_York by an hour, Australia/Lord_Howe by 30 minutes, and
-// two zones without any.
-var dstChanges = []zoneChange{
-	{"paris-back", "Europe/Paris", "2024-10-27T01:00:00Z"},
-	{"paris-forward", "Europe/Paris", "2025-03-30T01:00:00Z"},
-	{"newyork-back", "America/New_York", "2024-11-03T06:00:00Z"},
-	{"newyork-forward", "America/New_York", "2024-03-10T07:00:00Z"},
-	{"lordhowe-back", "Australia/Lord_Howe", "2024-04-06T15:00:00Z"},
-	{"lordhowe-forward", "Australia/Lord_Howe", "2024-10-05T15:30:00Z"},
-	{"tokyo", "Asia/Tokyo", "2024-10-27T01:00:00Z"},
-	{"utc", "UTC", "2024-10-27T01:00:00Z"},
-}
-
 func loadZone(t *testing.T, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
@@ -75,10 +57,10 @@ func loadZone(t *testing.T, name string) *time.Location {
 // Next, Prev, Periods' parsing and Retention.Deadline step key by key.
 func TestHourPeriodsAroundClockChanges(t *testing.T) {
 	keep := Retention{Hours: 48 * time.Hour}
-	for _, zc := range dstChanges {
-		t.Run(zc.name, func(t *testing.T) {
-			loc := loadZone(t, zc.zone)
-			mid, _ := time.Parse(time.RFC3339, zc.at)
+	for _, zc := range testutil.DSTChanges {
+		t.Run(zc.Name, func(t *testing.T) {
+			loc := loadZone(t, zc.Zone)
+			mid, _ := time.Parse(time.RFC3339, zc.At)
 			c := New(nil, WithLocation(loc), WithPrefix("p_"))
 			w := scanKeys(loc, Hours, mid.Add(-9*time.Hour), mid.Add(9*time.Hour), time.Minute)
 			for i := range w.keys {
@@ -149,15 +131,10 @@ func checkHourKey(t *testing.T, c *Client, w *wallKeys, i int, keep Retention) {
 // whole day (Pacific/Apia skipped 2011-12-30): each day key once, starting
 // at its first instant, none for the missing day.
 func TestDayPeriodsAroundMissingMidnights(t *testing.T) {
-	for _, zc := range []zoneChange{
-		{"saopaulo", "America/Sao_Paulo", "2018-11-04T03:00:00Z"},
-		{"apia", "Pacific/Apia", "2011-12-30T10:00:00Z"},
-		{"paris-back", "Europe/Paris", "2024-10-27T01:00:00Z"},
-		{"lordhowe-forward", "Australia/Lord_Howe", "2024-10-05T15:30:00Z"},
-	} {
-		t.Run(zc.name, func(t *testing.T) {
-			loc := loadZone(t, zc.zone)
-			mid, _ := time.Parse(time.RFC3339, zc.at)
+	for _, zc := range testutil.DayChanges {
+		t.Run(zc.Name, func(t *testing.T) {
+			loc := loadZone(t, zc.Zone)
+			mid, _ := time.Parse(time.RFC3339, zc.At)
 			c := New(nil, WithLocation(loc), WithPrefix("p_"))
 			w := scanKeys(loc, Days, mid.Add(-96*time.Hour), mid.Add(96*time.Hour), 15*time.Minute)
 			for i := 1; i < len(w.keys)-1; i++ {

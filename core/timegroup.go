@@ -95,11 +95,10 @@ func (g TimeGroup) Start(t time.Time) time.Time {
 	case Days:
 		return keyStart(loc, daySecs, floorDiv(w, daySecs))
 	}
-	y, m, d := t.Date()
+	y, m, _ := time.Unix(w, 0).UTC().Date() // t's wall date, without another zone search
 	switch g {
 	case Weeks:
-		wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
-		return wallDate(loc, y, m, d-wd)
+		return keyStart(loc, daySecs, mondayOf(floorDiv(w, daySecs)))
 	case Months:
 		return wallDate(loc, y, m, 1)
 	case Years:
@@ -129,16 +128,21 @@ func (g TimeGroup) Add(t time.Time, n int) time.Time {
 	if !g.Valid() {
 		return t
 	}
-	s := g.Start(t)
-	y, m, d := s.Date()
+	// t's own wall date, not Start's: one zone search less.
+	w := wallSecs(t)
+	y, m, _ := time.Unix(w, 0).UTC().Date()
 	switch g {
 	case Weeks:
-		return wallDate(loc, y, m, d+7*n)
+		return keyStart(loc, daySecs, mondayOf(floorDiv(w, daySecs))+7*int64(n))
 	case Months:
 		return wallDate(loc, y, m+time.Month(n), 1)
 	}
 	return wallDate(loc, y+n, 1, 1)
 }
+
+// mondayOf returns the day number (days since 1970-01-01, a Thursday)
+// of the Monday of day k's ISO week.
+func mondayOf(k int64) int64 { return k - (k + 3 - floorDiv(k+3, 7)*7) }
 
 // Label returns a short human label of the period of g containing t:
 // "2024-12-30 05:00", "2024-12-30", "2025-W01" (ISO year and week),

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 	bitmapistplugin "github.com/bitmapist-go/bitmapist/gormplugin"
 	"github.com/bitmapist-go/bitmapist/internal/onlineretail"
@@ -163,7 +164,7 @@ func loadDemo(ctx context.Context, c *bitmapist.Client, app *demoApp, r io.Reade
 		if err != nil {
 			return nil, fmt.Errorf("demo data line %d: customer id %q: %w", line, rec[0], err)
 		}
-		day, err := time.ParseInLocation("2006-01-02", rec[1], c.Location())
+		day, err := cohort.ParseInLocation("2006-01-02", rec[1], c.Location())
 		if err != nil {
 			return nil, fmt.Errorf("demo data line %d: %w", line, err)
 		}

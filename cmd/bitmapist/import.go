@@ -59,7 +59,13 @@ the first 100 rows: RFC 3339 with or without zone (2024-01-02T15:04:05Z,
 2024-01-02T15:04:05), 2024-01-02 15:04:05 (also with a zone or without
 seconds), 2024-01-02, Unix seconds (1704207845) or milliseconds
 (1704207845000). The summary says which; rows in another format are rejected.
-Zone-less times are read in --tz.
+Zone-less times are read in --tz, as --now and the dashboard read them: a
+time the clocks skipped there (02:30 on a spring-forward day of
+Europe/Berlin) is rejected ("bad time", naming the gap and the first time
+after it), never shifted into another hour; a repeated time (clocks turned
+back) is its first occurrence; a date is its day's first real instant
+(01:00 on a day whose midnight America/Sao_Paulo skipped), and a day the
+zone skipped entirely (Pacific/Apia's 2011-12-30) is rejected.
 
 Exit status: 0 when every data row was marked (--allow-rejects: also when
 rows were rejected); 3 when rows were rejected (the others were marked,

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
 )
 
@@ -463,8 +464,12 @@ func rawTimeParser(format string, loc *time.Location) (func(string) (time.Time, 
 	if _, err := time.Parse(format, probe); err != nil || probe == format {
 		return nil, usagef("--time-format %s is not a Go time layout (like 2006-01-02 or 2006-01-02 15:04:05) nor rfc3339, unix, unixms", quoteClip(format))
 	}
+	parse := cohort.WallParser(format, loc)
 	return func(s string) (time.Time, error) {
-		t, err := time.ParseInLocation(format, s, loc)
+		t, err := parse(s)
+		if errors.Is(err, bitmapist.ErrSkippedTime) {
+			return t, err
+		}
 		if err != nil {
 			if bad := badDate(s, err); bad != nil {
 				return t, bad

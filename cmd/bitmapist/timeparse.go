@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -34,7 +35,13 @@ var timeLayouts = []string{
 // 1..9999 (wrapping bitmapist.ErrInvalidTime), 10000-01-01 included
 // (yearOutOfRange). A date of the right shape
 // that does not exist (2024-02-30, hour 25) wraps errBadDate, with the
-// message import gives for it.
+// message import gives for it. A zone-less value is read as
+// cohort.WallParser reads it, as the dashboard and import do: a date (or
+// month, year, week, hour label) is its first real instant in loc
+// (2018-11-04 in America/Sao_Paulo, whose midnight the clocks skipped, is
+// 01:00 -02), a time the clocks repeat its first occurrence, and a time,
+// hour or day the clocks skipped an error wrapping a
+// *bitmapist.SkippedTimeError that names the gap.
 func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -45,7 +52,10 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	}
 	var bad error // the first layout that s has the shape of, but with a field out of range
 	for _, l := range timeLayouts {
-		t, err := time.ParseInLocation(l, s, loc)
+		t, err := cohort.ParseInLocation(l, s, loc)
+		if se := (*bitmapist.SkippedTimeError)(nil); errors.As(err, &se) {
+			return time.Time{}, fmt.Errorf("time %w", se)
+		}
 		if err != nil && bad == nil {
 			bad = badDate(s, err)
 		}
@@ -78,6 +88,8 @@ func parseTime(s string, loc *time.Location, now time.Time) (time.Time, error) {
 			return time.Time{}, &wrapped{msg: fmt.Sprintf("time %s: %s", quoteClip(s), strings.TrimPrefix(err.Error(), bitmapist.ErrInvalidTime.Error()+": ")), err: err}
 		}
 		return t, nil
+	} else if se := (*bitmapist.SkippedTimeError)(nil); errors.As(err, &se) { // an hour the clocks skipped
+		return time.Time{}, fmt.Errorf("time %w", se)
 	} else if weekShape.MatchString(s) { // a week the year does not have
 		return time.Time{}, &wrapped{msg: "time " + strings.TrimPrefix(err.Error(), cohort.ErrInvalidQuery.Error()+": period label "), err: err}
 	}
