@@ -3,9 +3,10 @@ package bitmapist
 import (
 	"context"
 	"fmt"
-	"math/bits"
 	"sync"
 	"time"
+
+	"github.com/bitmapist-go/bitmapist/internal/wordops"
 )
 
 // MaxTrendPeriods is the largest number of periods a trend may cover
@@ -317,40 +318,20 @@ func (t *trendAcc) window(ws [][]uint64, j0, c, w int, out []int64) {
 	}
 }
 
+// The trend's word kernels (package wordops: AVX2 on amd64, pure Go
+// elsewhere).
+
 // popcount returns the number of set bits of ws.
-func popcount(ws []uint64) int64 {
-	n := 0
-	for _, w := range ws {
-		n += bits.OnesCount64(w)
-	}
-	return int64(n)
-}
+func popcount(ws []uint64) int64 { return wordops.Popcount(ws) }
 
 // orCount returns the number of set bits of a OR b (b at least as long).
-func orCount(a, b []uint64) int64 {
-	b = b[:len(a)]
-	n := 0
-	for i, w := range a {
-		n += bits.OnesCount64(w | b[i])
-	}
-	return int64(n)
-}
+func orCount(a, b []uint64) int64 { return wordops.OrCount(a, b) }
 
 // orInto64 sets dst |= src (src at least as long).
-func orInto64(dst, src []uint64) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] |= src[i]
-	}
-}
+func orInto64(dst, src []uint64) { wordops.Or(dst, dst, src) }
 
 // orOf sets dst = a | b (a and b at least as long).
-func orOf(dst, a, b []uint64) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] = a[i] | b[i]
-	}
-}
+func orOf(dst, a, b []uint64) { wordops.Or(dst, a, b) }
 
 func (t *trendAcc) value(pl *trendPlan, k int) TrendValue {
 	p := pl.periods[k]
