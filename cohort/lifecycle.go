@@ -144,14 +144,20 @@ func (a *lifeAcc) fill(ps []LifecyclePeriod) {
 	}
 }
 
+// lifeChunk is the number of words a lifecycle computes at a time: a
+// whole block of bitmapist.WordBlocks (512 words), so that each period
+// costs one call of the fused kernel per block (smaller chunks measured
+// 1.3-2x slower per word; the chunk's three slices, 12 KiB, stay in L1).
+const lifeChunk = 512
+
 // block adds one block's counts: act[0] is the period before the first,
 // act[i+1] period i; hist the history before act[0]. Chunk by chunk, so
 // that every inner loop runs over consecutive words; three popcounts per
 // period and word.
 func (a *lifeAcc) block(act, hist [][]uint64, m int) {
-	var before [chunkWords]uint64 // H(p-1) of the chunk's words
-	for j0 := 0; j0 < m; j0 += chunkWords {
-		c := min(chunkWords, m-j0)
+	var before [lifeChunk]uint64 // H(p-1) of the chunk's words
+	for j0 := 0; j0 < m; j0 += lifeChunk {
+		c := min(lifeChunk, m-j0)
 		bf := before[:c]
 		clear(bf)
 		for _, h := range hist {

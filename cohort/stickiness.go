@@ -241,14 +241,8 @@ func (c *csaCounter) finish() (out [maxPlanes][]uint64) {
 }
 
 // fullAdd sets sum, carry = the bitwise sum of x, y and z (all as long as
-// sum).
-func fullAdd(sum, carry, x, y, z []uint64) {
-	carry, x, y, z = carry[:len(sum)], x[:len(sum)], y[:len(sum)], z[:len(sum)]
-	for j := range sum {
-		u := x[j] ^ y[j]
-		sum[j], carry[j] = u^z[j], x[j]&y[j]|u&z[j]
-	}
-}
+// sum; wordops.FullAdd, AVX2 on amd64).
+func fullAdd(sum, carry, x, y, z []uint64) { wordops.FullAdd(sum, carry, x, y, z) }
 
 // halfAdd sets sum, carry = the bitwise sum of x and y.
 func halfAdd(sum, carry, x, y []uint64) {

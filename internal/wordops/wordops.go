@@ -131,3 +131,25 @@ func orAndGo(dst, a, b []uint64) {
 		dst[i] |= a[i] & b[i]
 	}
 }
+
+// FullAdd sets sum, carry to the bitwise sum of x, y and z: sum = x ^ y ^
+// z, carry = majority(x, y, z) (x, y and z at least as long as sum, carry
+// as long; sum and carry must not overlap x, y or z unless equal to
+// them word for word).
+func FullAdd(sum, carry, x, y, z []uint64) {
+	carry, x, y, z = carry[:len(sum)], x[:len(sum)], y[:len(sum)], z[:len(sum)]
+	k := len(sum) &^ 3
+	if k > 0 && useAVX2 {
+		fullAddAVX2(&sum[0], &carry[0], &x[0], &y[0], &z[0], k/4)
+		sum, carry, x, y, z = sum[k:], carry[k:], x[k:], y[k:], z[k:]
+	}
+	fullAddGo(sum, carry, x, y, z)
+}
+
+func fullAddGo(sum, carry, x, y, z []uint64) {
+	carry, x, y, z = carry[:len(sum)], x[:len(sum)], y[:len(sum)], z[:len(sum)]
+	for j := range sum {
+		u := x[j] ^ y[j]
+		sum[j], carry[j] = u^z[j], x[j]&y[j]|u&z[j]
+	}
+}

@@ -28,3 +28,6 @@ func andCountAVX2(dst, a, b *uint64, k int) int64
 
 //go:noescape
 func orAndAVX2(dst, a, b *uint64, k int)
+
+//go:noescape
+func fullAddAVX2(sum, carry, x, y, z *uint64, k int)

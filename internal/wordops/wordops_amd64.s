@@ -214,3 +214,32 @@ orAndLoop:
 	JNZ  orAndLoop
 	VZEROUPPER
 	RET
+
+// func fullAddAVX2(sum, carry, x, y, z *uint64, k int)
+TEXT ·fullAddAVX2(SB), NOSPLIT, $0-48
+	MOVQ sum+0(FP), DX
+	MOVQ carry+8(FP), R8
+	MOVQ x+16(FP), SI
+	MOVQ y+24(FP), DI
+	MOVQ z+32(FP), R9
+	MOVQ k+40(FP), CX
+fullAddLoop:
+	VMOVDQU (SI), Y0
+	VMOVDQU (DI), Y1
+	VMOVDQU (R9), Y2
+	VPXOR   Y0, Y1, Y3 // u = x ^ y
+	VPAND   Y0, Y1, Y4 // x & y
+	VPXOR   Y3, Y2, Y5 // u ^ z
+	VPAND   Y3, Y2, Y3 // u & z
+	VPOR    Y3, Y4, Y4
+	VMOVDQU Y5, (DX)
+	VMOVDQU Y4, (R8)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R9
+	ADDQ $32, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  fullAddLoop
+	VZEROUPPER
+	RET

@@ -12,3 +12,5 @@ func orAVX2(dst, a, b *uint64, k int)                                    { panic
 
 func andCountAVX2(dst, a, b *uint64, k int) int64 { panic("unreachable") }
 func orAndAVX2(dst, a, b *uint64, k int)          { panic("unreachable") }
+
+func fullAddAVX2(sum, carry, x, y, z *uint64, k int) { panic("unreachable") }

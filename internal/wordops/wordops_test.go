@@ -86,6 +86,14 @@ func TestKernelsMatchReference(t *testing.T) {
 					t.Fatalf("n=%d off=%d: OrAnd/AndCount word %d wrong", n, off, j)
 				}
 			}
+			sum, carry := words(rng, n, (off+1)%4), words(rng, n, off)
+			FullAdd(sum, carry, x, p, h)
+			for j := range sum {
+				ones := bitCount(x[j]&1) + bitCount(p[j]&1) + bitCount(h[j]&1)
+				if sum[j] != x[j]^p[j]^h[j] || carry[j] != x[j]&p[j]|x[j]&h[j]|p[j]&h[j] || int64(sum[j]&1)+2*int64(carry[j]&1) != ones {
+					t.Fatalf("n=%d off=%d: FullAdd word %d wrong", n, off, j)
+				}
+			}
 			hGo := append([]uint64(nil), h...)
 			a, b, d := LifeCounts(x, p, h)
 			ga, gb, gd := lifeCountsGo(x, p, hGo)
