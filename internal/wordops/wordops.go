@@ -153,3 +153,47 @@ func fullAddGo(sum, carry, x, y, z []uint64) {
 		sum[j], carry[j] = u^z[j], x[j]&y[j]|u&z[j]
 	}
 }
+
+// OrAccOrCount sets dst |= src and returns the number of set bits of dst
+// OR s (src and s at least as long as dst; s may be dst itself, for the
+// count of dst): one period of a sliding-window OR, with dst the running
+// prefix and s the suffix of the window's part before it.
+func OrAccOrCount(dst, src, s []uint64) int64 {
+	src, s = src[:len(dst)], s[:len(dst)]
+	k := len(dst) &^ 3
+	if k > 0 && useAVX2 {
+		return orAccOrCountAVX2(&dst[0], &src[0], &s[0], k/4) + orAccOrCountGo(dst[k:], src[k:], s[k:])
+	}
+	return orAccOrCountGo(dst, src, s)
+}
+
+// OrAccPop sets dst |= src and returns the number of set bits of src
+// (src at least as long as dst).
+func OrAccPop(dst, src []uint64) int64 {
+	src = src[:len(dst)]
+	k := len(dst) &^ 3
+	if k > 0 && useAVX2 {
+		return orAccPopAVX2(&dst[0], &src[0], k/4) + orAccPopGo(dst[k:], src[k:])
+	}
+	return orAccPopGo(dst, src)
+}
+
+func orAccOrCountGo(dst, src, s []uint64) int64 {
+	src, s = src[:len(dst)], s[:len(dst)]
+	n := 0
+	for i := range dst {
+		dst[i] |= src[i]
+		n += bits.OnesCount64(dst[i] | s[i])
+	}
+	return int64(n)
+}
+
+func orAccPopGo(dst, src []uint64) int64 {
+	src = src[:len(dst)]
+	n := 0
+	for i := range dst {
+		dst[i] |= src[i]
+		n += bits.OnesCount64(src[i])
+	}
+	return int64(n)
+}

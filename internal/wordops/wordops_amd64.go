@@ -31,3 +31,9 @@ func orAndAVX2(dst, a, b *uint64, k int)
 
 //go:noescape
 func fullAddAVX2(sum, carry, x, y, z *uint64, k int)
+
+//go:noescape
+func orAccOrCountAVX2(dst, src, s *uint64, k int) int64
+
+//go:noescape
+func orAccPopAVX2(dst, src *uint64, k int) int64

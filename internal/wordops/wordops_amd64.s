@@ -243,3 +243,48 @@ fullAddLoop:
 	JNZ  fullAddLoop
 	VZEROUPPER
 	RET
+
+// func orAccOrCountAVX2(dst, src, s *uint64, k int) int64
+TEXT ·orAccOrCountAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DX
+	MOVQ src+8(FP), SI
+	MOVQ s+16(FP), DI
+	MOVQ k+24(FP), CX
+	SETUP
+	VPXOR Y10, Y10, Y10
+orAccOrCountLoop:
+	VMOVDQU (DX), Y0
+	VPOR    (SI), Y0, Y0
+	VMOVDQU Y0, (DX)
+	VPOR    (DI), Y0, Y0
+	POPADD(Y0, Y10, Y6, Y7)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  orAccOrCountLoop
+	HSUM(Y10, X10, X0, AX)
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func orAccPopAVX2(dst, src *uint64, k int) int64
+TEXT ·orAccPopAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DX
+	MOVQ src+8(FP), SI
+	MOVQ k+16(FP), CX
+	SETUP
+	VPXOR Y10, Y10, Y10
+orAccPopLoop:
+	VMOVDQU (SI), Y0
+	VPOR    (DX), Y0, Y1
+	VMOVDQU Y1, (DX)
+	POPADD(Y0, Y10, Y6, Y7)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  orAccPopLoop
+	HSUM(Y10, X10, X0, AX)
+	MOVQ AX, ret+24(FP)
+	VZEROUPPER
+	RET

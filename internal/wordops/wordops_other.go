@@ -14,3 +14,6 @@ func andCountAVX2(dst, a, b *uint64, k int) int64 { panic("unreachable") }
 func orAndAVX2(dst, a, b *uint64, k int)          { panic("unreachable") }
 
 func fullAddAVX2(sum, carry, x, y, z *uint64, k int) { panic("unreachable") }
+
+func orAccOrCountAVX2(dst, src, s *uint64, k int) int64 { panic("unreachable") }
+func orAccPopAVX2(dst, src *uint64, k int) int64        { panic("unreachable") }

@@ -36,6 +36,14 @@ func bitCount(w uint64) int64 {
 	return n
 }
 
+func bitCount64s(ws []uint64) int64 {
+	var n int64
+	for _, w := range ws {
+		n += bitCount(w)
+	}
+	return n
+}
+
 // TestKernelsMatchReference compares every kernel (assembly where the CPU
 // has it) with a bit-by-bit reference and with the pure-Go version, on
 // random words of every length 0..300 at offsets 0..3 words (odd
@@ -92,6 +100,31 @@ func TestKernelsMatchReference(t *testing.T) {
 				ones := bitCount(x[j]&1) + bitCount(p[j]&1) + bitCount(h[j]&1)
 				if sum[j] != x[j]^p[j]^h[j] || carry[j] != x[j]&p[j]|x[j]&h[j]|p[j]&h[j] || int64(sum[j]&1)+2*int64(carry[j]&1) != ones {
 					t.Fatalf("n=%d off=%d: FullAdd word %d wrong", n, off, j)
+				}
+			}
+			acc, accGo := words(rng, n, (off+3)%4), make([]uint64, n)
+			copy(accGo, acc)
+			wantAccWords := make([]uint64, n)
+			for j := range acc {
+				wantAccWords[j] = acc[j] | x[j] | p[j]
+			}
+			var wantAcc, wantSelf int64
+			for j := range acc {
+				wantAcc += bitCount(acc[j] | x[j] | h[j])
+				wantSelf += bitCount(acc[j] | x[j] | p[j])
+			}
+			if got, gotGo := OrAccOrCount(acc, x, h), orAccOrCountGo(accGo, x, h); got != wantAcc || gotGo != wantAcc {
+				t.Fatalf("n=%d off=%d: OrAccOrCount = %d (Go %d), want %d", n, off, got, gotGo, wantAcc)
+			}
+			if got := OrAccOrCount(acc, p, acc); got != wantSelf {
+				t.Fatalf("n=%d off=%d: OrAccOrCount(dst, src, dst) = %d, want %d", n, off, got, wantSelf)
+			}
+			if got, gotGo := OrAccPop(acc, x), orAccPopGo(accGo, p); got != wantPop || gotGo != bitCount64s(p) {
+				t.Fatalf("n=%d off=%d: OrAccPop = %d, want %d", n, off, got, wantPop)
+			}
+			for j := range acc {
+				if acc[j] != accGo[j] || acc[j] != wantAccWords[j] {
+					t.Fatalf("n=%d off=%d: OrAcc word %d = %x, Go %x", n, off, j, acc[j], accGo[j])
 				}
 			}
 			hGo := append([]uint64(nil), h...)
