@@ -5,11 +5,15 @@ import (
 	"testing"
 )
 
-// randBlocks returns k bitmaps of n random words each.
+// randBlocks returns k bitmaps of n random words each, laid out as the
+// Reader lays out a stripe: one buffer, each bitmap 3,912 words (a
+// 1M-user stripe's span) after the one before, not at multiples of 4 KiB.
 func randBlocks(rng *rand.Rand, k, n int) [][]uint64 {
+	const span = 3912
+	buf := make([]uint64, k*max(span, n))
 	ws := make([][]uint64, k)
 	for i := range ws {
-		ws[i] = make([]uint64, n)
+		ws[i] = buf[i*max(span, n) : i*max(span, n)+n]
 		for j := range ws[i] {
 			ws[i][j] = rng.Uint64() & rng.Uint64()
 		}
