@@ -152,8 +152,8 @@ const lifeChunk = 512
 
 // block adds one block's counts: act[0] is the period before the first,
 // act[i+1] period i; hist the history before act[0]. Chunk by chunk, so
-// that every inner loop runs over consecutive words; three popcounts per
-// period and word.
+// that every inner loop runs over consecutive words; one fused pass
+// (lifeCounts) per period and chunk.
 func (a *lifeAcc) block(act, hist [][]uint64, m int) {
 	var before [lifeChunk]uint64 // H(p-1) of the chunk's words
 	for j0 := 0; j0 < m; j0 += lifeChunk {
