@@ -2,9 +2,9 @@ package cohort
 
 import (
 	"encoding/binary"
-	"math/bits"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/wordops"
 )
 
 // arena hands out the scratch bitmaps of one block of a table (see
@@ -102,22 +102,12 @@ func andInto(dst, x, y []byte) {
 // inside a block: every inner loop runs over this many consecutive words.
 const chunkWords = 64
 
-// popcount returns the number of set bits of ws.
-func popcount(ws []uint64) int64 {
-	n := 0
-	for _, w := range ws {
-		n += bits.OnesCount64(w)
-	}
-	return int64(n)
-}
+// popcount returns the number of set bits of ws (wordops: AVX2 on
+// amd64).
+func popcount(ws []uint64) int64 { return wordops.Popcount(ws) }
 
 // orAnd sets dst |= a AND b (a and b at least as long as dst).
-func orAnd(dst, a, b []uint64) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] |= a[i] & b[i]
-	}
-}
+func orAnd(dst, a, b []uint64) { wordops.OrAnd(dst, a, b) }
 
 // orAnd3 sets dst |= a AND b AND c (a, b and c at least as long as dst).
 func orAnd3(dst, a, b, c []uint64) {
@@ -128,9 +118,4 @@ func orAnd3(dst, a, b, c []uint64) {
 }
 
 // orInto sets dst |= src (src at least as long as dst).
-func orInto(dst, src []uint64) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] |= src[i]
-	}
-}
+func orInto(dst, src []uint64) { wordops.Or(dst, dst, src) }

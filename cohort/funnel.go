@@ -187,21 +187,29 @@ func newFunnelAcc(rows, steps int) *funnelAcc {
 		a.users[i] = make([]int64, steps)
 	}
 	for k := range steps {
-		a.r[k], a.prev[k] = make([]uint64, chunkWords), make([]uint64, chunkWords)
+		a.r[k], a.prev[k] = make([]uint64, funnelChunk), make([]uint64, funnelChunk)
 	}
 	return a
 }
+
+// funnelChunk is the number of words a funnel computes at a time: a
+// chunk of every bitmap of a block (up to ~100 for 30 entry days, three
+// steps and a 7-day window) then stays in the L1 cache while the rows
+// that share it (window+1 of them) reread it.
+const funnelChunk = 512
 
 // block adds one block's step counts of every row. ws[idx[k][t]] is step
 // k's bitmap in period t; rep[k] is the earlier step whose event step k
 // repeats (-1: none), whose period step k must come strictly after.
 func (a *funnelAcc) block(ws [][]uint64, idx [][]int, rep []int, window, m int) {
 	steps := len(idx)
-	for j0 := 0; j0 < m; j0 += chunkWords { // consecutive words in every inner loop
-		c := min(chunkWords, m-j0)
+	for j0 := 0; j0 < m; j0 += funnelChunk { // consecutive words in every inner loop
+		c := min(funnelChunk, m-j0)
 		for row := range a.users {
 			r := a.r
-			copy(r[0][:c], ws[idx[0][row]][j0:j0+c])
+			// R_0 is E1 of the entry period throughout: the block's own
+			// words (never written; funnelPeriod writes r[1:] only).
+			r[0] = ws[idx[0][row]][j0 : j0+c]
 			for k := 1; k < steps; k++ {
 				clear(r[k][:c])
 			}

@@ -2,10 +2,10 @@ package cohort
 
 import (
 	"context"
-	"math/bits"
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/wordops"
 )
 
 // LifecycleQuery describes a lifecycle report: for each period of group
@@ -144,14 +144,20 @@ func (a *lifeAcc) fill(ps []LifecyclePeriod) {
 	}
 }
 
+// lifeChunk is the number of words a lifecycle computes at a time: a
+// whole block of bitmapist.WordBlocks (512 words), so that each period
+// costs one call of the fused kernel per block (smaller chunks measured
+// 1.3-2x slower per word; the chunk's three slices, 12 KiB, stay in L1).
+const lifeChunk = 512
+
 // block adds one block's counts: act[0] is the period before the first,
 // act[i+1] period i; hist the history before act[0]. Chunk by chunk, so
-// that every inner loop runs over consecutive words; three popcounts per
-// period and word.
+// that every inner loop runs over consecutive words; one fused pass
+// (lifeCounts) per period and chunk.
 func (a *lifeAcc) block(act, hist [][]uint64, m int) {
-	var before [chunkWords]uint64 // H(p-1) of the chunk's words
-	for j0 := 0; j0 < m; j0 += chunkWords {
-		c := min(chunkWords, m-j0)
+	var before [lifeChunk]uint64 // H(p-1) of the chunk's words
+	for j0 := 0; j0 < m; j0 += lifeChunk {
+		c := min(lifeChunk, m-j0)
 		bf := before[:c]
 		clear(bf)
 		for _, h := range hist {
@@ -171,16 +177,8 @@ func (a *lifeAcc) block(act, hist [][]uint64, m int) {
 }
 
 // lifeCounts returns |cur|, |cur ∩ prev| and |cur − (prev ∪ before)|, and
-// adds prev to before (all as long as cur).
+// adds prev to before (prev and before at least as long as cur): one
+// fused pass (wordops.LifeCounts, AVX2 on amd64).
 func lifeCounts(cur, prev, before []uint64) (n, ret, nw int64) {
-	prev, before = prev[:len(cur)], before[:len(cur)]
-	var a, b, d int
-	for j, x := range cur {
-		p, h := prev[j], before[j]
-		a += bits.OnesCount64(x)
-		b += bits.OnesCount64(x & p)
-		d += bits.OnesCount64(x &^ (p | h))
-		before[j] = h | p
-	}
-	return int64(a), int64(b), int64(d)
+	return wordops.LifeCounts(cur, prev, before)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
+	"github.com/bitmapist-go/bitmapist/internal/wordops"
 )
 
 // StickinessQuery describes a stickiness report: of the users who did
@@ -95,26 +96,29 @@ const maxPlanes = 9 // 2^9 = 512 > MaxReportPeriods
 // stickAcc accumulates a stickiness report: sup[v] is the number of users
 // whose count of active periods has (at least) the bits of v set, from
 // which the histogram follows (hist). cnt is the carry-save counter of one
-// chunk of words, and, its scratch.
+// chunk of words; and[v] is the chunk's AND of the planes of v, in sub
+// (its own words) or a plane itself.
 type stickAcc struct {
 	sup []int64
 	cnt csaCounter
-	and [1 << maxPlanes]uint64
+	and [1 << maxPlanes][]uint64
+	sub []uint64 // len(sup) chunks
 }
 
 func newStickAcc(periods int) *stickAcc {
-	return &stickAcc{sup: make([]int64, 1<<bits.Len(uint(periods)))}
+	n := 1 << bits.Len(uint(periods))
+	return &stickAcc{sup: make([]int64, n), sub: make([]uint64, n*chunkWords)}
 }
 
 // block adds one block of the periods ws. Chunk by chunk, the periods'
 // words are added into bit-sliced counters by a carry-save adder tree
 // (about one full adder, five word operations, per period and word, no
-// branch on the data); then for every word and every subset v of the
-// counters' planes, one AND and one popcount add the users whose count
-// has v's bits to sup[v].
+// branch on the data); then for every subset v of the counters' planes,
+// one fused AND and popcount over the chunk (wordops.AndCount, of the
+// AND of v without its top plane and that plane) adds the users whose
+// count has v's bits to sup[v].
 func (a *stickAcc) block(ws [][]uint64, m int) {
 	planes := bits.Len(uint(len(ws)))
-	and := a.and[:len(a.sup)]
 	for j0 := 0; j0 < m; j0 += chunkWords {
 		n := min(chunkWords, m-j0)
 		a.cnt.start(n, planes)
@@ -122,12 +126,15 @@ func (a *stickAcc) block(ws [][]uint64, m int) {
 			a.cnt.push(0, w[j0:j0+n], false)
 		}
 		pl := a.cnt.finish()
-		for j := range n {
-			and[0] = ^uint64(0)
-			for v := 1; v < len(and); v++ {
-				top := bits.Len(uint(v)) - 1
-				and[v] = and[v&^(1<<top)] & pl[top][j]
-				a.sup[v] += int64(bits.OnesCount64(and[v]))
+		for v := 1; v < len(a.sup); v++ {
+			top := bits.Len(uint(v)) - 1
+			if rest := v &^ (1 << top); rest != 0 {
+				dst := a.sub[v*chunkWords : v*chunkWords+n]
+				a.sup[v] += wordops.AndCount(dst, a.and[rest], pl[top])
+				a.and[v] = dst
+			} else {
+				a.and[v] = pl[top][:n]
+				a.sup[v] += wordops.Popcount(a.and[v])
 			}
 		}
 	}
@@ -234,14 +241,8 @@ func (c *csaCounter) finish() (out [maxPlanes][]uint64) {
 }
 
 // fullAdd sets sum, carry = the bitwise sum of x, y and z (all as long as
-// sum).
-func fullAdd(sum, carry, x, y, z []uint64) {
-	carry, x, y, z = carry[:len(sum)], x[:len(sum)], y[:len(sum)], z[:len(sum)]
-	for j := range sum {
-		u := x[j] ^ y[j]
-		sum[j], carry[j] = u^z[j], x[j]&y[j]|u&z[j]
-	}
-}
+// sum; wordops.FullAdd, AVX2 on amd64).
+func fullAdd(sum, carry, x, y, z []uint64) { wordops.FullAdd(sum, carry, x, y, z) }
 
 // halfAdd sets sum, carry = the bitwise sum of x and y.
 func halfAdd(sum, carry, x, y []uint64) {
