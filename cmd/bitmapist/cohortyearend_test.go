@@ -43,10 +43,10 @@ func TestCohortNowAtTheEndOfTime(t *testing.T) {
 		if csv := mustOK(t, cli(t, b, "", append(args, "--csv")...)).stdout; !strings.HasSuffix(csv, ",1,1,,\n") {
 			t.Errorf("%s: CSV %q", g, csv)
 		}
-		if r := cli(t, b, "", append(args, "--include-future")...); r.code != exitUsage || !strings.Contains(r.stderr, "--now: the report would reach 1000") || !strings.Contains(r.stderr, "outside the years 1..9999") {
+		if r := cli(t, b, "", append(args, "--include-future")...); r.code != exitUsage || !strings.Contains(r.stderr, "--now: the report would reach after year 9999") || !strings.Contains(r.stderr, "outside the years 1..9999") {
 			t.Errorf("%s --include-future: exit %d, %q", g, r.code, r.stderr)
 		}
-		if r := cli(t, b, "", append(args, "--start", "9999-12-31T23:00:00Z")...); r.code != exitUsage || !strings.Contains(r.stderr, "--start: the report would reach 10000") {
+		if r := cli(t, b, "", append(args, "--start", "9999-12-31T23:00:00Z")...); r.code != exitUsage || !strings.Contains(r.stderr, "--start: the report would reach after year 9999") {
 			t.Errorf("%s --start at the end: exit %d, %q", g, r.code, r.stderr)
 		}
 	}
