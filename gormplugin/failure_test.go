@@ -270,7 +270,7 @@ func TestFullQueueDropsAndReports(t *testing.T) {
 			t.Errorf("%d rows, want 4", n)
 		}
 		if p.FailedMarks() != 4 {
-			t.Errorf("FailedMarks = %d, want 4 (dropped or timed out)", p.FailedMarks())
+			t.Errorf("FailedMarks = %d, want 4 (dropped or timed out); stats %+v", p.FailedMarks(), p.Stats())
 		}
 		full, lost := 0, 0
 		for _, err := range rec.all() {
