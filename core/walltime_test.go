@@ -18,10 +18,7 @@ import (
 // the first real time after the gap, never a shifted instant.
 func TestWallTimeBruteForce(t *testing.T) {
 	for _, gz := range testutil.GapZones {
-		loc, err := time.LoadLocation(gz.Zone)
-		if err != nil {
-			t.Fatal(err)
-		}
+		loc := gz.Location(t)
 		for _, year := range gz.Years {
 			t.Run(fmt.Sprintf("%s/%d", gz.Zone, year), func(t *testing.T) {
 				w := testutil.ScanWall(loc, year)
@@ -112,7 +109,7 @@ func TestSkippedTimeErrorNamesTheGap(t *testing.T) {
 // gap zones: the Monday of the day's ISO week, at its first real instant.
 func TestWeekStartEveryDay(t *testing.T) {
 	for _, gz := range testutil.GapZones {
-		loc, _ := time.LoadLocation(gz.Zone)
+		loc := gz.Location(t)
 		for d := time.Date(1960, 1, 1, 12, 0, 0, 0, loc); d.Year() < 2030; d = d.AddDate(0, 0, 1) {
 			mon := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 			want, err := bitmapist.WallStart(bitmapist.Days, time.Date(mon.Year(), mon.Month(), mon.Day(), 0, 0, 0, 0, time.UTC), loc)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -245,10 +244,7 @@ func (a *app) runCohort(cmd *cobra.Command, f *cohortFlags, args []string) error
 func (a *app) printCohort(f *cohortFlags, t *cohort.Table) error {
 	switch {
 	case f.json:
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(t)
+		return a.writeJSON(t)
 	case f.csv:
 		return t.WriteCSV(a.stdout)
 	}

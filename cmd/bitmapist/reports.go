@@ -251,14 +251,20 @@ func reportFlagError(err error) error {
 	return &usageError{err: &wrapped{err: err, msg: field + ": " + msg}}
 }
 
+// writeJSON writes v to standard output as indented JSON, without HTML
+// escaping (event names keep their & < >), as every --json output does.
+func (a *app) writeJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // printReport writes v as JSON, as CSV (csvw) or as text (text).
 func (a *app) printReport(f *reportFlags, v any, csvw func(io.Writer) error, text func(*tabwriter.Writer)) error {
 	switch {
 	case f.json:
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(v)
+		return a.writeJSON(v)
 	case f.csv:
 		return csvw(a.stdout)
 	}

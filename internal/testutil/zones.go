@@ -1,6 +1,9 @@
 package testutil
 
-import "time"
+import (
+	"testing"
+	"time"
+)
 
 // ZoneChange is a time zone and an instant near one of its clock changes
 // (any instant for a zone without DST), for tests that check periods,
@@ -41,6 +44,17 @@ var DayChanges = []ZoneChange{
 type GapZone struct {
 	Zone  string
 	Years []int
+}
+
+// Location loads gz's zone from the system's zone database, failing t
+// (t.Fatal) when it is missing.
+func (gz GapZone) Location(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(gz.Zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
 
 // GapZones are zones whose clocks skip: America/Sao_Paulo (its spring
