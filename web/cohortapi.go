@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/bitmapist-go/bitmapist/cohort"
 	bitmapist "github.com/bitmapist-go/bitmapist/core"
@@ -149,10 +146,6 @@ func uniqueSegmentRefusal(ctx context.Context, c *bitmapist.Client, specs []stri
 	return nil, nil
 }
 
-// maxProbePeriods bounds the periods tableMissing probes per event (the
-// latest ones): as the command's probes.
-const maxProbePeriods = 400
-
 // tableMissing returns the events of t's query and the segments' (specs)
 // that have no data, as the page's missing notes. Like the command, it
 // first asks Redis in one pipeline of EXISTS (split per node on a
@@ -180,9 +173,12 @@ func (h *handler) tableMissing(ctx context.Context, specs []string, t *cohort.Ta
 			add(s.Event, s.Set.Keys())
 		}
 	}
-	found, err := existsAny(ctx, h.c, events, probes)
-	if err != nil || !slices.Contains(found, false) {
-		return nil, err
+	unproven, err := cohort.UnprovenEvents(ctx, h.c, events, func(e string) []string { return probes[e] })
+	if err != nil {
+		return nil, fmt.Errorf("bitmapist/web: check events: %w", err)
+	}
+	if len(unproven) == 0 {
+		return nil, nil
 	}
 	known, err := h.c.EventNames(ctx, "")
 	if err != nil {
@@ -192,7 +188,8 @@ func (h *handler) tableMissing(ctx context.Context, specs []string, t *cohort.Ta
 }
 
 // tableKeys returns the keys of event in the periods of q's table that
-// start up to q's Now (at most the last maxProbePeriods of them).
+// start up to q's Now (cohort.PeriodKeys: at most the last
+// cohort.MaxProbePeriods of them).
 func tableKeys(c *bitmapist.Client, q cohort.Query, event string) []string {
 	g, now := q.TimeGroup, q.Now
 	if now.IsZero() {
@@ -206,33 +203,5 @@ func tableKeys(c *bitmapist.Client, q cohort.Query, event string) []string {
 	if n := g.Start(now); n.Before(last) {
 		last = n
 	}
-	var keys []string
-	for p, n := last, 0; !p.Before(first) && n < maxProbePeriods; p, n = g.Add(p, -1), n+1 {
-		if bitmapist.InKeyYears(p) {
-			keys = append(keys, c.Events(event, g, p).Keys()...)
-		}
-	}
-	return keys
-}
-
-// existsAny reports, for each of events, whether any of its probe keys
-// exists: one EXISTS per key, in one pipeline.
-func existsAny(ctx context.Context, c *bitmapist.Client, events []string, probes map[string][]string) ([]bool, error) {
-	pipe := c.Redis().Pipeline()
-	cmds := make([][]*redis.IntCmd, len(events))
-	for i, e := range events {
-		for _, k := range probes[e] {
-			cmds[i] = append(cmds[i], pipe.Exists(ctx, k))
-		}
-	}
-	if pipe.Len() > 0 {
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("bitmapist/web: check events: %w", err)
-		}
-	}
-	found := make([]bool, len(events))
-	for i := range events {
-		found[i] = slices.ContainsFunc(cmds[i], func(c *redis.IntCmd) bool { return c.Val() > 0 })
-	}
-	return found, nil
+	return cohort.PeriodKeys(c, event, g, first, last)
 }
